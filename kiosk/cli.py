@@ -1,0 +1,158 @@
+"""The ``kiosk`` command and its subcommands.
+
+Each area registers its subcommands in its own ``_add_*_commands`` function below;
+handlers import their modules lazily so that ``kiosk --help`` and the start-up path
+stay fast (Qt, OpenCV and the address converter are heavy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from kiosk.core.paths import default_data_dir
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _data_dir_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help=f"where the kiosk writes its state (default: {default_data_dir()})")
+
+
+# --- core: ID card, forms, wards ------------------------------------------------------------------
+
+def _cmd_parse_id(args: argparse.Namespace) -> int:
+    from kiosk.core.identity import IdentityError, parse_id_qr
+
+    payload = sys.stdin.read() if args.payload == "-" else args.payload
+    try:
+        identity = parse_id_qr(payload)
+    except IdentityError as err:
+        out = err.to_json()
+        if not args.json:
+            sys.stderr.write(f"{err.message['vi']}\n{err.message['en']}\n")
+            return 2
+        print_json(out)
+        return 2
+    if args.json:
+        print_json(identity.to_json())
+    else:
+        for key, value in identity.to_json().items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def _cmd_forms(args: argparse.Namespace) -> int:
+    from kiosk.core import forms
+
+    if args.forms_command == "list":
+        catalogue = forms.load_catalogue(args.dir)
+        rows = [f.summary() for f in catalogue]
+        if args.json:
+            print_json(rows)
+        else:
+            for row in rows:
+                print(f"{row['code']:<10} {row['id']:<28} {row['name']['vi']}")
+        return 0
+    problems = forms.check_catalogue(args.dir)
+    for problem in problems:
+        print(problem)
+    if not problems:
+        print(f"ok: every form definition in {args.dir or forms.FORMS_DIR} is valid")
+    return 1 if problems else 0
+
+
+def _cmd_ward(args: argparse.Namespace) -> int:
+    from kiosk.core import wards
+
+    if args.address:
+        ward = wards.suggest_ward(args.address)
+        print_json(ward.to_json() if ward else None)
+        return 0 if ward else 1
+    print_json([w.to_json() for w in wards.search_wards(args.search or "", args.province)])
+    return 0
+
+
+def _add_core_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("parse-id", help="read a citizen ID card QR payload")
+    p.add_argument("payload", help="the QR text, or - to read it from standard input")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_cmd_parse_id)
+
+    p = sub.add_parser("forms", help="the e-form catalogue: list or check the procedure definitions")
+    fsub = p.add_subparsers(dest="forms_command", required=True)
+    pl = fsub.add_parser("list", help="list the procedures")
+    pl.add_argument("--json", action="store_true")
+    pl.add_argument("--dir", type=Path, default=None, help="a forms folder other than the shipped one")
+    pc = fsub.add_parser("check", help="validate every definition; one line per problem")
+    pc.add_argument("dir", nargs="?", type=Path, default=None)
+    p.set_defaults(func=_cmd_forms)
+
+    p = sub.add_parser("ward", help="search the 2025 wards, or suggest one from an old-format address")
+    p.add_argument("--address", help="an address to convert to its 2025 ward (loads slowly)")
+    p.add_argument("--search", help="part of a ward name, with or without diacritics")
+    p.add_argument("--province", help="two-digit province code to search within")
+    p.set_defaults(func=_cmd_ward)
+
+
+# --- device: camera, QR decoding, printer ---------------------------------------------------------
+
+def _add_device_commands(sub: argparse._SubParsersAction) -> None:
+    pass
+
+
+# --- backend: simulator, outbox -------------------------------------------------------------------
+
+def _add_backend_commands(sub: argparse._SubParsersAction) -> None:
+    pass
+
+
+# --- ui: demo, run, walkthrough -------------------------------------------------------------------
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    # Until the touch UI lands, the demo shows what the core already does.
+    from kiosk.core import forms
+    from kiosk.core.identity import parse_id_qr
+    from kiosk.core.samples import sample_payload
+
+    payload = sample_payload(0)
+    print("Thẻ căn cước mẫu / sample ID card QR:")
+    print(f"  {payload}")
+    print_json(parse_id_qr(payload).to_json())
+    print("\nDanh mục thủ tục / procedure catalogue:")
+    for form in forms.load_catalogue():
+        s = form.summary()
+        print(f"  {s['code']:<10} {s['name']['vi']} / {s['name']['en']}  ({s['fields']} fields, {s['video']})")
+    return 0
+
+
+def _add_ui_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="the offline demo: simulated devices and backend")
+    _data_dir_arg(p)
+    p.set_defaults(func=_cmd_demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="Ward service kiosk / Kiosk dịch vụ công phường")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_core_commands(sub)
+    _add_device_commands(sub)
+    _add_backend_commands(sub)
+    _add_ui_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Files shipped inside the package (fonts), found with importlib.resources so they work installed too."""

@@ -129,7 +129,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print("\nDanh mục thủ tục / procedure catalogue:")
     for form in forms.load_catalogue():
         s = form.summary()
-        print(f"  {s['code']:<10} {s['name']['vi']} / {s['name']['en']}  ({s['fields']} fields, {s['video']})")
+        print(f"  {s['code']:<10} {s['name']['vi']} / {s['name']['en']}  ({s['fields']} fields)")
     return 0
 
 
@@ -140,7 +140,8 @@ def _add_ui_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kiosk", description="Ward service kiosk / Kiosk dịch vụ công phường")
+    parser = argparse.ArgumentParser(prog="kiosk",
+                                     description="Kiosk dịch vụ công phường / Ward service kiosk")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_core_commands(sub)
     _add_device_commands(sub)

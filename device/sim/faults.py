@@ -32,8 +32,8 @@ class FaultInjector:
         for item in filter(None, (part.strip() for part in spec.split(","))):
             device, _, fault = item.partition(":")
             if fault not in KNOWN_FAULTS.get(device, set()):
-                raise ValueError(f"unknown simulated fault {item!r}; known: "
-                                 + ", ".join(f"{d}:{f}" for d, fs in KNOWN_FAULTS.items() for f in sorted(fs)))
+                known = ", ".join(f"{d}:{f}" for d, fs in KNOWN_FAULTS.items() for f in sorted(fs))
+                raise ValueError(f"unknown simulated fault {item!r}; known: {known}")
             faults.add((device, fault))
         with self._lock:
             self._active = faults

@@ -1,0 +1,171 @@
+"""A dossier (hồ sơ) as the kiosk submits it to the provincial backend.
+
+The kiosk builds a :class:`Dossier` when the citizen confirms a form; the outbox commits it
+(with its idempotency key and provisional ``local_ref``) before any receipt prints, and the
+sender posts :meth:`Dossier.to_payload` to ``POST /api/v1/dossiers`` (docs/backend-api.yaml).
+
+Qt-free. ``repr()`` never shows the ID number or other personal data in full, so a stray
+log line cannot leak them.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from kiosk.core.identity import mask_id
+
+# Local references look nothing like official dossier codes ("00073-261124-0001"), so
+# neither staff nor citizens can confuse a provisional receipt with a registered dossier.
+LOCAL_REF_RE = re.compile(r"^L-(?P<kiosk>[A-Za-z0-9_-]{1,32})-(?P<day>[0-9]{6})-(?P<seq>[0-9]{4,})$")
+DOSSIER_CODE_RE = re.compile(r"^(?P<unit>[0-9]{5})-(?P<day>[0-9]{6})-(?P<seq>[0-9]{4,})$")
+
+
+def now_iso() -> str:
+    """The current time, UTC, ISO 8601 with seconds."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def new_local_ref(kiosk_id: str, when: datetime | date, seq: int) -> str:
+    """The kiosk's provisional reference: ``new_local_ref("KIOSK-01", 2026-11-24, 1)`` ->
+    ``"L-KIOSK-01-261124-0001"``."""
+    if seq < 1:
+        raise ValueError("seq starts at 1")
+    return f"L-{kiosk_id}-{when:%y%m%d}-{seq:04d}"
+
+
+def new_idempotency_key() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """The person the dossier is about, as read from the ID card or typed."""
+
+    id_number: str
+    full_name: str
+    date_of_birth: str  # ISO YYYY-MM-DD
+    sex: str  # "male" | "female"
+    address: str
+    phone: str | None = None
+
+    @classmethod
+    def from_identity(cls, identity: Any, phone: str | None = None) -> Applicant:
+        """From a :class:`kiosk.core.identity.Identity` (or anything with the same attributes)."""
+        dob = identity.date_of_birth
+        return cls(
+            id_number=identity.id_number,
+            full_name=identity.full_name,
+            date_of_birth=dob.isoformat() if isinstance(dob, date) else str(dob),
+            sex=identity.sex,
+            address=identity.address,
+            phone=phone or None,
+        )
+
+    def to_payload(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id_number": self.id_number,
+            "full_name": self.full_name,
+            "date_of_birth": self.date_of_birth,
+            "sex": self.sex,
+            "address": self.address,
+        }
+        if self.phone:
+            data["phone"] = self.phone
+        return data
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> Applicant:
+        return cls(
+            id_number=data["id_number"],
+            full_name=data["full_name"],
+            date_of_birth=data["date_of_birth"],
+            sex=data["sex"],
+            address=data["address"],
+            phone=data.get("phone") or None,
+        )
+
+    def __repr__(self) -> str:  # never let a stray repr() put personal data in a log
+        return f"Applicant(id_number={mask_id(self.id_number)!r}, ...)"
+
+
+@dataclass(frozen=True)
+class Consent:
+    given: bool
+    at: str  # ISO date-time the citizen agreed
+    text_version: str
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"given": self.given, "at": self.at, "text_version": self.text_version}
+
+
+@dataclass(frozen=True)
+class Dossier:
+    """One application for one procedure, ready to be queued and sent."""
+
+    procedure_code: str  # national code, e.g. "1.001193"
+    procedure_id: str  # form file stem, e.g. "dang-ky-khai-sinh"
+    kiosk_id: str
+    ward_code: str  # the competent ward, which may differ from the kiosk's
+    applicant: Applicant
+    form: dict[str, str] = field(default_factory=dict)
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    consent: Consent = field(default_factory=lambda: Consent(True, now_iso(), "1"))
+    submitted_at: str = field(default_factory=now_iso)
+    local_ref: str = ""  # assigned by the outbox when empty
+    idempotency_key: str = field(default_factory=new_idempotency_key)
+
+    def to_payload(self) -> dict[str, Any]:
+        """The JSON body of ``POST /api/v1/dossiers`` (schema ``DossierSubmission``)."""
+        return {
+            "procedure_code": self.procedure_code,
+            "procedure_id": self.procedure_id,
+            "kiosk_id": self.kiosk_id,
+            "ward_code": self.ward_code,
+            "local_ref": self.local_ref,
+            "applicant": self.applicant.to_payload(),
+            "form": {str(k): str(v) for k, v in self.form.items()},
+            "documents": [_document_payload(d) for d in self.documents],
+            "consent": self.consent.to_payload(),
+            "submitted_at": self.submitted_at,
+        }
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any], idempotency_key: str) -> Dossier:
+        """The inverse of :meth:`to_payload` (the outbox stores payloads, not objects)."""
+        consent = data["consent"]
+        return cls(
+            procedure_code=data["procedure_code"],
+            procedure_id=data.get("procedure_id", ""),
+            kiosk_id=data["kiosk_id"],
+            ward_code=data["ward_code"],
+            applicant=Applicant.from_payload(data["applicant"]),
+            form=dict(data.get("form", {})),
+            documents=list(data.get("documents", [])),
+            consent=Consent(consent["given"], consent["at"], consent["text_version"]),
+            submitted_at=data["submitted_at"],
+            local_ref=data.get("local_ref", ""),
+            idempotency_key=idempotency_key,
+        )
+
+    def __repr__(self) -> str:
+        return (f"Dossier(procedure_code={self.procedure_code!r}, local_ref={self.local_ref!r}, "
+                f"ward_code={self.ward_code!r}, applicant={self.applicant!r})")
+
+
+def _document_payload(doc: dict[str, Any]) -> dict[str, Any]:
+    """Normalise a required-document entry from a form definition to the contract's shape."""
+    name = doc.get("name", "")
+    if isinstance(name, str):
+        name = {"vi": name, "en": name}
+    out: dict[str, Any] = {"name": {"vi": str(name.get("vi", "")), "en": str(name.get("en", ""))}}
+    if doc.get("kind") in ("original", "copy"):
+        out["kind"] = doc["kind"]
+    if "count" in doc:
+        out["count"] = int(doc["count"])
+    if "provided" in doc:
+        out["provided"] = bool(doc["provided"])
+    return out

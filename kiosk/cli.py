@@ -80,7 +80,33 @@ def _cmd_ward(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_config(args: argparse.Namespace) -> int:
+    from kiosk.core import config
+
+    if args.doc:
+        sys.stdout.write(config.reference_markdown())
+        return 0
+    try:
+        cfg = config.load_config(args.data_dir, args.config)
+    except config.ConfigError as err:
+        print(f"Cấu hình không hợp lệ / invalid configuration: {err}", file=sys.stderr)
+        return 2
+    if args.check:
+        print(f"ok: {cfg.path}" + ("" if cfg.path and cfg.path.exists() else " (no file: defaults)"))
+        return 0
+    print_json({"path": str(cfg.path), **cfg.as_dict()})
+    return 0
+
+
 def _add_core_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("config", help="show the effective configuration, check it, or print its reference")
+    _data_dir_arg(p)
+    p.add_argument("--config", type=Path, default=None, help="the TOML file (default: $KIOSK_CONFIG or "
+                   "<data dir>/kiosk.toml)")
+    p.add_argument("--check", action="store_true", help="validate; exit 2 naming the key and the reason")
+    p.add_argument("--doc", action="store_true", help="print docs/configuration.md")
+    p.set_defaults(func=_cmd_config)
+
     p = sub.add_parser("parse-id", help="read a citizen ID card QR payload")
     p.add_argument("payload", help="the QR text, or - to read it from standard input")
     p.add_argument("--json", action="store_true", help="print one JSON object")

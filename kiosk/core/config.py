@@ -1,0 +1,265 @@
+"""The kiosk's configuration: one TOML file, environment overrides, every key validated.
+
+Where the file is (first that applies): ``--config FILE``; ``$KIOSK_CONFIG``; ``<data dir>/kiosk.toml``.
+A missing file means all defaults (a demo needs no configuration). Any key can be overridden
+from the environment as ``KIOSK_<SECTION>_<KEY>`` (e.g. ``KIOSK_BACKEND_URL``), which is how a
+systemd unit or a technician on the phone changes one value without editing the file.
+docs/configuration.md is generated from :data:`SPEC` (``kiosk config --doc``), so the reference
+and the code cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from kiosk.core.paths import data_dir as resolve_data_dir
+
+
+class ConfigError(ValueError):
+    """An invalid configuration, naming the key and the reason."""
+
+    def __init__(self, key: str, reason: str, source: str = "") -> None:
+        where = f"{source}: " if source else ""
+        super().__init__(f"{where}{key}: {reason}")
+        self.key = key
+        self.reason = reason
+        self.source = source
+
+
+@dataclass(frozen=True)
+class Key:
+    default: Any
+    meaning: str
+    check: Callable[[Any], str | None] | None = None  # returns the reason it is wrong, or None
+
+
+def _one_of(*values: str) -> Callable[[Any], str | None]:
+    return lambda v: None if v in values else f"must be one of {', '.join(values)}"
+
+
+def _between(low: float, high: float) -> Callable[[Any], str | None]:
+    return lambda v: None if low <= v <= high else f"must be between {low} and {high}"
+
+
+def _matches(pattern: str, what: str) -> Callable[[Any], str | None]:
+    return lambda v: None if re.fullmatch(pattern, v) else f"must be {what}"
+
+
+def _url_or_empty(v: str) -> str | None:
+    if v == "" or re.fullmatch(r"https?://[^\s/]+(:\d+)?(/\S*)?", v):
+        return None
+    return "must be an http(s) URL, or empty for no backend"
+
+
+def _ward_exists(v: str) -> str | None:
+    from kiosk.core.wards import ward_by_code
+
+    if not re.fullmatch(r"\d{5}", v):
+        return "must be a five-digit 2025 ward code"
+    return None if ward_by_code(v) else "is not a ward code of the 2025 list"
+
+
+SPEC: dict[str, dict[str, Key]] = {
+    "kiosk": {
+        "id": Key("KIOSK-01", "This kiosk's identifier, sent to the backend with every dossier and heartbeat.",
+                  _matches(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}", "1-40 letters, digits, '.', '_' or '-'")),
+        "ward_code": Key("00073", "The 2025 ward (five-digit code) this kiosk stands in; the default competent "
+                         "ward of a dossier.", _ward_exists),
+        "unit_code": Key("00073", "The receiving unit's code that starts dossier codes (<unit>-YYMMDD-NNNN).",
+                         _matches(r"[A-Za-z0-9.]{2,20}", "2-20 letters, digits or dots")),
+        "language": Key("vi", "Language shown when a session starts.", _one_of("vi", "en")),
+        "idle_timeout_s": Key(90, "Seconds without a touch before the idle countdown starts.", _between(15, 3600)),
+        "idle_countdown_s": Key(15, "Seconds of visible countdown before the session is wiped.", _between(5, 120)),
+        "large_text": Key(False, "Start in large-text mode."),
+        "high_contrast": Key(False, "Start in high-contrast mode."),
+        "screen_dpi": Key(0, "Physical DPI of the touchscreen, for 15 mm touch targets; 0 asks the screen.",
+                          _between(0, 600)),
+        "simulate": Key(False, "Use the simulated camera and printer instead of the real ones (demo, training)."),
+    },
+    "backend": {
+        "url": Key("", "Base URL of the provincial backend (docs/backend-api.yaml); empty works offline only.",
+                   _url_or_empty),
+        "token": Key("", "Bearer device token issued by the province."),
+        "ca_file": Key("", "PEM file of the CA that signs the backend's TLS certificate; empty uses the system's."),
+        "client_cert": Key("", "PEM client certificate for mutual TLS; empty for none."),
+        "client_key": Key("", "PEM key of the client certificate."),
+        "timeout_s": Key(10.0, "Timeout of one HTTP request, in seconds.", _between(1, 120)),
+        "heartbeat_interval_s": Key(300, "Seconds between two heartbeats to the backend.", _between(30, 3600)),
+    },
+    "camera": {
+        "index": Key(0, "OpenCV camera index (/dev/videoN).", _between(0, 63)),
+        "width": Key(1280, "Capture width in pixels.", _between(320, 3840)),
+        "height": Key(720, "Capture height in pixels.", _between(240, 2160)),
+        "fps": Key(30, "Capture frame rate.", _between(5, 60)),
+        "decode_every_nth": Key(2, "Decode one frame in N (the others are only shown).", _between(1, 10)),
+    },
+    "printer": {
+        "queue": Key("kiosk-receipt", "CUPS queue of the 80 mm thermal printer.",
+                     _matches(r"[A-Za-z0-9_.-]{1,127}", "a CUPS queue name")),
+        "media": Key("Custom.80x200mm", "CUPS media of the roll (width x longest page)."),
+    },
+    "maintenance": {
+        "gesture_taps": Key(5, "Taps in the top-right corner that open the PIN pad.", _between(3, 10)),
+        "gesture_window_s": Key(3.0, "Seconds within which those taps must fall.", _between(1, 10)),
+    },
+}
+
+
+class Config:
+    """Validated configuration; ``config["backend"]["url"]`` or ``config.get("backend.url")``."""
+
+    def __init__(self, values: dict[str, dict[str, Any]], path: Path | None) -> None:
+        self._values = values
+        self.path = path
+
+    def __getitem__(self, section: str) -> dict[str, Any]:
+        return self._values[section]
+
+    def get(self, dotted: str) -> Any:
+        section, key = dotted.split(".", 1)
+        return self._values[section][key]
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        return {s: dict(v) for s, v in self._values.items()}
+
+
+def defaults() -> dict[str, dict[str, Any]]:
+    return {s: {k: spec.default for k, spec in keys.items()} for s, keys in SPEC.items()}
+
+
+def _coerce(section: str, key: str, value: Any, source: str) -> Any:
+    default = SPEC[section][key].default
+    name = f"{section}.{key}"
+    if isinstance(default, bool):
+        if isinstance(value, str):
+            low = value.strip().lower()
+            if low in ("1", "true", "yes", "on"):
+                return True
+            if low in ("0", "false", "no", "off"):
+                return False
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(name, "must be true or false", source)
+    if isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                pass
+        raise ConfigError(name, "must be a whole number", source)
+    if isinstance(default, float):
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        except (ValueError, TypeError):
+            raise ConfigError(name, "must be a number", source) from None
+    if not isinstance(value, str):
+        raise ConfigError(name, "must be text", source)
+    return value.strip()
+
+
+def validate(values: Mapping[str, Mapping[str, Any]], source: str = "") -> dict[str, dict[str, Any]]:
+    """Merge ``values`` over the defaults, coercing and checking every key."""
+    merged = defaults()
+    for section, keys in values.items():
+        if section not in SPEC:
+            raise ConfigError(section, f"unknown section (known: {', '.join(SPEC)})", source)
+        if not isinstance(keys, Mapping):
+            raise ConfigError(section, "must be a table of keys", source)
+        for key, value in keys.items():
+            if key not in SPEC[section]:
+                raise ConfigError(f"{section}.{key}", "unknown key", source)
+            merged[section][key] = _coerce(section, key, value, source)
+    for section, keys in SPEC.items():
+        for key, spec in keys.items():
+            if spec.check and (reason := spec.check(merged[section][key])):
+                raise ConfigError(f"{section}.{key}", reason, source)
+    return merged
+
+
+def config_path(data_dir: Path | None = None, explicit: Path | None = None) -> Path:
+    if explicit:
+        return explicit
+    if env := os.environ.get("KIOSK_CONFIG"):
+        return Path(env)
+    return resolve_data_dir(data_dir) / "kiosk.toml"
+
+
+def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, dict[str, str]]:
+    environ = os.environ if environ is None else environ
+    found: dict[str, dict[str, str]] = {}
+    for section, keys in SPEC.items():
+        for key in keys:
+            name = f"KIOSK_{section}_{key}".upper()
+            if name in environ:
+                found.setdefault(section, {})[key] = environ[name]
+    return found
+
+
+def load_config(data_dir: Path | None = None, explicit: Path | None = None,
+                environ: Mapping[str, str] | None = None) -> Config:
+    """Read the file (if any), apply environment overrides, validate; raise ConfigError when wrong."""
+    path = config_path(data_dir, explicit)
+    raw: dict[str, Any] = {}
+    if path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+            raise ConfigError("(file)", f"not valid TOML: {err}", str(path)) from None
+    values = validate(raw, str(path))
+    overrides = env_overrides(environ)
+    if overrides:
+        layered = {s: dict(v) for s, v in values.items()}
+        for section, keys in overrides.items():
+            layered[section].update(keys)
+        values = validate(layered, "environment")
+    return Config(values, path)
+
+
+def save_config(values: Mapping[str, Mapping[str, Any]], path: Path) -> Config:
+    """Validate, then write atomically (a power cut leaves the old file or the new one)."""
+    checked = validate(values, str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    with open(tmp, "wb") as fh:
+        tomli_w.dump(checked, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return Config(checked, path)
+
+
+def reference_markdown() -> str:
+    """docs/configuration.md, from SPEC."""
+    lines = [
+        "# Configuration reference",
+        "",
+        "<!-- Generated by `kiosk config --doc`; edit SPEC in kiosk/core/config.py, not this file. -->",
+        "",
+        "The kiosk reads one TOML file: `--config FILE` if given, else `$KIOSK_CONFIG`, else",
+        "`<data dir>/kiosk.toml` (data dir: `--data-dir`, `$KIOSK_DATA_DIR`, or `~/.local/share/ward-kiosk`).",
+        "A missing file means every default. Any key can be overridden from the environment as",
+        "`KIOSK_<SECTION>_<KEY>`, e.g. `KIOSK_BACKEND_URL=https://dvc.example.gov.vn`.",
+        "An invalid file or override is refused with the key and the reason (`kiosk config --check`).",
+        "",
+    ]
+    for section, keys in SPEC.items():
+        lines += [f"## [{section}]", "", "| key | default | environment | meaning |", "| --- | --- | --- | --- |"]
+        for key, spec in keys.items():
+            default = tomli_w.dumps({"v": spec.default}).split("=", 1)[1].strip()
+            lines.append(f"| `{key}` | `{default}` | `KIOSK_{section.upper()}_{key.upper()}` | {spec.meaning} |")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,79 @@
+"""The configuration file: defaults, overrides from the environment, refusals naming the key."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kiosk.core import config
+
+
+def test_no_file_means_defaults(tmp_path: Path) -> None:
+    cfg = config.load_config(tmp_path, environ={})
+    assert cfg["kiosk"]["idle_timeout_s"] == 90
+    assert cfg.get("kiosk.ward_code") == "00073"
+    assert cfg.path == tmp_path / "kiosk.toml"
+
+
+def test_file_and_environment_overrides(tmp_path: Path) -> None:
+    (tmp_path / "kiosk.toml").write_text('[kiosk]\nid = "KIOSK-07"\nidle_timeout_s = 120\n', encoding="utf-8")
+    cfg = config.load_config(tmp_path, environ={"KIOSK_BACKEND_URL": "https://dvc.example.vn",
+                                                "KIOSK_KIOSK_LARGE_TEXT": "yes"})
+    assert cfg["kiosk"]["id"] == "KIOSK-07" and cfg["kiosk"]["idle_timeout_s"] == 120
+    assert cfg["backend"]["url"] == "https://dvc.example.vn"
+    assert cfg["kiosk"]["large_text"] is True
+
+
+@pytest.mark.parametrize(
+    ("toml", "key", "reason"),
+    [
+        ("[kiosk]\nidle_timeout_s = 5\n", "kiosk.idle_timeout_s", "between"),
+        ("[kiosk]\nidle_timeout_s = \"soon\"\n", "kiosk.idle_timeout_s", "whole number"),
+        ("[kiosk]\nward_code = \"99999\"\n", "kiosk.ward_code", "2025 list"),
+        ("[kiosk]\nlanguage = \"fr\"\n", "kiosk.language", "one of"),
+        ("[backend]\nurl = \"ftp://x\"\n", "backend.url", "URL"),
+        ("[backend]\ncolour = \"red\"\n", "backend.colour", "unknown key"),
+        ("[screen]\nx = 1\n", "screen", "unknown section"),
+        ("[kiosk\n", "(file)", "TOML"),
+    ],
+)
+def test_invalid_file_is_refused_naming_key_and_reason(tmp_path: Path, toml: str, key: str, reason: str) -> None:
+    (tmp_path / "kiosk.toml").write_text(toml, encoding="utf-8")
+    with pytest.raises(config.ConfigError) as info:
+        config.load_config(tmp_path, environ={})
+    assert info.value.key == key
+    assert reason in info.value.reason
+    assert str(tmp_path / "kiosk.toml") in str(info.value)
+
+
+def test_bad_environment_override_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(config.ConfigError) as info:
+        config.load_config(tmp_path, environ={"KIOSK_CAMERA_FPS": "lots"})
+    assert info.value.key == "camera.fps" and info.value.source == "environment"
+
+
+def test_save_validates_and_round_trips(tmp_path: Path) -> None:
+    values = config.defaults()
+    values["kiosk"]["idle_timeout_s"] = 60
+    config.save_config(values, tmp_path / "kiosk.toml")
+    assert config.load_config(tmp_path, environ={})["kiosk"]["idle_timeout_s"] == 60
+    values["kiosk"]["idle_timeout_s"] = 1
+    with pytest.raises(config.ConfigError):
+        config.save_config(values, tmp_path / "kiosk.toml")
+    assert config.load_config(tmp_path, environ={})["kiosk"]["idle_timeout_s"] == 60  # old file kept
+
+
+def test_docs_reference_is_up_to_date() -> None:
+    doc = Path(__file__).resolve().parents[3] / "docs" / "configuration.md"
+    assert doc.read_text(encoding="utf-8") == config.reference_markdown(), "run: kiosk config --doc > " + str(doc)
+
+
+def test_cli_check_names_the_key(tmp_path: Path) -> None:
+    (tmp_path / "kiosk.toml").write_text("[camera]\nfps = 500\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "config", "--check", "--data-dir", str(tmp_path)],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    assert "camera.fps" in proc.stderr and "Cấu hình không hợp lệ" in proc.stderr

@@ -165,6 +165,39 @@ def _add_ui_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_demo)
 
 
+# --- maintenance: PIN, doctor, self-test ----------------------------------------------------------
+
+def _cmd_set_pin(args: argparse.Namespace) -> int:
+    import getpass
+
+    from kiosk.core.paths import data_dir
+    from kiosk.core.pin import MESSAGES, PinError, PinStore
+
+    def ask(prompt: str) -> str:
+        if sys.stdin.isatty():
+            return getpass.getpass(prompt)
+        return sys.stdin.readline().strip()
+
+    first = ask("Mã PIN mới / new PIN (≥ 6 chữ số / digits): ")
+    second = ask("Nhập lại / again: ")
+    if first != second:
+        print(f"{MESSAGES['mismatch']['vi']} / {MESSAGES['mismatch']['en']}", file=sys.stderr)
+        return 2
+    try:
+        PinStore(data_dir(args.data_dir)).set_pin(first)
+    except PinError as err:
+        print(f"{err.message['vi']} / {err.message['en']}", file=sys.stderr)
+        return 2
+    print("Đã đặt mã PIN bảo trì / maintenance PIN set")
+    return 0
+
+
+def _add_maintenance_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("set-pin", help="set the maintenance PIN (asked twice; only a slow salted hash is kept)")
+    _data_dir_arg(p)
+    p.set_defaults(func=_cmd_set_pin)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk",
                                      description="Kiosk dịch vụ công phường / Ward service kiosk")
@@ -173,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_device_commands(sub)
     _add_backend_commands(sub)
     _add_ui_commands(sub)
+    _add_maintenance_commands(sub)
     return parser
 
 

@@ -136,8 +136,25 @@ def _add_device_commands(sub: argparse._SubParsersAction) -> None:
 
 # --- backend: simulator, outbox -------------------------------------------------------------------
 
+def _cmd_backend_sim(args: argparse.Namespace) -> int:
+    from kiosk.backend.simulator import serve
+
+    serve(args.host, args.port, args.db, args.token, latency_ms=args.latency_ms, error_rate=args.error_rate,
+          drop_rate=args.drop_rate, seed=args.seed)
+    return 0
+
+
 def _add_backend_commands(sub: argparse._SubParsersAction) -> None:
-    pass
+    p = sub.add_parser("backend-sim", help="run the provincial backend simulator (docs/backend-api.yaml)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    p.add_argument("--db", type=Path, required=True, help="the simulator's SQLite file")
+    p.add_argument("--token", required=True, help="the device token kiosks must send")
+    p.add_argument("--latency-ms", type=int, default=0, help="added to every answer")
+    p.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered 500/502/503/504")
+    p.add_argument("--drop-rate", type=float, default=0.0, help="share of connections dropped without an answer")
+    p.add_argument("--seed", type=int, default=None, help="makes the injected faults reproducible")
+    p.set_defaults(func=_cmd_backend_sim)
 
 
 # --- ui: demo, run, walkthrough -------------------------------------------------------------------

@@ -53,7 +53,11 @@ def _cmd_forms(args: argparse.Namespace) -> int:
     from kiosk.core import forms
 
     if args.forms_command == "list":
-        catalogue = forms.load_catalogue(args.dir)
+        try:
+            catalogue = forms.load_catalogue(args.dir)
+        except forms.FormError as err:
+            sys.stderr.write(f"{err}\n(run `kiosk forms check` to see every problem)\n")
+            return 1
         rows = [f.summary() for f in catalogue]
         if args.json:
             print_json(rows)

@@ -1,0 +1,237 @@
+"""The kiosk's httpx client for the provincial backend (docs/backend-api.yaml).
+
+Every call has an explicit timeout; TLS is verified against a configurable CA file, with an
+optional client certificate; the device token goes as a bearer token. A call is retried only
+when retrying can help -- connect errors, timeouts, 408, 429, 502, 503, 504 -- with capped
+exponential backoff and full jitter, honouring ``Retry-After`` (seconds or an HTTP date).
+Everything else raises a typed :class:`BackendError` carrying a message for the citizen
+(``{vi, en}``). A dropped connection mid-answer is not retried here (the request may have been
+processed); the outbox's sender resends dossiers under the same idempotency key instead.
+"""
+
+from __future__ import annotations
+
+import random
+import ssl
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+RETRY_STATUSES = frozenset({408, 429, 502, 503, 504})
+DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=10.0, write=10.0, pool=3.0)
+
+
+class BackendError(Exception):
+    """Base of every failure the client reports."""
+
+    default_message = {"vi": "Không liên lạc được với hệ thống một cửa của tỉnh.",
+                       "en": "Could not reach the provincial one-stop-shop system."}
+
+    def __init__(self, detail: str, *, status: int | None = None, problem: dict[str, Any] | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.status = status
+        self.problem = problem or {}
+        self.retry_after = retry_after
+        msg = self.problem.get("message")
+        self.message: dict[str, str] = (
+            {"vi": str(msg.get("vi", "")), "en": str(msg.get("en", ""))}
+            if isinstance(msg, dict) and msg.get("vi") else dict(self.default_message)
+        )
+
+
+class Unreachable(BackendError):
+    """No answer: connection refused or dropped, DNS, TLS, or a timeout. Resending may help."""
+
+    default_message = {"vi": "Mất kết nối tới hệ thống của tỉnh. Hồ sơ đã được lưu và sẽ tự gửi lại.",
+                       "en": "No connection to the provincial system. The dossier is saved and will be sent "
+                             "automatically."}
+
+
+class Unavailable(BackendError):
+    """The backend answered 5xx, 408 or 429 (after the retries). Resending later may help."""
+
+    default_message = {"vi": "Hệ thống của tỉnh đang bận hoặc gián đoạn. Hồ sơ sẽ tự gửi lại sau.",
+                       "en": "The provincial system is busy or down. The dossier will be sent later."}
+
+
+class Rejected(BackendError):
+    """A 4xx that resending cannot fix (400, 404, 413, 415, 422, ...)."""
+
+    default_message = {"vi": "Hệ thống của tỉnh từ chối hồ sơ. Vui lòng liên hệ cán bộ tiếp nhận.",
+                       "en": "The provincial system refused the dossier. Please ask an officer."}
+
+
+class Unauthorized(Rejected):
+    """401/403: the kiosk's token or certificate is wrong -- a set-up problem, not the dossier's."""
+
+    default_message = {"vi": "Kiosk chưa được cấp quyền kết nối. Vui lòng báo cán bộ kỹ thuật.",
+                       "en": "The kiosk is not authorised to connect. Please tell the technician."}
+
+
+class NotFound(Rejected):
+    """404."""
+
+    default_message = {"vi": "Không tìm thấy hồ sơ.", "en": "No such dossier."}
+
+
+class ProtocolError(BackendError):
+    """The answer is not what the contract says (not JSON, wrong shape)."""
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """``Retry-After`` as seconds from now: a number of seconds or an HTTP date; None if absent/bad."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> float:
+    """Full jitter (AWS architecture blog): uniform between 0 and the capped exponential."""
+    return rng.uniform(0.0, min(cap, base * (2 ** attempt)))
+
+
+def make_ssl_context(ca_file: Path | str | None = None,
+                     client_cert: Path | str | tuple[str | Path, str | Path] | None = None) -> ssl.SSLContext:
+    """Verification against ``ca_file`` (or the system store), with an optional client certificate
+    (a PEM holding cert and key, or a (cert, key) pair)."""
+    ctx = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    if client_cert:
+        if isinstance(client_cert, tuple):
+            ctx.load_cert_chain(str(client_cert[0]), str(client_cert[1]))
+        else:
+            ctx.load_cert_chain(str(client_cert))
+    return ctx
+
+
+class BackendClient:
+    """Synchronous: call it from a worker thread (the sender, a ticket worker), never the GUI thread."""
+
+    def __init__(self, base_url: str, token: str, *, ca_file: Path | str | None = None,
+                 client_cert: Path | str | tuple[str | Path, str | Path] | None = None,
+                 timeout: httpx.Timeout | float = DEFAULT_TIMEOUT, max_retries: int = 3,
+                 backoff_base: float = 0.25, backoff_cap: float = 8.0, max_retry_after: float = 30.0,
+                 sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.max_retry_after = max_retry_after
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json, application/problem+json",
+                     "User-Agent": "ward-kiosk/0.1"},
+            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+            verify=make_ssl_context(ca_file, client_cert) if self.base_url.startswith("https") else True,
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> BackendClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- the operations ---
+
+    def health(self) -> dict[str, Any]:
+        return self._call("GET", "/api/v1/health")
+
+    def submit_dossier(self, payload: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+        """201 -> the receipt (dossier_code, status, received_at, appointment_date, local_ref)."""
+        return self._call("POST", "/api/v1/dossiers", json=payload, headers={"Idempotency-Key": idempotency_key})
+
+    def get_dossier(self, dossier_code: str) -> dict[str, Any] | None:
+        try:
+            return self._call("GET", f"/api/v1/dossiers/{quote(dossier_code, safe='')}")
+        except NotFound:
+            return None
+
+    def find_dossiers(self, local_ref: str | None = None) -> list[dict[str, Any]]:
+        params = {"local_ref": local_ref} if local_ref is not None else None
+        return self._call("GET", "/api/v1/dossiers", params=params)["items"]
+
+    def issue_ticket(self, area: str, priority: bool, kiosk_id: str) -> dict[str, Any]:
+        return self._call("POST", "/api/v1/queue/tickets",
+                          json={"area": area, "priority": bool(priority), "kiosk_id": kiosk_id})
+
+    def send_feedback(self, feedback: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", "/api/v1/feedback", json=feedback)
+
+    def heartbeat(self, kiosk_id: str, status: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", f"/api/v1/kiosks/{quote(kiosk_id, safe='')}/heartbeat", json=status)
+
+    # --- the retry loop ---
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        attempt = 0
+        while True:
+            try:
+                response = self._http.request(method, path, **kwargs)
+            except (httpx.ConnectError, httpx.TimeoutException) as exc:
+                error: BackendError = Unreachable(f"{type(exc).__name__}: {exc}")
+                retry_after = None
+            except httpx.TransportError as exc:  # dropped mid-answer, TLS, protocol: the request may have landed
+                raise Unreachable(f"{type(exc).__name__}: {exc}") from exc
+            else:
+                if response.status_code < 300:
+                    try:
+                        return response.json()
+                    except ValueError as exc:
+                        raise ProtocolError(f"{method} {path}: the answer is not JSON",
+                                            status=response.status_code) from exc
+                error = _error_for(response)
+                if response.status_code not in RETRY_STATUSES:
+                    raise error
+                retry_after = error.retry_after
+            if attempt >= self.max_retries or (retry_after is not None and retry_after > self.max_retry_after):
+                raise error
+            delay = retry_after if retry_after is not None else backoff_delay(
+                attempt, self.backoff_base, self.backoff_cap, self._rng)
+            self._sleep(delay)
+            attempt += 1
+
+
+def _error_for(response: httpx.Response) -> BackendError:
+    problem: dict[str, Any] = {}
+    try:
+        body = response.json()
+        if isinstance(body, dict):
+            problem = body
+    except ValueError:
+        pass
+    status = response.status_code
+    detail = f"HTTP {status}: {problem.get('detail') or problem.get('title') or response.reason_phrase}"
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    if status in (401, 403):
+        cls: type[BackendError] = Unauthorized
+    elif status == 404:
+        cls = NotFound
+    elif status in (408, 429) or status >= 500:
+        cls = Unavailable
+    else:
+        cls = Rejected
+    return cls(detail, status=status, problem=problem, retry_after=retry_after)

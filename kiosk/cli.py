@@ -148,7 +148,94 @@ def _cmd_backend_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_outbox(args: argparse.Namespace) -> int:
+    from kiosk.backend.outbox import DB_NAME, KEY_NAME, Outbox, OutboxError
+
+    data = args.data_dir or default_data_dir()
+    try:
+        if not (data / DB_NAME).exists():
+            outbox = None
+        else:
+            outbox = Outbox(data / DB_NAME, data / KEY_NAME)
+        if args.outbox_command == "flush":
+            return _outbox_flush(args, data, outbox)
+        if outbox is None:
+            status: dict[str, Any] = {"pending": 0, "sent": 0, "acknowledged": 0, "rejected": 0,
+                                      "undelivered": 0, "oldest_pending_age_s": None}
+            rows: list[dict[str, Any]] = []
+        else:
+            status = outbox.status()
+            rows = [i.to_json() for i in outbox.items(tuple(args.state) if args.state else None)] \
+                if args.outbox_command == "list" else []
+    except OutboxError as err:
+        sys.stderr.write(f"{err.message['vi']}\n{err.message['en']}\n({err})\n")
+        return 2
+    if args.outbox_command == "status":
+        if args.json:
+            print_json(status)
+        else:
+            for key, value in status.items():
+                print(f"{key}: {value}")
+        return 0
+    if args.json:
+        print_json(rows)
+    else:
+        for row in rows:  # id_masked only: the full ID number never leaves the encrypted payload
+            print(f"{row['local_ref']:<26} {row['state']:<12} {row['dossier_code'] or '-':<18} "
+                  f"{row['procedure_code']:<10} {row['id_masked'] or '-':<13} attempts={row['attempts']}"
+                  + (f" HTTP {row['rejected_status']}" if row["rejected_status"] else ""))
+    return 0
+
+
+def _outbox_flush(args: argparse.Namespace, data: Path, outbox: Any) -> int:
+    from kiosk.backend.client import BackendClient
+    from kiosk.backend.outbox import DB_NAME, KEY_NAME
+    from kiosk.backend.sender import Sender
+
+    if not args.backend or not args.token:
+        sys.stderr.write("Cần --backend và --token để gửi hồ sơ.\nflush needs --backend and --token.\n")
+        return 2
+    if outbox is None:
+        print_json({"drained": True, "undelivered": 0}) if args.json else print("outbox is empty")
+        return 0
+    sender = Sender(data / DB_NAME, data / KEY_NAME,
+                    lambda: BackendClient(args.backend, args.token, ca_file=args.ca_file, max_retries=1),
+                    backoff_base=0.2, backoff_cap=2.0)
+    sender.start()
+    try:
+        drained = sender.flush(args.timeout)
+    finally:
+        sender.stop()
+    status = outbox.status()
+    if args.json:
+        print_json({"drained": drained, **status})
+    else:
+        if not drained:
+            sys.stderr.write(f"Chưa gửi được {status['undelivered']} hồ sơ: không liên lạc được với hệ thống.\n"
+                             f"{status['undelivered']} dossiers not delivered: the backend did not answer.\n")
+        for key, value in status.items():
+            print(f"{key}: {value}")
+    return 0 if drained else 1
+
+
 def _add_backend_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("outbox", help="the queue of dossiers waiting for the backend: status, list, flush")
+    osub = p.add_subparsers(dest="outbox_command", required=True)
+    for name, text in (("status", "counts per state and the oldest undelivered age"),
+                       ("list", "every queued dossier (ID numbers masked)"),
+                       ("flush", "send everything undelivered now and wait")):
+        op = osub.add_parser(name, help=text)
+        _data_dir_arg(op)
+        op.add_argument("--json", action="store_true")
+        if name == "list":
+            op.add_argument("--state", action="append", choices=["pending", "sent", "acknowledged", "rejected"])
+        if name == "flush":
+            op.add_argument("--backend", help="backend base URL, e.g. http://127.0.0.1:8765")
+            op.add_argument("--token", help="the kiosk's device token")
+            op.add_argument("--ca-file", type=Path, default=None, help="CA bundle to verify the backend's TLS")
+            op.add_argument("--timeout", type=float, default=60.0, help="give up after this many seconds")
+    p.set_defaults(func=_cmd_outbox)
+
     p = sub.add_parser("backend-sim", help="run the provincial backend simulator (docs/backend-api.yaml)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765, help="0 picks a free port")

@@ -1,0 +1,358 @@
+"""The durable outbox: no dossier is lost, none is sent twice.
+
+A dossier is committed here -- with its idempotency key and its provisional ``local_ref`` --
+before any receipt prints (SQLite in WAL mode with ``synchronous=FULL``: the commit is on disk
+when :meth:`Outbox.add` returns). The sender (kiosk/backend/sender.py) then delivers it:
+
+    pending -> sent -> acknowledged          (the official dossier code recorded)
+                    -> rejected              (a 4xx retrying cannot fix: kept, visible, never dropped)
+    sent -> pending                          (no answer or a 5xx: tried again later, same key)
+
+Personal data is encrypted at rest (Fernet) with a key file kept next to, not inside, the
+database (mode 0600), and purged once the backend acknowledges (the code and times stay).
+One :class:`Outbox` per thread: each owns its own SQLite connection.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from kiosk.core.dossier import Dossier, new_local_ref
+from kiosk.core.identity import mask_id
+
+VN_TZ = timezone(timedelta(hours=7))
+DB_NAME = "outbox.sqlite3"
+KEY_NAME = "outbox.key"
+STATES = ("pending", "sent", "acknowledged", "rejected")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    local_ref TEXT NOT NULL UNIQUE,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'acknowledged', 'rejected')),
+    payload BLOB,
+    kiosk_id TEXT NOT NULL,
+    procedure_code TEXT NOT NULL,
+    ward_code TEXT NOT NULL,
+    id_masked TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL DEFAULT 0,
+    last_error TEXT,
+    dossier_code TEXT,
+    appointment_date TEXT,
+    received_at TEXT,
+    acknowledged_at REAL,
+    rejected_status INTEGER,
+    problem TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_attempt_at);
+CREATE TABLE IF NOT EXISTS local_ref_counters (kiosk_id TEXT, day TEXT, seq INTEGER NOT NULL,
+                                               PRIMARY KEY (kiosk_id, day));
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class OutboxError(Exception):
+    """The outbox cannot be used as it is (a missing or wrong key, an unknown reference)."""
+
+    def __init__(self, detail: str, message: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.message = message or {
+            "vi": "Không mở được hàng đợi hồ sơ của kiosk. Vui lòng báo cán bộ kỹ thuật.",
+            "en": "The kiosk's dossier queue cannot be opened. Please tell the technician.",
+        }
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One dossier's delivery record (no personal data except the masked ID number)."""
+
+    local_ref: str
+    idempotency_key: str
+    state: str
+    kiosk_id: str
+    procedure_code: str
+    ward_code: str
+    id_masked: str | None
+    created_at: float
+    updated_at: float
+    attempts: int
+    next_attempt_at: float
+    last_error: str | None
+    dossier_code: str | None
+    appointment_date: str | None
+    received_at: str | None
+    acknowledged_at: float | None
+    rejected_status: int | None
+    problem: dict[str, Any] | None
+    has_payload: bool
+
+    def to_json(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        for name in ("created_at", "updated_at", "acknowledged_at", "next_attempt_at"):
+            value = out[name]
+            out[name] = (datetime.fromtimestamp(value, UTC).isoformat(timespec="seconds")
+                         if value else None)
+        return out
+
+
+_COLUMNS = ("local_ref, idempotency_key, state, kiosk_id, procedure_code, ward_code, id_masked, created_at, "
+            "updated_at, attempts, next_attempt_at, last_error, dossier_code, appointment_date, received_at, "
+            "acknowledged_at, rejected_status, problem, payload IS NOT NULL")
+
+
+def _item(row: tuple) -> OutboxItem:
+    values = list(row)
+    values[17] = json.loads(values[17]) if values[17] else None
+    values[18] = bool(values[18])
+    return OutboxItem(*values)
+
+
+def load_or_create_key(key_path: Path) -> bytes:
+    """The Fernet key, created 0600 on first use; two processes racing get the same key."""
+    key_path = Path(key_path)
+    try:
+        key = key_path.read_bytes().strip()
+        if key_path.stat().st_mode & 0o077:
+            os.chmod(key_path, 0o600)  # restored by hand or a careless copy: close it again
+        return key
+    except FileNotFoundError:
+        pass
+    key_path.parent.mkdir(parents=True, exist_ok=True)
+    key = Fernet.generate_key()
+    try:
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_path.read_bytes().strip()
+    try:
+        os.write(fd, key + b"\n")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    dir_fd = os.open(key_path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)  # the key must survive a power cut as surely as the rows it decrypts
+    finally:
+        os.close(dir_fd)
+    return key
+
+
+class Outbox:
+    """The outbox database. Not thread-safe: one instance per thread."""
+
+    def __init__(self, db_path: Path | str, key_path: Path | str) -> None:
+        self.db_path = Path(db_path)
+        self.key_path = Path(key_path)
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        key = load_or_create_key(self.key_path)
+        try:
+            self._fernet = Fernet(key)
+        except ValueError as exc:
+            raise OutboxError(f"{self.key_path}: not a valid key") from exc
+        self._conn = sqlite3.connect(str(self.db_path), isolation_level=None, timeout=30.0)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute("PRAGMA secure_delete=ON")  # purged payloads are overwritten, not just unlinked
+        self._conn.executescript(_SCHEMA)
+        key_id = hashlib.sha256(key).hexdigest()[:16]
+        with self._write():
+            row = self._conn.execute("SELECT value FROM meta WHERE name = 'key_id'").fetchone()
+            if row is None:
+                self._conn.execute("INSERT INTO meta VALUES ('key_id', ?)", (key_id,))
+            elif row[0] != key_id:
+                raise OutboxError(f"{self.key_path} is not the key this outbox was written with")
+
+    @classmethod
+    def in_data_dir(cls, data_dir: Path | str) -> Outbox:
+        data_dir = Path(data_dir)
+        return cls(data_dir / DB_NAME, data_dir / KEY_NAME)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Outbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _write(self) -> _Transaction:
+        return _Transaction(self._conn)
+
+    # --- adding ---
+
+    def new_local_ref(self, kiosk_id: str, when: datetime | None = None) -> str:
+        """Allocate the next provisional reference for today (Vietnam time) -- durable, never reused."""
+        with self._write():
+            return self._allocate_local_ref(kiosk_id, when)
+
+    def _allocate_local_ref(self, kiosk_id: str, when: datetime | None) -> str:
+        day_dt = (when or datetime.now(UTC)).astimezone(VN_TZ)
+        day = day_dt.strftime("%y%m%d")
+        self._conn.execute(
+            "INSERT INTO local_ref_counters VALUES (?, ?, 1) "
+            "ON CONFLICT(kiosk_id, day) DO UPDATE SET seq = seq + 1", (kiosk_id, day))
+        (seq,) = self._conn.execute(
+            "SELECT seq FROM local_ref_counters WHERE kiosk_id = ? AND day = ?", (kiosk_id, day)).fetchone()
+        return new_local_ref(kiosk_id, day_dt, seq)
+
+    def add(self, dossier: Dossier) -> OutboxItem:
+        """Commit the dossier (on disk when this returns); assigns ``local_ref`` if it has none.
+
+        Adding the same dossier (same local_ref and key) again returns the existing item."""
+        now = time.time()
+        with self._write():
+            if dossier.local_ref:
+                row = self._conn.execute(
+                    f"SELECT {_COLUMNS} FROM outbox WHERE local_ref = ?", (dossier.local_ref,)).fetchone()
+                if row:
+                    item = _item(row)
+                    if item.idempotency_key != dossier.idempotency_key:
+                        raise OutboxError(f"{dossier.local_ref} is already queued with another key")
+                    return item
+            else:
+                dossier = dataclasses.replace(dossier, local_ref=self._allocate_local_ref(dossier.kiosk_id, None))
+            payload = json.dumps(dossier.to_payload(), ensure_ascii=False).encode("utf-8")
+            self._conn.execute(
+                "INSERT INTO outbox (local_ref, idempotency_key, state, payload, kiosk_id, procedure_code, "
+                "ward_code, id_masked, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (dossier.local_ref, dossier.idempotency_key, "pending", self._fernet.encrypt(payload),
+                 dossier.kiosk_id, dossier.procedure_code, dossier.ward_code,
+                 mask_id(dossier.applicant.id_number), now, now))
+        item = self.get(dossier.local_ref)
+        assert item is not None
+        return item
+
+    # --- reading ---
+
+    def get(self, local_ref: str) -> OutboxItem | None:
+        row = self._conn.execute(f"SELECT {_COLUMNS} FROM outbox WHERE local_ref = ?", (local_ref,)).fetchone()
+        return _item(row) if row else None
+
+    def items(self, states: tuple[str, ...] | None = None, limit: int | None = None) -> list[OutboxItem]:
+        """Oldest first."""
+        sql = f"SELECT {_COLUMNS} FROM outbox"
+        params: list[Any] = []
+        if states:
+            sql += f" WHERE state IN ({','.join('?' * len(states))})"
+            params.extend(states)
+        sql += " ORDER BY seq"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_item(r) for r in self._conn.execute(sql, params)]
+
+    def pending(self) -> list[OutboxItem]:
+        """Everything not yet acknowledged nor rejected, oldest first ("sent" = answer unknown)."""
+        return self.items(("pending", "sent"))
+
+    def due(self, now: float | None = None, limit: int = 100) -> list[OutboxItem]:
+        """Undelivered items whose next attempt is due, oldest first."""
+        now = time.time() if now is None else now
+        rows = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM outbox WHERE state IN ('pending', 'sent') AND next_attempt_at <= ? "
+            "ORDER BY seq LIMIT ?", (now, limit))
+        return [_item(r) for r in rows]
+
+    def next_attempt_at(self) -> float | None:
+        (value,) = self._conn.execute(
+            "SELECT MIN(next_attempt_at) FROM outbox WHERE state IN ('pending', 'sent')").fetchone()
+        return value
+
+    def payload(self, local_ref: str) -> dict[str, Any]:
+        """The decrypted body to POST; OutboxError once purged."""
+        row = self._conn.execute("SELECT payload FROM outbox WHERE local_ref = ?", (local_ref,)).fetchone()
+        if row is None or row[0] is None:
+            raise OutboxError(f"{local_ref}: no payload (unknown or already purged)")
+        try:
+            return json.loads(self._fernet.decrypt(row[0]))
+        except InvalidToken as exc:
+            raise OutboxError(f"{local_ref}: payload does not decrypt with {self.key_path}") from exc
+
+    def dossier(self, local_ref: str) -> Dossier:
+        item = self.get(local_ref)
+        if item is None:
+            raise OutboxError(f"{local_ref}: unknown")
+        return Dossier.from_payload(self.payload(local_ref), item.idempotency_key)
+
+    def status(self, now: float | None = None) -> dict[str, Any]:
+        """Counts per state and the age of the oldest undelivered dossier (seconds, or None)."""
+        now = time.time() if now is None else now
+        counts = dict.fromkeys(STATES, 0)
+        for state, count in self._conn.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"):
+            counts[state] = count
+        (oldest,) = self._conn.execute(
+            "SELECT MIN(created_at) FROM outbox WHERE state IN ('pending', 'sent')").fetchone()
+        return {
+            **counts,
+            "undelivered": counts["pending"] + counts["sent"],
+            "oldest_pending_age_s": round(max(0.0, now - oldest), 1) if oldest is not None else None,
+        }
+
+    # --- state changes ---
+
+    def mark_sent(self, local_ref: str) -> None:
+        self._update(local_ref, "SET state = 'sent', attempts = attempts + 1, updated_at = ?",
+                     (time.time(),), ("pending", "sent"))
+
+    def mark_retry(self, local_ref: str, error: str, next_attempt_at: float) -> None:
+        """No usable answer: back to pending, to be resent (same key) at ``next_attempt_at``."""
+        self._update(local_ref, "SET state = 'pending', last_error = ?, next_attempt_at = ?, updated_at = ?",
+                     (error[:500], next_attempt_at, time.time()), ("pending", "sent"))
+
+    def mark_acknowledged(self, local_ref: str, dossier_code: str, appointment_date: str | None = None,
+                          received_at: str | None = None) -> None:
+        """The backend has it: record the official code and purge the personal payload."""
+        self._update(
+            local_ref,
+            "SET state = 'acknowledged', dossier_code = ?, appointment_date = ?, received_at = ?, "
+            "acknowledged_at = ?, updated_at = ?, payload = NULL, id_masked = NULL, last_error = NULL",
+            (dossier_code, appointment_date, received_at, time.time(), time.time()), ("pending", "sent"))
+
+    def mark_rejected(self, local_ref: str, status: int | None, problem: dict[str, Any] | None) -> None:
+        """Kept with its payload for maintenance to see and resubmit; never dropped."""
+        kept = {k: problem[k] for k in ("type", "title", "status", "code", "detail", "message", "errors")
+                if problem and k in problem}
+        self._update(local_ref, "SET state = 'rejected', rejected_status = ?, problem = ?, updated_at = ?",
+                     (status, json.dumps(kept, ensure_ascii=False), time.time()), ("pending", "sent"))
+
+    def requeue(self, local_ref: str) -> None:
+        """Maintenance: send a rejected dossier again (after the cause was fixed at the backend)."""
+        self._update(local_ref, "SET state = 'pending', next_attempt_at = 0, rejected_status = NULL, "
+                     "problem = NULL, updated_at = ?", (time.time(),), ("rejected",))
+
+    def _update(self, local_ref: str, assignment: str, params: tuple, from_states: tuple[str, ...]) -> None:
+        with self._write():
+            row = self._conn.execute("SELECT state FROM outbox WHERE local_ref = ?", (local_ref,)).fetchone()
+            if row is None:
+                raise OutboxError(f"{local_ref}: unknown")
+            if row[0] not in from_states:
+                return  # e.g. a late ack for an already acknowledged dossier: nothing to do
+            self._conn.execute(f"UPDATE outbox {assignment} WHERE local_ref = ?", (*params, local_ref))
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, so concurrent writers queue instead of failing mid-way."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self._conn.execute("ROLLBACK" if exc_type else "COMMIT")

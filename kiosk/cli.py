@@ -134,8 +134,62 @@ def _add_core_commands(sub: argparse._SubParsersAction) -> None:
 
 # --- device: camera, QR decoding, printer ---------------------------------------------------------
 
+def _cmd_scan(args: argparse.Namespace) -> int:
+    import time
+
+    import cv2
+    import numpy as np
+
+    from device.qr import QrPipeline
+
+    accept = None
+    if args.card:
+        from kiosk.core.identity import IdentityError, parse_id_qr
+
+        def accept(text: str) -> bool:
+            try:
+                parse_id_qr(text)
+            except IdentityError:
+                return False
+            return True
+
+    pipeline = QrPipeline(accept=accept)
+    failed = False
+    for name in args.images:
+        row: dict[str, Any] = {"file": name, "text": None, "decode_ms": None}
+        problem = ("không phải tệp ảnh đọc được", "not a readable image")
+        try:
+            frame = cv2.imdecode(np.fromfile(name, dtype=np.uint8), cv2.IMREAD_GRAYSCALE)
+        except FileNotFoundError:
+            frame, problem = None, ("không tìm thấy tệp", "file not found")
+        except PermissionError:
+            frame, problem = None, ("không có quyền đọc tệp", "permission denied")
+        except (OSError, ValueError):
+            frame = None
+        if frame is None:
+            failed = True
+            row["error"] = {"vi": f"Không mở được ảnh: {problem[0]}.", "en": f"Cannot open the image: {problem[1]}."}
+        else:
+            start = time.perf_counter()
+            result = pipeline.decode(frame)
+            row["decode_ms"] = round((time.perf_counter() - start) * 1000, 2)
+            row["text"] = result.text if result else None
+        if args.json:
+            print_json(row)
+        elif "error" in row:
+            sys.stderr.write(f"{name}: {row['error']['vi']} / {row['error']['en']}\n")
+        else:
+            text = row["text"] if row["text"] is not None else "(không đọc được mã QR / no QR read)"
+            print(f"{name}: {text}  [{row['decode_ms']} ms]")
+    return 1 if failed else 0
+
+
 def _add_device_commands(sub: argparse._SubParsersAction) -> None:
-    pass
+    p = sub.add_parser("scan", help="decode the QR in camera images with the kiosk's QR pipeline")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, ...)")
+    p.add_argument("--json", action="store_true", help='one JSON line per image: {"file", "text", "decode_ms"}')
+    p.add_argument("--card", action="store_true", help="only accept texts that parse as an ID card QR")
+    p.set_defaults(func=_cmd_scan)
 
 
 # --- backend: simulator, outbox -------------------------------------------------------------------

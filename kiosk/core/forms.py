@@ -195,6 +195,7 @@ def _semantic_problems(name: str, doc: dict[str, Any], videos_dir: Path) -> list
     for i, f in enumerate(fields):
         if not isinstance(f, dict):
             continue
+        # Checks that depend on the type run only for a known type: the schema already reports the rest.
         key, ftype = f.get("key"), f.get("type")
         if isinstance(key, str):
             if key in seen:
@@ -210,7 +211,7 @@ def _semantic_problems(name: str, doc: dict[str, Any], videos_dir: Path) -> list
                 dupes = sorted({v for v in values if isinstance(v, str) and values.count(v) > 1})
                 if dupes:
                     problem(["fields", i, "options"], f"duplicate option values {dupes}")
-        elif options:
+        elif options and ftype in FIELD_TYPES:
             problem(["fields", i, "options"], f"options are only used by select fields, not {ftype!r}")
 
         constraints = f.get("constraints") if isinstance(f.get("constraints"), dict) else {}
@@ -225,7 +226,7 @@ def _semantic_problems(name: str, doc: dict[str, Any], videos_dir: Path) -> list
             raw = constraints.get(bound)
             if raw is None:
                 continue
-            if ftype != "date":
+            if ftype != "date" and ftype in FIELD_TYPES:
                 problem(["fields", i, "constraints", bound], f"{bound} applies only to date fields")
             try:
                 bounds[bound] = resolve_date_bound(raw)
@@ -237,7 +238,7 @@ def _semantic_problems(name: str, doc: dict[str, Any], videos_dir: Path) -> list
             lo, hi = constraints.get(low), constraints.get(high)
             if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
                 problem(["fields", i, "constraints"], f"{low} ({lo}) is greater than {high} ({hi})")
-        if ftype != "number" and ("min" in constraints or "max" in constraints):
+        if ftype != "number" and ftype in FIELD_TYPES and ("min" in constraints or "max" in constraints):
             problem(["fields", i, "constraints"], "min/max apply only to number fields")
 
         autofill_from = f.get("autofill")
@@ -447,7 +448,7 @@ def validate_field(field: FieldDef, value: str | None, today: date | None = None
             return _msg("Vui lòng chọn một mục.", "Please choose one.")
         if field.type == "checkbox":
             return _msg("Vui lòng đánh dấu để xác nhận.", "Please tick the box to confirm.")
-        return _msg("Vui lòng nhập thông tin này.", "This information is required.")
+        return _msg("Vui lòng nhập thông tin bắt buộc này.", "This information is required.")
 
     ftype = field.type
     if ftype == "date":

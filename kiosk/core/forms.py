@@ -232,6 +232,11 @@ def _semantic_problems(name: str, doc: dict[str, Any], videos_dir: Path) -> list
                 bounds[bound] = resolve_date_bound(raw)
             except ValueError as err:
                 problem(["fields", i, "constraints", bound], str(err))
+        other = constraints.get("not_before")
+        if isinstance(other, str):
+            target = next((g for g in fields if isinstance(g, dict) and g.get("key") == other), None)
+            if target is None or target.get("type") != "date" or other == key:
+                problem(["fields", i, "constraints", "not_before"], f"{other!r} is not another date field of this form")
         if len(bounds) == 2 and bounds["min_date"] > bounds["max_date"]:
             problem(["fields", i, "constraints"], "min_date is after max_date")
         for low, high in (("min_length", "max_length"), ("min", "max")):
@@ -526,6 +531,16 @@ def validate_form(proc: Procedure, values: dict[str, str], today: date | None = 
         message = validate_field(f, values.get(f.key, ""), today)
         if message:
             errors[f.key] = message
+    # Cross-field order (a stay ends after it starts, a death comes after the birth), once both dates are valid.
+    for f in proc.fields:
+        other_key = f.constraints.get("not_before")
+        if not other_key or f.key in errors or other_key in errors:
+            continue
+        mine, theirs = parse_date(values.get(f.key) or ""), parse_date(values.get(other_key) or "")
+        if mine and theirs and mine < theirs:
+            other = proc.field(other_key)
+            errors[f.key] = _msg(f"Ngày này không được trước «{other.label['vi']}» ({format_date(theirs)}).",
+                                 f"This date cannot be before '{other.label['en']}' ({format_date(theirs)}).")
     return errors
 
 

@@ -343,3 +343,26 @@ def test_autofill_gives_sex_as_the_select_value(catalogue):
     assert forms.autofill(marriage, parse_id_qr(sample_payload(0)))["applicant_sex"] == "male"
     assert forms.autofill(marriage, parse_id_qr(sample_payload(1)))["applicant_sex"] == "female"
     assert marriage.field("applicant_sex").option_label("female") == {"vi": "Nữ", "en": "Female"}
+
+
+def test_a_date_may_not_precede_the_date_it_follows(catalogue):
+    stay = catalogue["dang-ky-tam-tru"]
+    values = forms.defaults(stay) | forms.autofill(stay, parse_id_qr(sample_payload(1)))
+    values |= {"phone": "+84912345678", "new_address": "Số 5 ngõ 10 phố Hàng Bông", "ward": "00073",
+               "housing_basis": "rent", "stay_purpose": "work", "owner_consent": "true", "declaration_true": "true",
+               "stay_from": "01/12/2026", "stay_until": "30/11/2026"}
+    errors = forms.validate_form(stay, values, today=TODAY)
+    assert set(errors) == {"stay_until"}
+    assert "«Tạm trú từ ngày» (01/12/2026)" in errors["stay_until"]["vi"]
+    assert "'Staying from' (01/12/2026)" in errors["stay_until"]["en"]
+    values["stay_until"] = "01/06/2027"
+    assert forms.validate_form(stay, values, today=TODAY) == {}
+
+
+def test_not_before_must_name_another_date_field(tmp_path):
+    doc = _birth_definition()
+    doc["fields"][_field_index(doc, "child_date_of_birth")]["constraints"]["not_before"] = "child_sex"
+    (tmp_path / "a.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    assert forms.check_catalogue(tmp_path) == [
+        f"a.json: child_date_of_birth (fields/{_field_index(doc, 'child_date_of_birth')}/constraints/not_before): "
+        "'child_sex' is not another date field of this form"]

@@ -354,7 +354,24 @@ def _cmd_set_pin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_self_test(args: argparse.Namespace) -> int:
+    from kiosk.diagnostics import self_test
+
+    checks = self_test()
+    ok = all(c.ok for c in checks)
+    for check in checks:
+        if args.json:
+            print_json(check.to_json())
+        else:
+            print(check.line())
+    return 0 if ok else 1
+
+
 def _add_maintenance_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("self-test", help="check the installed program is whole (forms, QR, PDF, video, outbox)")
+    p.add_argument("--json", action="store_true", help="one JSON object per check")
+    p.set_defaults(func=_cmd_self_test)
+
     p = sub.add_parser("set-pin", help="set the maintenance PIN (asked twice; only a slow salted hash is kept)")
     _data_dir_arg(p)
     p.set_defaults(func=_cmd_set_pin)
@@ -374,7 +391,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:  # `kiosk ... | head` closed the pipe: not an error worth a traceback
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

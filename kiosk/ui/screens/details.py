@@ -1,0 +1,78 @@
+"""What a procedure needs (documents, fee, processing time) with its guide video."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
+
+from kiosk.core.session import State
+from kiosk.ui.screens.base import Screen
+from kiosk.ui.video import VideoPanel
+from kiosk.ui.widgets import button, label, panel
+
+
+class DetailsScreen(Screen):
+    state = State.DETAILS
+    title = {"vi": "Thông tin thủ tục", "en": "About this procedure"}
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.name = label(role="title")
+        self.root.addWidget(self.name)
+        row = QHBoxLayout()
+        row.setSpacing(24)
+        info, info_layout = panel()
+        self.facts = label()
+        self.documents_title = label(role="fieldlabel")
+        self.documents = label()
+        for w in (self.facts, self.documents_title, self.documents):
+            info_layout.addWidget(w)
+        info_layout.addStretch(1)
+        row.addWidget(info, 1)
+        video_col = QVBoxLayout()
+        self.video = VideoPanel()
+        video_col.addWidget(self.video, 1)
+        row.addLayout(video_col, 1)
+        self.root.addLayout(row, 1)
+        self.start_button = button("primary", self._on_start_clicked, name="details-start")
+        self.root.addWidget(self.start_button)
+        self.proc = None
+
+    def enter(self) -> None:
+        self.proc = self.services.procedure(self.session.data.procedure_id)
+        self.retranslate_ui()
+        steps = {lang: "\n".join(f"{i + 1}. {s.get(lang, s.get('vi', ''))}" for i, s in enumerate(self.proc.steps))
+                 for lang in ("vi", "en")}
+        self.video.load(self.proc.video, steps, autoplay=self.window_.autoplay_video)
+
+    def leave(self) -> None:
+        self.video.stop()
+
+    def _on_start_clicked(self) -> None:
+        self.window_.go(State.CONSENT)
+
+    def reset(self) -> None:
+        self.video.stop()
+        self.proc = None
+
+    def retranslate_ui(self) -> None:
+        self.video.retranslate_ui(self.language)
+        self.start_button.setText(self.t({"vi": "Bắt đầu nộp hồ sơ →", "en": "Start filing →"}))
+        self.documents_title.setText(self.t({"vi": "Giấy tờ cần có:", "en": "Documents you need:"}))
+        proc = self.proc
+        if proc is None:
+            return
+        self.name.setText(self.t(proc.name))
+        fee = self.t(proc.fee.get("text"))
+        days = self.t(proc.processing_time.get("text"))
+        self.facts.setText(self.t({"vi": f"Mã thủ tục: {proc.code}\nThời hạn giải quyết: {days}\nLệ phí: {fee}",
+                                   "en": f"Procedure code: {proc.code}\nProcessing time: {days}\nFee: {fee}"}))
+        lines = []
+        for doc in proc.documents:
+            kind = self.t({"vi": "bản chính", "en": "original"} if doc.get("kind") == "original"
+                          else {"vi": "bản sao", "en": "copy"})
+            lines.append(f"• {self.t(doc.get('name'))} ({kind}, {doc.get('count', 1)})")
+        if proc.needs_originals:
+            lines.append(self.t({"vi": "\nBản chính sẽ được cán bộ đối chiếu tại quầy: kiosk sẽ in số thứ tự cho bạn.",
+                                 "en": "\nAn officer checks the originals at the counter: the kiosk prints you a "
+                                       "queue number."}))
+        self.documents.setText("\n".join(lines))

@@ -1,0 +1,313 @@
+"""The e-form: pre-filled from the card, the rest typed on the on-screen keyboard, checked field by field.
+
+One page per procedure is built when the window starts (not when the citizen arrives), so opening
+a long form never stalls the screen; a wipe blanks the values instead of rebuilding widgets.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QScrollArea,
+    QStackedWidget,
+    QWidget,
+)
+
+from kiosk.core import forms
+from kiosk.core.session import State
+from kiosk.ui.screens.base import Screen
+from kiosk.ui.widgets import both, button, label, line_edit
+
+WARD_NOTE = {"vi": "Chọn ở bước tiếp theo", "en": "Chosen on the next step"}
+
+
+class FieldRow:
+    """The widgets of one form field: label, help, input, the message beside it."""
+
+    def __init__(self, page: FormPage, field: forms.FieldDef, grid: QGridLayout, row: int) -> None:
+        self.field = field
+        self.page = page
+        self.label = label(role="fieldlabel")
+        self.help = label(role="muted")
+        left = QWidget()
+        from PySide6.QtWidgets import QVBoxLayout
+
+        col = QVBoxLayout(left)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(2)
+        col.addWidget(self.label)
+        col.addWidget(self.help)
+        self.error = label(role="error")
+        self.error.setObjectName(f"error-{field.key}")
+        self.input: QWidget
+        self.group: QButtonGroup | None = None
+        self.option_buttons: list[tuple[QWidget, dict]] = []
+        if field.type == "select":
+            box = QWidget()
+            lay = QHBoxLayout(box)
+            lay.setContentsMargins(0, 0, 0, 0)
+            self.group = QButtonGroup(box)
+            self.group.setExclusive(True)
+            for i, option in enumerate(field.options):
+                b = button(None, self.page.on_changed, name=f"field-{field.key}-{option['value']}")
+                b.setCheckable(True)
+                self.group.addButton(b, i)
+                lay.addWidget(b)
+                self.option_buttons.append((b, option))
+            self.input = box
+        elif field.type == "checkbox":
+            self.input = QCheckBox()
+            self.input.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            self.input.toggled.connect(lambda _=False: self.page.on_changed())
+        elif field.type == "textarea":
+            self.input = QPlainTextEdit()
+            self.input.setProperty("keyboard", "text")
+            self.input.setFixedHeight(page.theme_touch * 2)
+            self.input.textChanged.connect(self.page.on_changed)
+        elif field.type == "ward":
+            self.input = label(role="muted")
+            self.input.setProperty("personal", True)
+        else:
+            edit = line_edit(keyboard="numeric" if field.keyboard == "numeric" or field.type in (
+                "date", "id_number", "phone", "number") else "text",
+                capitalize=field.type == "text" and field.key.endswith("full_name"))
+            if field.type == "date":
+                edit.setMaxLength(10)
+            elif field.type == "id_number":
+                edit.setMaxLength(12)
+            edit.textChanged.connect(self.page.on_changed)
+            self.input = edit
+        self.input.setObjectName(f"field-{field.key}")
+        grid.addWidget(left, row, 0)
+        grid.addWidget(self.input, row, 1)
+        grid.addWidget(self.error, row, 2)
+
+    def value(self) -> str:
+        w = self.input
+        if isinstance(w, QLineEdit):
+            return w.text()
+        if isinstance(w, QPlainTextEdit):
+            return w.toPlainText()
+        if isinstance(w, QCheckBox):
+            return "true" if w.isChecked() else ""
+        if self.group is not None:
+            checked = self.group.checkedId()
+            return self.option_buttons[checked][1]["value"] if checked >= 0 else ""
+        return self.page.ward_value
+
+    def set_value(self, value: str) -> None:
+        w = self.input
+        if isinstance(w, QLineEdit):
+            w.setText(value)  # also drops the undo history (privacy)
+        elif isinstance(w, QPlainTextEdit):
+            w.setPlainText(value)
+        elif isinstance(w, QCheckBox):
+            w.setChecked(value in ("true", "1", "yes", "on"))
+        elif self.group is not None:
+            self.group.setExclusive(False)
+            for b, option in self.option_buttons:
+                b.setChecked(option["value"] == value)
+            self.group.setExclusive(True)
+
+    def show_error(self, message: dict | None, language: str) -> None:
+        from kiosk.ui.widgets import tr
+
+        self.error.setText(tr(message, language) if message else "")
+        invalid = "true" if message else "false"
+        if self.input.property("invalid") != invalid:
+            self.input.setProperty("invalid", invalid)
+            self.input.style().unpolish(self.input)
+            self.input.style().polish(self.input)
+
+    def retranslate(self, language: str, ward_text: str) -> None:
+        from kiosk.ui.widgets import tr
+
+        f = self.field
+        self.label.setText(tr(f.label, language) + (" *" if f.required else ""))
+        help_text = tr(f.help, language) if f.help else ""
+        if f.type == "date":
+            help_text = (help_text + " " if help_text else "") + tr({"vi": "(ngày/tháng/năm)", "en": "(DD/MM/YYYY)"},
+                                                                     language)
+        self.help.setText(help_text)
+        self.help.setVisible(bool(help_text))
+        for b, option in self.option_buttons:
+            b.setText(tr(option["label"], language))
+        if isinstance(self.input, QCheckBox):
+            self.input.setText(tr({"vi": "Đồng ý", "en": "Yes"}, language))
+        if f.type == "ward":
+            self.input.setText(ward_text)
+
+
+class FormPage(QScrollArea):
+    """The form of one procedure."""
+
+    def __init__(self, screen: FormScreen, proc: forms.Procedure) -> None:
+        super().__init__()
+        self.screen = screen
+        self.proc = proc
+        self.theme_touch = screen.window_.theme.touch_px
+        self.ward_value = ""
+        self.language = ""
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        inner = QWidget()
+        grid = QGridLayout(inner)
+        grid.setHorizontalSpacing(20)
+        grid.setVerticalSpacing(12)
+        grid.setColumnStretch(0, 5)
+        grid.setColumnStretch(1, 6)
+        grid.setColumnStretch(2, 4)
+        self.rows: dict[str, FieldRow] = {}
+        self.sections: list[tuple[QWidget, dict]] = []
+        row = 0
+        last_section = None
+        for field in proc.fields:
+            if field.section and field.section != last_section:
+                heading = label(role="subtitle")
+                grid.addWidget(heading, row, 0, 1, 3)
+                self.sections.append((heading, field.section))
+                last_section = field.section
+                row += 1
+            self.rows[field.key] = FieldRow(self, field, grid, row)
+            row += 1
+        grid.setRowStretch(row, 1)
+        self.setWidget(inner)
+        self._errors: dict[str, dict] = {}
+
+    def on_changed(self) -> None:
+        self.screen.session.touch()
+        # a corrected field loses its message as soon as it is valid
+        for key in list(self._errors):
+            row = self.rows[key]
+            if forms.validate_field(row.field, row.value()) is None:
+                del self._errors[key]
+                row.show_error(None, self.language)
+
+    def values(self) -> dict[str, str]:
+        return {key: row.value() for key, row in self.rows.items()}
+
+    def set_values(self, values: dict[str, str]) -> None:
+        for key, row in self.rows.items():
+            row.set_value(values.get(key, ""))
+
+    def validate(self, skip_types: tuple[str, ...] = ("ward",)) -> dict[str, dict]:
+        values = self.values()
+        errors = {k: v for k, v in forms.validate_form(self.proc, values).items()
+                  if self.proc.field(k).type not in skip_types}
+        self._errors = errors
+        for key, row in self.rows.items():
+            row.show_error(errors.get(key), self.language)
+        if errors:
+            first = self.rows[next(iter(errors))]
+            self.ensureWidgetVisible(first.input, 50, 120)
+        return errors
+
+    def clear(self) -> None:
+        self.set_values({})
+        self.ward_value = ""
+        self._errors = {}
+        for row in self.rows.values():
+            row.show_error(None, self.language or "vi")
+        self.verticalScrollBar().setValue(0)
+
+    def retranslate(self, language: str, ward_text: str) -> None:
+        self.language = language
+        for heading, text in self.sections:
+            heading.setText(text.get(language) or text.get("vi", ""))
+        for key, row in self.rows.items():
+            row.retranslate(language, ward_text)
+            row.show_error(self._errors.get(key), language)
+
+
+class FormScreen(Screen):
+    state = State.FORM
+    title = {"vi": "Tờ khai", "en": "The form"}
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.intro = label(role="muted")
+        self.root.addWidget(self.intro)
+        self.pages = QStackedWidget()
+        self.root.addWidget(self.pages, 1)
+        self.forms: dict[str, FormPage] = {}
+        for proc in self.services.catalogue:
+            page = FormPage(self, proc)
+            self.forms[proc.id] = page
+            self.pages.addWidget(page)
+        row = QHBoxLayout()
+        self.summary = label(role="error")
+        self.summary.setObjectName("form-summary")
+        row.addWidget(self.summary, 2)
+        self.next_button = button("primary", self._on_next_clicked, name="form-next")
+        row.addWidget(self.next_button, 1)
+        self.root.addLayout(row)
+        self.filled_for: str | None = None
+        window.focus_changed.connect(self._on_window_focus_changed)
+
+    @property
+    def page(self) -> FormPage | None:
+        return self.forms.get(self.session.data.procedure_id or "")
+
+    def enter(self) -> None:
+        page = self.page
+        if page is None:
+            return
+        self.pages.setCurrentWidget(page)
+        data = self.session.data
+        key = f"{data.procedure_id}:{'card' if data.identity is not None else 'typed'}"
+        if self.filled_for != key:  # first visit in this session (or after another card): pre-fill
+            values = forms.defaults(page.proc)
+            if data.form:
+                values.update(data.form)
+            if data.identity is not None:
+                values.update(forms.autofill(page.proc, data.identity))
+            page.clear()
+            page.set_values(values)
+            self.filled_for = key
+        self.summary.setText("")
+        self.retranslate_ui()
+
+    def leave(self) -> None:
+        page = self.page
+        if page is not None and self.session.data.procedure_id:
+            self.session.data.form = page.values()
+
+    def _on_window_focus_changed(self, widget: QWidget) -> None:
+        page = self.page
+        if page is not None and self.isVisible() and widget is not None and page.isAncestorOf(widget):
+            page.ensureWidgetVisible(widget, 50, 120)
+
+    def _on_next_clicked(self) -> None:
+        page = self.page
+        if page is None:
+            return
+        errors = page.validate()
+        if errors:
+            self.summary.setText(both({
+                "vi": f"Còn {len(errors)} mục cần sửa (chữ đỏ bên cạnh ô).",
+                "en": f"{len(errors)} field(s) need correcting (red text beside them)."}))
+            return
+        self.session.data.form = page.values()
+        self.window_.go(State.WARD)
+
+    def reset(self) -> None:
+        for page in self.forms.values():
+            page.clear()
+        self.filled_for = None
+        self.summary.setText("")
+
+    def retranslate_ui(self) -> None:
+        self.intro.setText(self.t({"vi": "Các ô có dấu * là bắt buộc. Chạm vào một ô để nhập bằng bàn phím "
+                                         "trên màn hình; thông tin từ thẻ căn cước đã được điền sẵn.",
+                                   "en": "Fields marked * are required. Touch a field to type on the on-screen "
+                                         "keyboard; details from your ID card are already filled in."}))
+        self.next_button.setText(self.t({"vi": "Tiếp tục →", "en": "Continue →"}))
+        page = self.page
+        if page is not None:
+            page.retranslate(self.language, self.t(WARD_NOTE))

@@ -1,0 +1,140 @@
+"""Identify: the citizen places the ID card under the camera (live preview, guide frame) or types."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
+
+from kiosk.core.identity import IdentityError, parse_id_qr
+from kiosk.core.session import State
+from kiosk.ui.screens.base import Screen
+from kiosk.ui.widgets import both, button, label, panel
+
+
+class PreviewLabel(QLabel):
+    """The camera picture with a guide frame where the card's QR should be."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("camera-preview")
+        self.setMinimumSize(480, 360)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._image: QImage | None = None
+
+    def show_image(self, image: QImage | None) -> None:
+        self._image = image
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#202020"))
+        if self._image is not None and not self._image.isNull():
+            scaled = QPixmap.fromImage(self._image).scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                                          Qt.TransformationMode.FastTransformation)
+            painter.drawPixmap((self.width() - scaled.width()) // 2, (self.height() - scaled.height()) // 2, scaled)
+        side = min(self.width(), self.height()) * 0.62
+        guide = QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+        painter.setPen(QPen(QColor("#ffd500"), 8, Qt.PenStyle.DashLine))
+        painter.drawRoundedRect(guide, 16, 16)
+        painter.end()
+
+
+class IdentifyScreen(Screen):
+    state = State.IDENTIFY
+    title = {"vi": "Đọc thẻ căn cước", "en": "Read your ID card"}
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        row = QHBoxLayout()
+        row.setSpacing(24)
+        self.preview = PreviewLabel()
+        row.addWidget(self.preview, 3)
+        side = QVBoxLayout()
+        frame, inner = panel()
+        self.instructions = label(role="subtitle")
+        self.status = label()
+        self.status.setObjectName("identify-status")
+        self.refusal = label(role="error")
+        self.refusal.setObjectName("identify-refusal")
+        inner.addWidget(self.instructions)
+        inner.addWidget(self.status)
+        inner.addWidget(self.refusal)
+        inner.addStretch(1)
+        side.addWidget(frame, 1)
+        self.type_button = button(None, self._on_type_clicked, name="identify-type")
+        side.addWidget(self.type_button)
+        row.addLayout(side, 2)
+        self.root.addLayout(row, 1)
+        self.camera_status: tuple[str, dict] = ("starting", {})
+        self.refusal_message: dict | None = None
+
+    def enter(self) -> None:
+        self.refusal_message = None
+        self.camera_status = ("starting", {})
+        cam = self.window_.camera
+        cam.sig_decoded.connect(self._on_camera_decoded)
+        cam.sig_frame.connect(self._on_camera_frame)
+        cam.sig_status.connect(self._on_camera_status)
+        self.window_.start_camera()
+        self.retranslate_ui()
+
+    def leave(self) -> None:
+        cam = self.window_.camera
+        for sig, slot in ((cam.sig_decoded, self._on_camera_decoded), (cam.sig_frame, self._on_camera_frame),
+                          (cam.sig_status, self._on_camera_status)):
+            try:
+                sig.disconnect(slot)
+            except (RuntimeError, TypeError):
+                pass
+        self.window_.stop_camera()
+        self.preview.show_image(None)
+
+    def _on_camera_frame(self, image: QImage) -> None:
+        self.preview.show_image(image)
+
+    def _on_camera_status(self, code: str, message: dict) -> None:
+        self.camera_status = (code, message)
+        self.retranslate_ui()
+
+    def _on_camera_decoded(self, text: str) -> None:
+        if self.session.state != State.IDENTIFY:
+            return
+        try:
+            identity = parse_id_qr(text)
+        except IdentityError as err:
+            self.refusal_message = err.message
+            self.window_.log.info("card refused: %s", err.code)
+            self.retranslate_ui()
+            return
+        self.session.data.identity = identity
+        self.session.data.card_read = True
+        self.window_.log.info("card read")
+        self.window_.go(State.FORM)
+
+    def _on_type_clicked(self) -> None:
+        self.session.data.identity = None
+        self.session.data.card_read = False
+        self.window_.go(State.FORM)
+
+    def reset(self) -> None:
+        self.refusal_message = None
+        self.preview.show_image(None)
+
+    def retranslate_ui(self) -> None:
+        self.instructions.setText(self.t({
+            "vi": "Đặt mặt sau của thẻ căn cước (mặt có mã QR) vào khay, dưới camera, sao cho mã QR nằm trong "
+                  "khung vàng.",
+            "en": "Place your ID card, back side up (the side with the QR code), in the tray under the camera "
+                  "so the QR code sits inside the yellow frame."}))
+        code, message = self.camera_status
+        if code in ("starting", "ok", ""):
+            self.status.setText(self.t({"vi": "Đang chờ thẻ…", "en": "Waiting for the card…"}))
+        else:
+            self.status.setText(self.t(message) or self.t({"vi": "Camera không sẵn sàng.",
+                                                          "en": "The camera is not ready."}))
+        # Refusals are shown in both languages: the citizen may not be reading the chosen one.
+        self.refusal.setText(both(self.refusal_message) if self.refusal_message else "")
+        self.type_button.setText(self.t({"vi": "Không có thẻ? Nhập thông tin bằng bàn phím",
+                                         "en": "No card? Type your details instead"}))

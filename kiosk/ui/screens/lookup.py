@@ -1,0 +1,139 @@
+"""Look up a dossier: show the receipt's QR to the camera or type the code -> status, appointment date."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
+
+from kiosk.core.session import State
+from kiosk.ui.screens.base import Screen
+from kiosk.ui.screens.identify import PreviewLabel
+from kiosk.ui.widgets import both, button, label, line_edit, panel
+
+
+class LookupScreen(Screen):
+    state = State.LOOKUP
+    title = {"vi": "Tra cứu hồ sơ", "en": "Look up a dossier"}
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        row = QHBoxLayout()
+        row.setSpacing(24)
+        self.preview = PreviewLabel()
+        row.addWidget(self.preview, 1)
+        right = QVBoxLayout()
+        self.prompt = label(role="subtitle")
+        right.addWidget(self.prompt)
+        entry = QHBoxLayout()
+        self.code = line_edit(keyboard="numeric", name="lookup-code")
+        entry.addWidget(self.code, 3)
+        self.search_button = button("primary", self._on_search_clicked, name="lookup-search")
+        entry.addWidget(self.search_button, 1)
+        right.addLayout(entry)
+        frame, inner = panel()
+        self.result = label()
+        self.result.setObjectName("lookup-result")
+        self.result.setProperty("personal", True)
+        self.error = label(role="error")
+        inner.addWidget(self.result)
+        inner.addWidget(self.error)
+        inner.addStretch(1)
+        right.addWidget(frame, 1)
+        self.rate = button(None, lambda: self.window_.go(State.RATING), name="lookup-rate")
+        right.addWidget(self.rate)
+        row.addLayout(right, 1)
+        self.root.addLayout(row, 1)
+        self.busy = False
+        self.error_message: dict | None = None
+
+    def enter(self) -> None:
+        cam = self.window_.camera
+        cam.sig_decoded.connect(self._on_camera_decoded)
+        cam.sig_frame.connect(self._on_camera_frame)
+        self.window_.start_camera()
+        self.retranslate_ui()
+
+    def leave(self) -> None:
+        cam = self.window_.camera
+        for sig, slot in ((cam.sig_decoded, self._on_camera_decoded), (cam.sig_frame, self._on_camera_frame)):
+            try:
+                sig.disconnect(slot)
+            except (RuntimeError, TypeError):
+                pass
+        self.window_.stop_camera()
+        self.preview.show_image(None)
+
+    def _on_camera_frame(self, image: QImage) -> None:
+        self.preview.show_image(image)
+
+    def _on_camera_decoded(self, text: str) -> None:
+        code = text.strip()
+        if self.busy or code == self.code.text():
+            return
+        self.code.setText(code)
+        self._on_search_clicked()
+
+    def _on_search_clicked(self) -> None:
+        code = self.code.text().strip().upper()
+        if not code:
+            self.error_message = {"vi": "Vui lòng nhập mã hồ sơ in trên giấy tiếp nhận.",
+                                  "en": "Please type the dossier code printed on your receipt."}
+            self.retranslate_ui()
+            return
+        self.busy = True
+        self.error_message = None
+        self.session.data.lookup_code = code
+        self.session.data.lookup_result = None
+        self.retranslate_ui()
+        self.window_.backend_runner.run(lambda: self.services.lookup(code), self._on_lookup_done,
+                                        self._on_lookup_failed)
+
+    def _on_lookup_done(self, result: dict | None) -> None:
+        self.busy = False
+        if self.session.state != State.LOOKUP:
+            return
+        if result is None:
+            self.error_message = {"vi": "Không tìm thấy hồ sơ với mã này. Vui lòng kiểm tra lại mã.",
+                                  "en": "No dossier has this code. Please check the code."}
+        self.session.data.lookup_result = result
+        self.window_.sig_lookup_done.emit(result or {})
+        self.retranslate_ui()
+
+    def _on_lookup_failed(self, error: BaseException) -> None:
+        self.busy = False
+        self.error_message = getattr(error, "message", None) or {
+            "vi": "Chưa tra cứu được do mất kết nối. Vui lòng thử lại sau ít phút.",
+            "en": "The look-up failed: no connection. Please try again in a few minutes."}
+        self.window_.sig_lookup_done.emit({})
+        self.retranslate_ui()
+
+    def reset(self) -> None:
+        self.code.setText("")
+        self.result.setText("")
+        self.error_message = None
+        self.busy = False
+
+    def retranslate_ui(self) -> None:
+        self.prompt.setText(self.t({"vi": "Đưa mã QR trên giấy tiếp nhận vào dưới camera, hoặc nhập mã hồ sơ:",
+                                    "en": "Hold the QR code of your receipt under the camera, or type the "
+                                          "dossier code:"}))
+        self.code.setPlaceholderText(self.t({"vi": "Ví dụ: 00073-261124-0001", "en": "e.g. 00073-261124-0001"}))
+        self.search_button.setText(self.t({"vi": "Tra cứu", "en": "Look up"}))
+        self.rate.setText(self.t({"vi": "Đánh giá dịch vụ", "en": "Rate the service"}))
+        self.error.setText(both(self.error_message) if self.error_message else "")
+        result = self.session.data.lookup_result
+        if self.busy:
+            self.result.setText(self.t({"vi": "Đang tra cứu…", "en": "Looking up…"}))
+        elif result:
+            lines = [self.t({"vi": "Mã hồ sơ: ", "en": "Dossier code: "}) + str(result.get("code", ""))]
+            if result.get("procedure_name"):
+                lines.append(self.t({"vi": "Thủ tục: ", "en": "Procedure: "}) + self.t(result["procedure_name"]))
+            lines.append(self.t({"vi": "Trạng thái: ", "en": "Status: "}) + self.t(result.get("status_text")))
+            if result.get("appointment_date"):
+                lines.append(self.t({"vi": "Ngày hẹn trả kết quả: ", "en": "Result due on: "})
+                             + str(result["appointment_date"]))
+            if result.get("note"):
+                lines.append(self.t(result["note"]))
+            self.result.setText("\n".join(lines))
+        else:
+            self.result.setText("")

@@ -1,0 +1,123 @@
+"""Choose a procedure: by area, by searching (with or without diacritics), or by scanning its QR."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
+
+from kiosk.core.session import State
+from kiosk.core.wards import fold
+from kiosk.ui.screens.base import Screen
+from kiosk.ui.widgets import button, label, line_edit
+
+
+class ProcedureScreen(Screen):
+    state = State.PROCEDURE
+    title = {"vi": "Chọn thủ tục", "en": "Choose a procedure"}
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.prompt = label(role="subtitle")
+        self.root.addWidget(self.prompt)
+        row = QHBoxLayout()
+        self.search = line_edit(name="procedure-search")
+        self.search.textChanged.connect(self._on_search_changed)
+        row.addWidget(self.search, 3)
+        self.clear_button = button(None, lambda: self.search.setText(""), name="procedure-search-clear")
+        row.addWidget(self.clear_button, 1)
+        self.root.addLayout(row)
+
+        self.areas = [{"id": "", "vi": "Tất cả", "en": "All"}] + self.services.service_areas()
+        chips = QHBoxLayout()
+        self.area_buttons = []
+        for i, area in enumerate(self.areas):
+            b = button(None, lambda a=area: self._on_area_chosen(a), name=f"procedure-area-{i}")
+            b.setCheckable(True)
+            self.area_buttons.append((b, area))
+            chips.addWidget(b)
+        self.root.addLayout(chips)
+        self.area = self.areas[0]
+
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        inner = QWidget()
+        self.list_layout = QVBoxLayout(inner)
+        self.list_layout.setSpacing(14)
+        self.procedure_buttons = []
+        for proc in self.services.catalogue:
+            b = button("choice", lambda p=proc: self._on_procedure_chosen(p), name=f"procedure-{proc.id}")
+            self.procedure_buttons.append((b, proc))
+            self.list_layout.addWidget(b)
+        self.empty = label(role="muted")
+        self.list_layout.addWidget(self.empty)
+        self.list_layout.addStretch(1)
+        self.scroll.setWidget(inner)
+        self.root.addWidget(self.scroll, 1)
+        self.scan_hint = label(role="muted")
+        self.root.addWidget(self.scan_hint)
+
+    def enter(self) -> None:
+        self.window_.camera.sig_decoded.connect(self._on_camera_decoded)
+        self.window_.start_camera()
+        self._filter()
+
+    def leave(self) -> None:
+        try:
+            self.window_.camera.sig_decoded.disconnect(self._on_camera_decoded)
+        except (RuntimeError, TypeError):
+            pass
+        self.window_.stop_camera()
+
+    def _on_camera_decoded(self, text: str) -> None:
+        proc = self.services.procedure_for_qr(text)
+        if proc is not None:
+            self._on_procedure_chosen(proc)
+
+    def _on_area_chosen(self, area: dict) -> None:
+        self.area = area
+        self._filter()
+
+    def _on_search_changed(self, _text: str) -> None:
+        self._filter()
+
+    def _filter(self) -> None:
+        query = fold(self.search.text().strip())
+        shown = 0
+        for b, proc in self.procedure_buttons:
+            in_area = not self.area["id"] or self.services.area_key(proc.area) == self.area["id"]
+            haystack = fold(" ".join([proc.name.get("vi", ""), proc.name.get("en", ""), proc.code,
+                                      proc.area.get("vi", ""), proc.area.get("en", "")]))
+            visible = in_area and all(word in haystack for word in query.split())
+            b.setVisible(visible)
+            shown += visible
+        for b, area in self.area_buttons:
+            b.setChecked(area is self.area)
+        self.empty.setVisible(shown == 0)
+
+    def _on_procedure_chosen(self, proc) -> None:
+        if self.session.state != State.PROCEDURE:
+            return
+        self.session.data.procedure_id = proc.id
+        self.window_.go(State.DETAILS)
+
+    def reset(self) -> None:
+        self.search.setText("")
+        self.area = self.areas[0]
+        self._filter()
+
+    def retranslate_ui(self) -> None:
+        self.prompt.setText(self.t({"vi": "Chọn thủ tục bạn muốn làm, hoặc gõ vài chữ để tìm (có dấu hay "
+                                          "không dấu đều được):",
+                                    "en": "Choose the procedure you need, or type a few letters to search "
+                                          "(with or without diacritics):"}))
+        self.search.setPlaceholderText(self.t({"vi": "Tìm thủ tục, ví dụ: khai sinh", "en": "Search, e.g. birth"}))
+        self.clear_button.setText(self.t({"vi": "Xoá tìm kiếm", "en": "Clear"}))
+        for b, area in self.area_buttons:
+            b.setText(self.t(area))
+        for b, proc in self.procedure_buttons:
+            b.setText(self.t(proc.name))
+        self.empty.setText(self.t({"vi": "Không tìm thấy thủ tục nào. Hãy thử từ khác hoặc hỏi cán bộ.",
+                                   "en": "No procedure found. Try another word or ask an officer."}))
+        self.scan_hint.setText(self.t({"vi": "Có mã QR của thủ tục? Đưa mã QR vào dưới camera để mở ngay.",
+                                       "en": "Have a procedure's QR code? Hold it under the camera to open it."}))

@@ -1,0 +1,106 @@
+"""Rate the service: three big answers and an optional comment (also reachable straight from home)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout
+
+from kiosk.core.session import State
+from kiosk.ui.screens.base import Screen
+from kiosk.ui.widgets import button, label, line_edit
+
+RATINGS = [
+    ("very_satisfied", {"vi": "Rất hài lòng", "en": "Very satisfied"}),
+    ("satisfied", {"vi": "Hài lòng", "en": "Satisfied"}),
+    ("unsatisfied", {"vi": "Không hài lòng", "en": "Not satisfied"}),
+]
+
+
+class RatingScreen(Screen):
+    state = State.RATING
+    title = {"vi": "Đánh giá sự hài lòng", "en": "Rate our service"}
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.prompt = label(role="subtitle")
+        self.root.addWidget(self.prompt)
+        row = QHBoxLayout()
+        row.setSpacing(24)
+        self.group = QButtonGroup(self)
+        self.buttons = {}
+        for key, _text in RATINGS:
+            b = button("tile", lambda k=key: self._on_rating_clicked(k), name=f"rating-{key}")
+            b.setCheckable(True)
+            self.group.addButton(b)
+            self.buttons[key] = b
+            row.addWidget(b)
+        self.root.addLayout(row)
+        self.comment_label = label()
+        self.root.addWidget(self.comment_label)
+        self.comment = line_edit(name="rating-comment")
+        self.comment.setMaxLength(500)
+        self.root.addWidget(self.comment)
+        self.thanks = label(role="ok")
+        self.thanks.setObjectName("rating-thanks")
+        self.root.addWidget(self.thanks)
+        self.root.addStretch(1)
+        self.send_button = button("primary", self._on_send_clicked, name="rating-send")
+        self.send_button.setEnabled(False)
+        self.root.addWidget(self.send_button)
+        self.sent = False
+        self._home_timer = QTimer(self)
+        self._home_timer.setSingleShot(True)
+        self._home_timer.timeout.connect(self._on_home_timer_timeout)
+
+    def enter(self) -> None:
+        self.retranslate_ui()
+
+    def leave(self) -> None:
+        self._home_timer.stop()
+
+    def _on_rating_clicked(self, key: str) -> None:
+        self.session.data.rating = key
+        self.send_button.setEnabled(not self.sent)
+
+    def _on_send_clicked(self) -> None:
+        data = self.session.data
+        if not data.rating or self.sent:
+            return
+        data.comment = self.comment.text().strip()
+        feedback = {"rating": data.rating, "comment": data.comment, "procedure_id": data.procedure_id,
+                    "dossier_code": data.dossier_code or data.lookup_code}
+        self.sent = True
+        self.send_button.setEnabled(False)
+        self.window_.backend_runner.run(lambda: self.services.send_feedback(feedback),
+                                        lambda _r: self.window_.sig_feedback_sent.emit(True),
+                                        lambda _e: self.window_.sig_feedback_sent.emit(False))
+        self.retranslate_ui()
+        self._home_timer.start(self.window_.thanks_ms)
+
+    def _on_home_timer_timeout(self) -> None:
+        if self.session.state == State.RATING:
+            self.window_.go_home()
+
+    def can_go_back(self) -> bool:
+        return not self.sent
+
+    def reset(self) -> None:
+        self.sent = False
+        self._home_timer.stop()
+        self.comment.setText("")
+        self.group.setExclusive(False)
+        for b in self.buttons.values():
+            b.setChecked(False)
+        self.group.setExclusive(True)
+        self.send_button.setEnabled(False)
+
+    def retranslate_ui(self) -> None:
+        self.prompt.setText(self.t({"vi": "Bạn có hài lòng với dịch vụ hôm nay không?",
+                                    "en": "Were you satisfied with our service today?"}))
+        for key, text in RATINGS:
+            self.buttons[key].setText(self.t(text))
+        self.comment_label.setText(self.t({"vi": "Góp ý thêm (không bắt buộc):", "en": "Comments (optional):"}))
+        self.send_button.setText(self.t({"vi": "Gửi đánh giá", "en": "Send"}))
+        self.thanks.setText(self.t({"vi": "Cảm ơn bạn đã đánh giá! Kiosk sẽ trở về trang chủ.",
+                                    "en": "Thank you for your feedback! The kiosk will return home."})
+                            if self.sent else "")

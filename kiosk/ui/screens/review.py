@@ -1,0 +1,93 @@
+"""Review: everything the dossier will carry, before it is sent."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QWidget
+
+from kiosk.core import wards
+from kiosk.core.identity import mask_id
+from kiosk.core.session import State
+from kiosk.ui.screens.base import Screen
+from kiosk.ui.widgets import button, label, panel
+
+
+class ReviewScreen(Screen):
+    state = State.REVIEW
+    title = {"vi": "Kiểm tra lại hồ sơ", "en": "Check your dossier"}
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.intro = label(role="subtitle")
+        self.root.addWidget(self.intro)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        frame, inner = panel()
+        self.summary = label()
+        self.summary.setObjectName("review-summary")
+        self.summary.setProperty("personal", True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        inner.addWidget(self.summary)
+        inner.addStretch(1)
+        holder = QWidget()
+        from PySide6.QtWidgets import QVBoxLayout
+
+        QVBoxLayout(holder).addWidget(frame)
+        self.scroll.setWidget(holder)
+        self.root.addWidget(self.scroll, 1)
+        row = QHBoxLayout()
+        self.edit_button = button(None, self._on_edit_clicked, name="review-edit")
+        self.submit_button = button("primary", self._on_submit_clicked, name="review-submit")
+        row.addWidget(self.edit_button)
+        row.addWidget(self.submit_button)
+        self.root.addLayout(row)
+
+    def enter(self) -> None:
+        self.retranslate_ui()
+
+    def _on_edit_clicked(self) -> None:
+        self.window_.back()
+        self.window_.back()
+
+    def _on_submit_clicked(self) -> None:
+        self.window_.go(State.SUBMITTING)
+
+    def reset(self) -> None:
+        self.summary.setText("")
+
+    def retranslate_ui(self) -> None:
+        self.intro.setText(self.t({"vi": "Vui lòng kiểm tra. Nếu có sai sót, chạm «Sửa tờ khai».",
+                                   "en": "Please check. If something is wrong, touch «Edit the form»."}))
+        self.edit_button.setText(self.t({"vi": "← Sửa tờ khai", "en": "← Edit the form"}))
+        self.submit_button.setText(self.t({"vi": "Gửi hồ sơ ✓", "en": "Submit the dossier ✓"}))
+        data = self.session.data
+        if not data.procedure_id:
+            self.summary.setText("")
+            return
+        proc = self.services.procedure(data.procedure_id)
+        ward = wards.ward_by_code(data.ward_code or "")
+        rows = [(self.t({"vi": "Thủ tục", "en": "Procedure"}), f"{self.t(proc.name)} ({proc.code})"),
+                (self.t({"vi": "Nơi giải quyết", "en": "Handled by"}), ward.full_name if ward else "")]
+        for f in proc.fields:
+            value = data.form.get(f.key, "")
+            if not value or f.type == "ward":
+                continue
+            if f.type == "select":
+                value = self.t(f.option_label(value) or value)
+            elif f.type == "checkbox":
+                value = self.t({"vi": "Có", "en": "Yes"})
+            elif f.type == "id_number":
+                value = mask_id(value) if len(value) == 12 else value
+            label_text = self.t(f.label)
+            if len(label_text) > 60:
+                label_text = label_text[:57] + "…"
+            rows.append((label_text, value))
+        html = "<table cellspacing='6'>" + "".join(
+            f"<tr><td style='padding-right:24px'><b>{_esc(k)}</b></td><td>{_esc(v)}</td></tr>" for k, v in rows
+        ) + "</table>"
+        self.summary.setText(html)
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,92 @@
+"""Submitting: the dossier is committed to the outbox, then the receipt prints; never a frozen screen."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QProgressBar
+
+from kiosk.core.session import State
+from kiosk.ui.screens.base import Screen
+from kiosk.ui.widgets import both, button, label, panel
+
+STEPS = [
+    ("save", {"vi": "Lưu hồ sơ an toàn trên kiosk", "en": "Saving the dossier safely on the kiosk"}),
+    ("send", {"vi": "Gửi hồ sơ đến phường", "en": "Sending the dossier to the ward"}),
+    ("print", {"vi": "In giấy tiếp nhận và hẹn trả kết quả", "en": "Printing the receipt and appointment"}),
+]
+
+
+class SubmittingScreen(Screen):
+    state = State.SUBMITTING
+    title = {"vi": "Đang gửi hồ sơ", "en": "Submitting your dossier"}
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        frame, inner = panel()
+        self.heading = label(role="subtitle")
+        inner.addWidget(self.heading)
+        self.step_labels = {}
+        for key, _ in STEPS:
+            lab = label()
+            lab.setObjectName(f"submit-step-{key}")
+            self.step_labels[key] = lab
+            inner.addWidget(lab)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, len(STEPS))
+        self.progress.setTextVisible(False)
+        inner.addWidget(self.progress)
+        self.error = label(role="error")
+        inner.addWidget(self.error)
+        self.root.addWidget(frame)
+        self.root.addStretch(1)
+        self.retry_button = button("primary", self._on_retry_clicked, name="submit-retry")
+        self.retry_button.setVisible(False)
+        self.root.addWidget(self.retry_button)
+        self.status: dict[str, str] = {}
+        self.error_message: dict | None = None
+
+    def can_go_back(self) -> bool:
+        return False
+
+    def enter(self) -> None:
+        self.status = {key: "waiting" for key, _ in STEPS}
+        self.error_message = None
+        self.retry_button.setVisible(False)
+        self.retranslate_ui()
+        self.window_.submission.start()
+
+    def set_step(self, key: str, state: str) -> None:
+        """``state``: waiting, running, done, offline, failed."""
+        self.status[key] = state
+        self.retranslate_ui()
+
+    def show_error(self, message: dict, retry: bool) -> None:
+        self.error_message = message
+        self.retry_button.setVisible(retry)
+        self.retranslate_ui()
+
+    def _on_retry_clicked(self) -> None:
+        self.error_message = None
+        self.retry_button.setVisible(False)
+        self.window_.submission.retry()
+        self.retranslate_ui()
+
+    def reset(self) -> None:
+        self.status = {}
+        self.error_message = None
+
+    def retranslate_ui(self) -> None:
+        self.heading.setText(self.t({"vi": "Xin chờ trong giây lát, không cần chạm vào màn hình.",
+                                     "en": "Please wait a moment; there is no need to touch the screen."}))
+        marks = {"waiting": "○", "running": "◔", "done": "✓", "offline": "⟳", "failed": "✗"}
+        notes = {"offline": {"vi": " — chưa có kết nối, sẽ được đồng bộ sau",
+                             "en": " — no connection, will be synchronised later"},
+                 "running": {"vi": " …", "en": " …"}}
+        done = 0
+        for key, text in STEPS:
+            state = self.status.get(key, "waiting")
+            done += state in ("done", "offline")
+            self.step_labels[key].setText(f"{marks[state]}  {self.t(text)}{self.t(notes.get(state))}")
+            self.step_labels[key].setProperty("role", "ok" if state == "done" else None)
+        self.progress.setValue(done)
+        self.error.setText(both(self.error_message) if self.error_message else "")
+        self.retry_button.setText(self.t({"vi": "Thử in lại", "en": "Try printing again"}))

@@ -1,0 +1,353 @@
+"""What the screens use of the rest of the kiosk: the catalogue, devices, outbox, sender and backend.
+
+Nothing here touches Qt. The blocking calls (``issue_ticket``, ``commit``, ``render_*``, ``lookup``,
+``send_feedback``) are meant for the window's worker runners, never for the GUI thread.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from kiosk.core import forms, wards
+from kiosk.core.wards import fold
+
+log = logging.getLogger(__name__)
+
+OTHER_AREA = {"id": "khac", "vi": "Lĩnh vực khác", "en": "Other services"}
+STATUS_TEXT = {
+    "received": {"vi": "Đã tiếp nhận, đang chờ xử lý", "en": "Received, waiting to be processed"},
+    "processing": {"vi": "Đang giải quyết", "en": "Being processed"},
+    "ready": {"vi": "Đã có kết quả — mời bạn đến nhận", "en": "Ready — please come and collect it"},
+    "returned": {"vi": "Đã trả kết quả", "en": "Result handed over"},
+    "withdrawn": {"vi": "Đã rút hồ sơ", "en": "Withdrawn"},
+    "pending": {"vi": "Đã lưu trên kiosk, đang chờ đồng bộ", "en": "Saved on the kiosk, waiting to be synchronised"},
+    "rejected": {"vi": "Bị từ chối — vui lòng hỏi cán bộ", "en": "Refused — please ask an officer"},
+}
+
+
+@dataclass
+class KioskSettings:
+    kiosk_id: str = "KIOSK-01"
+    ward_code: str = "00073"
+    unit_code: str = "00073"
+    idle_timeout_s: float = 90.0
+    idle_countdown_s: float = 15.0
+    language: str = "vi"
+    large_text: bool = False
+    high_contrast: bool = False
+    screen_dpi: float = 0.0
+    simulate: bool = True
+    backend_url: str = ""
+    backend_token: str = ""
+    ca_file: str = ""
+    client_cert: str = ""
+    client_key: str = ""
+    backend_timeout_s: float = 10.0
+    camera: dict[str, Any] = field(default_factory=dict)
+    printer: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: Any, **overrides: Any) -> KioskSettings:
+        k, b = config["kiosk"], config["backend"]
+        settings = cls(kiosk_id=k["id"], ward_code=k["ward_code"], unit_code=k["unit_code"],
+                       idle_timeout_s=k["idle_timeout_s"], idle_countdown_s=k["idle_countdown_s"],
+                       language=k["language"], large_text=k["large_text"], high_contrast=k["high_contrast"],
+                       screen_dpi=k["screen_dpi"], simulate=k["simulate"], backend_url=b["url"],
+                       backend_token=b["token"], ca_file=b["ca_file"], client_cert=b["client_cert"],
+                       client_key=b["client_key"], backend_timeout_s=b["timeout_s"],
+                       camera=dict(config["camera"]), printer=dict(config["printer"]))
+        for key, value in overrides.items():
+            if value is not None:
+                setattr(settings, key, value)
+        return settings
+
+
+class Services:
+    """The kiosk's parts, wired for one run (real devices, or the simulated ones)."""
+
+    def __init__(self, settings: KioskSettings, data_dir: Path, prints_dir: Path | None = None,
+                 catalogue: list[forms.Procedure] | None = None) -> None:
+        self.settings = settings
+        self.data_dir = Path(data_dir)
+        self.prints_dir = Path(prints_dir) if prints_dir else self.data_dir / "prints"
+        self.prints_dir.mkdir(parents=True, exist_ok=True)
+        self.catalogue = catalogue if catalogue is not None else forms.load_catalogue()
+        self._by_id = {p.id: p for p in self.catalogue}
+        self.sim_camera: Any = None
+        self.printer: Any = None
+        self.print_worker: Any = None
+        self.sender: Any = None
+        self.simulator: Any = None  # an in-process backend simulator (demo, walkthrough)
+        self._outboxes: list[Any] = []
+        self._outbox_lock = threading.Lock()
+        self._local_lock = threading.Lock()
+        self._client_local = threading.local()
+        self._print_seq = 0
+
+    # --- identity of this kiosk -----------------------------------------------------------------
+    @property
+    def ward_code(self) -> str:
+        return self.settings.ward_code
+
+    @property
+    def ward(self) -> wards.WardInfo | None:
+        return wards.ward_by_code(self.settings.ward_code)
+
+    @property
+    def ward_display(self) -> str:
+        ward = self.ward
+        return ward.full_name if ward else self.settings.ward_code
+
+    @property
+    def ward_display_short(self) -> str:
+        ward = self.ward
+        return ward.name if ward else self.settings.ward_code
+
+    # --- catalogue ------------------------------------------------------------------------------
+    def procedure(self, procedure_id: str | None) -> forms.Procedure:
+        return self._by_id[procedure_id or ""]
+
+    @staticmethod
+    def area_key(area: dict) -> str:
+        return area.get("id") or fold(area.get("vi", "")).replace(" ", "-")[:32] or OTHER_AREA["id"]
+
+    def service_areas(self) -> list[dict]:
+        seen: dict[str, dict] = {}
+        for proc in self.catalogue:
+            key = self.area_key(proc.area)
+            seen.setdefault(key, {"id": key, "vi": proc.area.get("vi", ""), "en": proc.area.get("en", "")})
+        return [*seen.values(), dict(OTHER_AREA)]
+
+    def procedure_for_qr(self, text: str) -> forms.Procedure | None:
+        """A procedure QR carries its national code or its id, maybe at the end of a URL."""
+        token = text.strip().rstrip("/").rsplit("/", 1)[-1].rsplit("=", 1)[-1]
+        for proc in self.catalogue:
+            if token in (proc.code, proc.id):
+                return proc
+        return None
+
+    # --- devices --------------------------------------------------------------------------------
+    def camera_factory(self) -> Any:
+        cam = self.settings.camera
+        if self.settings.simulate:
+            from device.sim.camera import SimCamera
+
+            self.sim_camera = SimCamera(fps=int(cam.get("fps", 30)))
+            return self.sim_camera
+        from device.camera import make_camera
+
+        return make_camera(simulate=False, index=int(cam.get("index", 0)), width=int(cam.get("width", 1280)),
+                           height=int(cam.get("height", 720)), fps=int(cam.get("fps", 30)))
+
+    def start_printer(self) -> Any:
+        from device.printer import PrintWorker, make_printer
+
+        spool = self.data_dir / "spool"
+        spool.mkdir(parents=True, exist_ok=True)
+        printer_cfg = self.settings.printer
+        if self.settings.simulate:
+            self.printer = make_printer(simulate=True, spool_dir=spool)
+        else:
+            self.printer = make_printer(simulate=False, spool_dir=spool, queue=printer_cfg.get("queue"),
+                                        media=printer_cfg.get("media"))
+        self.print_worker = PrintWorker(self.printer)
+        start = getattr(self.print_worker, "start", None)
+        if start is not None and not getattr(self.print_worker, "is_alive", lambda: True)():
+            start()
+        return self.print_worker
+
+    # --- backend --------------------------------------------------------------------------------
+    @property
+    def backend_url(self) -> str:
+        return self.simulator.url if self.simulator is not None else self.settings.backend_url
+
+    def make_client(self) -> Any:
+        from kiosk.backend.client import BackendClient
+
+        cert: Any = self.settings.client_cert or None
+        if cert and self.settings.client_key:
+            cert = (self.settings.client_cert, self.settings.client_key)
+        return BackendClient(self.backend_url, self.settings.backend_token or "", ca_file=self.settings.ca_file or None,
+                             client_cert=cert, timeout=self.settings.backend_timeout_s, max_retries=1)
+
+    def _client(self) -> Any:
+        """One client per worker thread (httpx clients are not shared between threads here)."""
+        client = getattr(self._client_local, "client", None)
+        if client is None and self.backend_url:
+            client = self._client_local.client = self.make_client()
+        return client
+
+    def outbox(self) -> Any:
+        """This thread's outbox connection (the outbox is one instance per thread)."""
+        from kiosk.backend.outbox import Outbox
+
+        box = getattr(self._client_local, "outbox", None)
+        if box is None:
+            box = self._client_local.outbox = Outbox.in_data_dir(self.data_dir)
+            with self._outbox_lock:
+                self._outboxes.append(box)
+        return box
+
+    def start_sender(self, on_acknowledged: Any, on_rejected: Any, on_state: Any) -> Any:
+        if not self.backend_url:
+            return None
+        from kiosk.backend.outbox import Outbox
+        from kiosk.backend.sender import Sender
+
+        probe = Outbox.in_data_dir(self.data_dir)  # creates the database and key before the sender opens them
+        db, key = probe.db_path, probe.key_path
+        probe.close()
+        self.sender = Sender(db, key, self.make_client, on_acknowledged=on_acknowledged,
+                             on_rejected=on_rejected, on_state=on_state)
+        self.sender.start()
+        return self.sender
+
+    # --- blocking operations (worker threads only) -----------------------------------------------
+    def issue_ticket(self, area: dict, priority: str) -> dict:
+        """Ask the backend for a number; the kiosk-local "L" range when it cannot be reached."""
+        from kiosk.backend.client import BackendError
+
+        is_priority = priority != "none"
+        ticket: dict[str, Any] | None = None
+        client = self._client()
+        if client is not None:
+            try:
+                answer = client.issue_ticket(self.area_key(area), is_priority, self.settings.kiosk_id)
+                ticket = {"number": answer["number"], "people_ahead": answer.get("people_ahead"), "offline": False}
+            except BackendError as err:
+                log.warning("ticket from the backend failed, using the local range: %s", err)
+        if ticket is None:
+            ticket = {"number": self._local_ticket_number(), "people_ahead": None, "offline": True}
+        ticket.update(area={"vi": area.get("vi", ""), "en": area.get("en", "")}, priority=is_priority,
+                      issued_at=datetime.now().astimezone())
+        ticket["path"] = str(self.render_ticket(ticket))
+        return ticket
+
+    def _local_ticket_number(self) -> str:
+        path = self.data_dir / "local-tickets.json"
+        today = date.today().isoformat()
+        with self._local_lock:
+            try:
+                state = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                state = {}
+            seq = state.get("seq", 0) + 1 if state.get("day") == today else 1
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"day": today, "seq": seq}), encoding="utf-8")
+            tmp.replace(path)
+        return f"L{seq % 1000:03d}"
+
+    def _print_path(self, kind: str, name: str) -> Path:
+        with self._local_lock:
+            self._print_seq += 1
+            seq = self._print_seq
+        safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
+        return self.prints_dir / f"{kind}-{safe}-{datetime.now():%H%M%S}-{seq:03d}.pdf"
+
+    def render_ticket(self, ticket: dict) -> Path:
+        from kiosk.core.documents import TicketDoc, render_ticket
+
+        doc = TicketDoc(ward_name=self.ward_display_short, service_area=ticket["area"], number=ticket["number"],
+                        issued_at=ticket["issued_at"], people_ahead=ticket.get("people_ahead"),
+                        priority=ticket.get("priority", False), kiosk_id=self.settings.kiosk_id,
+                        offline=ticket.get("offline", False))
+        path = self._print_path("ticket", ticket["number"])
+        render_ticket(doc, path)
+        return path
+
+    def commit(self, dossier: Any) -> Any:
+        """Commit a dossier to the outbox (fsync'd) — always before its receipt prints."""
+        item = self.outbox().add(dossier)
+        if self.sender is not None:
+            self.sender.wake()
+        return item
+
+    def acknowledged(self, local_ref: str) -> Any:
+        item = self.outbox().get(local_ref)
+        return item if item is not None and item.dossier_code else None
+
+    def render_receipt(self, proc: forms.Procedure, applicant_name: str, phone: str, address: str,
+                       ward_code: str, local_ref: str, dossier_code: str | None,
+                       appointment_date: str | None) -> Path:
+        from kiosk.core.documents import ReceiptDoc, render_receipt
+
+        ward = wards.ward_by_code(ward_code) or self.ward
+        appointment = date.fromisoformat(appointment_date) if appointment_date else None
+        doc = ReceiptDoc(unit_name=ward.name if ward else ward_code, procedure_name=dict(proc.name),
+                         procedure_code=proc.code, applicant_name=applicant_name,
+                         received_at=datetime.now().astimezone(), dossier_code=dossier_code, local_ref=local_ref,
+                         offline=not dossier_code, parent_unit=ward.province_name if ward else "", phone=phone,
+                         address=address, documents=list(proc.documents), appointment_date=appointment,
+                         processing_time=dict(proc.processing_time.get("text") or {}),
+                         kiosk_id=self.settings.kiosk_id)
+        path = self._print_path("receipt", dossier_code or local_ref)
+        render_receipt(doc, path)
+        return path
+
+    def lookup(self, code: str) -> dict | None:
+        """Status of a dossier by its official code or, before synchronisation, its local reference."""
+        code = code.strip()
+        record: dict | None = None
+        if code.startswith("L-"):
+            item = self.outbox().get(code)
+            if item is not None and item.dossier_code:
+                code = item.dossier_code
+            elif item is not None:
+                return {"code": code, "status": item.state, "status_text": STATUS_TEXT.get(
+                    "rejected" if item.state == "rejected" else "pending"), "appointment_date": None}
+            else:
+                client = self._client()
+                found = client.find_dossiers(code) if client is not None else []
+                if not found:
+                    return None
+                record = found[0]
+        if record is None:
+            client = self._client()
+            if client is None:
+                return None
+            record = client.get_dossier(code)
+        if record is None:
+            return None
+        proc = next((p for p in self.catalogue if p.code == record.get("procedure_code")), None)
+        status = record.get("status", "received")
+        appointment = record.get("appointment_date")
+        if appointment:
+            appointment = date.fromisoformat(appointment).strftime("%d/%m/%Y")
+        return {"code": record.get("dossier_code", code), "status": status,
+                "status_text": STATUS_TEXT.get(status, {"vi": status, "en": status}),
+                "appointment_date": appointment, "procedure_name": dict(proc.name) if proc else None}
+
+    def send_feedback(self, feedback: dict) -> Any:
+        client = self._client()
+        if client is None:
+            return None
+        rating = {"very_satisfied": 5, "satisfied": 4, "unsatisfied": 1}[feedback["rating"]]
+        body: dict[str, Any] = {"kiosk_id": self.settings.kiosk_id, "rating": rating}
+        if feedback.get("comment"):
+            body["comment"] = feedback["comment"]
+        code = feedback.get("dossier_code") or ""
+        if code and not code.startswith("L-"):
+            body["dossier_code"] = code
+        return client.send_feedback(body)
+
+    def close(self) -> None:
+        if self.sender is not None:
+            self.sender.stop(timeout=5)
+        stop = getattr(self.print_worker, "stop", None)
+        if stop is not None:
+            stop()
+        with self._outbox_lock:
+            boxes, self._outboxes = self._outboxes, []
+        for box in boxes:
+            try:
+                box.close()
+            except Exception:  # a connection made in another thread: SQLite refuses, the OS frees it at exit
+                pass
+        if self.simulator is not None:
+            self.simulator.stop()

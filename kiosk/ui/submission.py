@@ -1,0 +1,195 @@
+"""Submitting a dossier without ever freezing the screen.
+
+Order matters (DESIGN.md section 8): the dossier is committed to the outbox (fsync'd) first; the
+sender is woken and given a few seconds to bring back the official dossier code; then the receipt
+prints — with the official code, or with the provisional reference and "will be synchronised"
+wording. A kill at any point leaves either nothing printed or a receipt whose dossier the outbox
+holds and will deliver exactly once (idempotency key).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from kiosk.core import forms
+from kiosk.core.dossier import Applicant, Consent, Dossier
+from kiosk.core.identity import mask_id
+from kiosk.core.session import State
+
+if TYPE_CHECKING:
+    from kiosk.ui.window import KioskWindow
+
+log = logging.getLogger(__name__)
+
+
+def applicant_from_form(proc: forms.Procedure, values: dict[str, str], identity: Any) -> Applicant:
+    """The applicant, from the card when it was read, otherwise from the fields the card would fill."""
+    phone = next((values[f.key] for f in proc.fields if f.type == "phone" and values.get(f.key)), None)
+    if identity is not None:
+        return Applicant.from_identity(identity, phone=phone)
+    by_attr = {f.autofill: values.get(f.key, "") for f in proc.fields if f.autofill}
+    id_number = by_attr.get("id_number", "")
+    dob = forms.parse_date(by_attr.get("date_of_birth", ""))
+    if dob is None and len(id_number) == 12 and id_number.isdigit():
+        # a typed applicant without a birth date field: the card number carries the birth year
+        century = {0: 1900, 1: 1900, 2: 2000, 3: 2000}.get(int(id_number[3]), 1900)
+        dob = date(century + int(id_number[4:6]), 1, 1)
+    sex = by_attr.get("sex") or ("female" if len(id_number) == 12 and int(id_number[3]) % 2 else "male")
+    return Applicant(id_number=id_number, full_name=by_attr.get("full_name", ""),
+                     date_of_birth=(dob or date(1900, 1, 1)).isoformat(), sex=sex,
+                     address=by_attr.get("address", ""), phone=phone)
+
+
+class Submission(QObject):
+    sig_finished = Signal(dict)
+    """The dossier is committed and its receipt handled: {local_ref, dossier_code, receipt_path, printed}."""
+
+    def __init__(self, window: KioskWindow, ack_wait_ms: int = 6000) -> None:
+        super().__init__(window)
+        self.window = window
+        self.ack_wait_ms = ack_wait_ms
+        self._ack_timer = QTimer(self)
+        self._ack_timer.setSingleShot(True)
+        self._ack_timer.timeout.connect(self._on_ack_timer_timeout)
+        self.reset()
+
+    def reset(self) -> None:
+        self.dossier: Dossier | None = None
+        self.local_ref: str | None = None
+        self.receipt_path: str | None = None
+        self.receipt_printed = False
+        self.print_message: dict | None = None
+        self.stage = "idle"
+        self._ack_timer.stop()
+
+    @property
+    def screen(self) -> Any:
+        return self.window.screens[State.SUBMITTING]
+
+    def start(self) -> None:
+        self.reset()
+        data = self.window.session.data
+        proc = self.window.services.procedure(data.procedure_id)
+        applicant = applicant_from_form(proc, data.form, data.identity)
+        settings = self.window.services.settings
+        self.dossier = Dossier(procedure_code=proc.code, procedure_id=proc.id, kiosk_id=settings.kiosk_id,
+                               ward_code=data.ward_code or settings.ward_code, applicant=applicant,
+                               form=dict(data.form), documents=[dict(d) for d in proc.documents],
+                               consent=Consent(True, data.consent_at or "", "2025-07"))
+        self.stage = "committing"
+        self.screen.set_step("save", "running")
+        self.window.disk_runner.run(lambda d=self.dossier: self.window.services.commit(d), self._on_committed,
+                                    self._on_commit_failed)
+
+    def _on_committed(self, item: Any) -> None:
+        if self.stage != "committing":
+            return
+        self.local_ref = item.local_ref
+        self.window.session.data.local_ref = item.local_ref
+        log.info("dossier committed to the outbox: %s (applicant %s)", item.local_ref,
+                 mask_id(self.dossier.applicant.id_number if self.dossier else ""))
+        self.screen.set_step("save", "done")
+        if self.window.services.sender is None:
+            self.screen.set_step("send", "offline")
+            self._print_receipt()
+            return
+        ack = self.window.acks.get(item.local_ref)
+        if ack is not None:
+            self._on_acknowledged(item.local_ref, *ack)
+            return
+        self.stage = "waiting_ack"
+        self.screen.set_step("send", "running")
+        self._ack_timer.start(self.ack_wait_ms)
+
+    def _on_commit_failed(self, error: BaseException) -> None:
+        log.error("the outbox refused the dossier: %r", error)
+        self.stage = "failed"
+        self.screen.set_step("save", "failed")
+        message = getattr(error, "message", None) or {
+            "vi": "Kiosk chưa lưu được hồ sơ. Vui lòng thử lại hoặc báo cán bộ.",
+            "en": "The kiosk could not save the dossier. Please try again or tell an officer."}
+        self.screen.show_error(message, retry=False)
+
+    def on_acknowledged(self, local_ref: str, dossier_code: str, appointment: str) -> None:
+        """From the sender (any time): the backend recorded a dossier."""
+        if local_ref == self.local_ref and self.stage == "waiting_ack":
+            self._on_acknowledged(local_ref, dossier_code, appointment)
+
+    def _on_acknowledged(self, local_ref: str, dossier_code: str, appointment: str) -> None:
+        self._ack_timer.stop()
+        data = self.window.session.data
+        data.dossier_code = dossier_code
+        if appointment:
+            try:
+                data.appointment_date = date.fromisoformat(appointment).strftime("%d/%m/%Y")
+            except ValueError:
+                data.appointment_date = appointment
+        self.screen.set_step("send", "done")
+        self._appointment_iso = appointment or None
+        self._print_receipt()
+
+    def _on_ack_timer_timeout(self) -> None:
+        if self.stage == "waiting_ack":
+            self.screen.set_step("send", "offline")
+            self._print_receipt()
+
+    def _print_receipt(self) -> None:
+        self.stage = "printing"
+        self.screen.set_step("print", "running")
+        data = self.window.session.data
+        proc = self.window.services.procedure(data.procedure_id)
+        dossier = self.dossier
+        assert dossier is not None and self.local_ref is not None
+        args = (proc, dossier.applicant.full_name, dossier.applicant.phone or "", dossier.applicant.address,
+                dossier.ward_code, self.local_ref, data.dossier_code,
+                getattr(self, "_appointment_iso", None) if data.dossier_code else None)
+        self.window.disk_runner.run(lambda: self.window.services.render_receipt(*args), self._on_receipt_rendered,
+                                    self._on_print_failed)
+
+    def _on_receipt_rendered(self, path: Any) -> None:
+        self.receipt_path = str(path)
+        self.window.print_document("receipt", path, self._on_receipt_printed)
+
+    def _on_receipt_printed(self, ok: bool, message: dict | None) -> None:
+        self.receipt_printed = ok
+        self.print_message = None if ok else (message or {"vi": "lỗi máy in", "en": "printer error"})
+        self.screen.set_step("print", "done" if ok else "failed")
+        proc = self.window.services.procedure(self.window.session.data.procedure_id)
+        if proc.needs_originals:
+            area = next((a for a in self.window.services.service_areas()
+                         if a["id"] == self.window.services.area_key(proc.area)), proc.area)
+            self.window.backend_runner.run(lambda: self.window.services.issue_ticket(area, "none"),
+                                           self._on_counter_ticket, lambda _e: self._finish())
+        else:
+            self._finish()
+
+    def _on_counter_ticket(self, ticket: dict) -> None:
+        self.window.session.data.ticket_number = ticket["number"]
+        self.window.sig_ticket_issued.emit(ticket)
+        self.window.print_document("ticket", ticket["path"], lambda ok, msg: None)
+        self._finish()
+
+    def _on_print_failed(self, error: BaseException) -> None:
+        log.error("the receipt could not be rendered: %r", error)
+        self._on_receipt_printed(False, {"vi": "không tạo được giấy tiếp nhận", "en": "receipt not rendered"})
+
+    def retry(self) -> None:
+        if self.local_ref:
+            self._print_receipt()
+
+    def _finish(self) -> None:
+        if self.stage == "done":
+            return
+        self.stage = "done"
+        data = self.window.session.data
+        result = {"local_ref": self.local_ref, "dossier_code": data.dossier_code, "receipt_path": self.receipt_path,
+                  "printed": self.receipt_printed, "applicant_name": self.dossier.applicant.full_name
+                  if self.dossier else ""}
+        self.dossier = None  # the personal payload now lives only in the (encrypted) outbox
+        self.sig_finished.emit(result)
+        if self.window.session.state == State.SUBMITTING:
+            self.window.go(State.DONE)

@@ -1,0 +1,111 @@
+"""Small building blocks shared by the screens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+Text = dict[str, str]
+
+
+def tr(text: Text | str | None, language: str) -> str:
+    """The text in the citizen's language (Vietnamese when a translation is missing)."""
+    if text is None:
+        return ""
+    if isinstance(text, str):
+        return text
+    return text.get(language) or text.get("vi") or next(iter(text.values()), "")
+
+
+def both(text: Text) -> str:
+    """Vietnamese first, then English, for messages that must reach everyone (errors)."""
+    return f"{text.get('vi', '')}\n{text.get('en', '')}".strip()
+
+
+def label(text: str = "", role: str | None = None, wrap: bool = True, parent: QWidget | None = None) -> QLabel:
+    widget = QLabel(text, parent)
+    if role:
+        widget.setProperty("role", role)
+    widget.setWordWrap(wrap)
+    widget.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+    return widget
+
+
+def button(role: str | None = None, slot: Callable[[], None] | None = None, name: str = "",
+           parent: QWidget | None = None) -> QPushButton:
+    widget = QPushButton(parent)
+    if role:
+        widget.setProperty("role", role)
+    if name:
+        widget.setObjectName(name)
+    widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the field keeps focus for the on-screen keyboard
+    widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    if slot is not None:
+        widget.clicked.connect(lambda _=False: slot())
+    return widget
+
+
+def panel(parent: QWidget | None = None) -> tuple[QFrame, QVBoxLayout]:
+    frame = QFrame(parent)
+    frame.setProperty("role", "panel")
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(24, 18, 24, 18)
+    layout.setSpacing(10)
+    return frame, layout
+
+
+def line_edit(keyboard: str = "text", capitalize: bool = False, name: str = "",
+              parent: QWidget | None = None) -> QLineEdit:
+    widget = QLineEdit(parent)
+    widget.setProperty("keyboard", keyboard)
+    if capitalize:
+        widget.setProperty("capitalize", "words")
+    if name:
+        widget.setObjectName(name)
+    return widget
+
+
+def clear_layout(layout: QLayout) -> None:
+    """Remove and delete every widget of a layout, wiping text fields first (personal data)."""
+    while layout.count():
+        item = layout.takeAt(0)
+        widget = item.widget()
+        if widget is not None:
+            wipe_widget_tree(widget)
+            widget.hide()
+            widget.setParent(None)
+            widget.deleteLater()
+        elif item.layout() is not None:
+            clear_layout(item.layout())
+
+
+def wipe_widget_tree(root: QWidget) -> None:
+    """Blank every text a widget tree holds (setText also drops the undo history)."""
+    for edit in [root, *root.findChildren(QWidget)]:
+        if isinstance(edit, QLineEdit):
+            edit.setText("")
+        elif isinstance(edit, QPlainTextEdit):
+            edit.setPlainText("")
+        elif isinstance(edit, QLabel) and edit.property("personal"):
+            edit.setText("")
+
+
+def grid(parent: QWidget | None = None, columns: int = 2) -> QGridLayout:
+    layout = QGridLayout(parent)
+    layout.setSpacing(16)
+    for c in range(columns):
+        layout.setColumnStretch(c, 1)
+    return layout

@@ -1,0 +1,456 @@
+"""The kiosk window: a header that is always there (back, title, text size, contrast, language, home),
+the stacked screens, the on-screen keyboard, and the idle countdown over everything."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.core.session import Session, State, TransitionError
+from kiosk.ui.keyboard import OnScreenKeyboard
+from kiosk.ui.screens.base import Screen
+from kiosk.ui.screens.consent import ConsentScreen
+from kiosk.ui.screens.details import DetailsScreen
+from kiosk.ui.screens.done import DoneScreen
+from kiosk.ui.screens.form import FormScreen
+from kiosk.ui.screens.home import HomeScreen
+from kiosk.ui.screens.identify import IdentifyScreen
+from kiosk.ui.screens.lookup import LookupScreen
+from kiosk.ui.screens.number import NumberScreen
+from kiosk.ui.screens.procedures import ProcedureScreen
+from kiosk.ui.screens.rating import RatingScreen
+from kiosk.ui.screens.review import ReviewScreen
+from kiosk.ui.screens.submitting import SubmittingScreen
+from kiosk.ui.screens.ward import WardScreen
+from kiosk.ui.services import Services
+from kiosk.ui.submission import Submission
+from kiosk.ui.theme import Theme
+from kiosk.ui.widgets import button, label, tr
+from kiosk.ui.workers import CameraBridge, PrintBridge, SenderBridge, TaskRunner
+
+log = logging.getLogger("kiosk.ui")
+
+SCREENS = [HomeScreen, NumberScreen, ProcedureScreen, DetailsScreen, ConsentScreen, IdentifyScreen, FormScreen,
+           WardScreen, ReviewScreen, SubmittingScreen, DoneScreen, LookupScreen, RatingScreen]
+
+
+class IdleOverlay(QFrame):
+    """"Are you still there?" with the seconds left before the session is wiped."""
+
+    sig_continue = Signal()
+    """The citizen is still there."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("idle-overlay")
+        self.setProperty("role", "overlay")
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        box = QFrame(self)
+        box.setProperty("role", "dialog")
+        inner = QVBoxLayout(box)
+        inner.setContentsMargins(48, 36, 48, 36)
+        self.question = label(role="title")
+        self.seconds = label(role="big")
+        self.seconds.setObjectName("idle-seconds")
+        self.seconds.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.explain = label()
+        self.continue_button = button("primary", self.sig_continue.emit, name="idle-continue")
+        for w in (self.question, self.seconds, self.explain, self.continue_button):
+            inner.addWidget(w)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(box, 3)
+        row.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(1)
+        self.hide()
+
+    def show_remaining(self, seconds: float, language: str) -> None:
+        self.seconds.setText(str(max(0, int(seconds + 0.999))))
+        self.retranslate_ui(language)
+        if not self.isVisible():
+            self.setGeometry(self.parentWidget().rect())
+            self.show()
+            self.raise_()
+
+    def retranslate_ui(self, language: str) -> None:
+        self.question.setText(tr({"vi": "Bạn vẫn đang sử dụng kiosk?", "en": "Are you still there?"}, language))
+        self.explain.setText(tr({"vi": "Để bảo vệ thông tin của bạn, kiosk sẽ xoá mọi thông tin đã nhập và "
+                                       "trở về trang chủ sau số giây trên.",
+                                 "en": "To protect your data, the kiosk will clear everything you entered and "
+                                       "return home after these seconds."}, language))
+        self.continue_button.setText(tr({"vi": "Tôi vẫn đang dùng — tiếp tục", "en": "I'm still here — continue"},
+                                        language))
+
+
+class KioskWindow(QWidget):
+    sig_screen_changed = Signal(str)
+    """A screen is now shown (its state name)."""
+    sig_ticket_issued = Signal(dict)
+    """A queue ticket was issued and rendered (number, path, offline...)."""
+    sig_lookup_done = Signal(dict)
+    """A look-up ended (the result, or {} when nothing was found)."""
+    sig_feedback_sent = Signal(bool)
+    """A rating was delivered (True) or could not be (False)."""
+    sig_printed = Signal(str, bool)
+    """A print job ended: (tag, ok)."""
+    sig_wiped = Signal()
+    """The session was wiped (idle, finished or home)."""
+    focus_changed = Signal(object)
+    """A field inside the window took the focus."""
+
+    def __init__(self, services: Services, session: Session | None = None, theme: Theme | None = None,
+                 kiosk_mode: bool = False, autoplay_video: bool = True, thanks_ms: int = 5000,
+                 ack_wait_ms: int = 6000) -> None:
+        super().__init__()
+        self.setObjectName("kiosk-window")
+        self.log = log
+        self.services = services
+        settings = services.settings
+        self.session = session or Session(settings.idle_timeout_s, settings.idle_countdown_s)
+        self.session.language = settings.language
+        self.theme = theme or Theme(dpi=settings.screen_dpi or 96.0, large_text=settings.large_text,
+                                    high_contrast=settings.high_contrast)
+        self.kiosk_mode = kiosk_mode
+        self.autoplay_video = autoplay_video
+        self.thanks_ms = thanks_ms
+        self.acks: dict[str, tuple[str, str]] = {}
+        self.online: bool | None = None
+
+        self.backend_runner = TaskRunner("backend", parent=self)
+        self.disk_runner = TaskRunner("disk", parent=self)
+        self.wards_runner = TaskRunner("wards", parent=self)
+        self.camera = CameraBridge(services.camera_factory, every_nth=int(settings.camera.get("decode_every_nth", 2)),
+                                   parent=self)
+        self._printer: PrintBridge | None = None
+        self._print_callbacks: dict[str, list[Callable[[bool, dict | None], None]]] = {}
+        self.sender_bridge = SenderBridge(self)
+        self.sender_bridge.sig_acknowledged.connect(self._on_sender_acknowledged)
+        self.sender_bridge.sig_online.connect(self._on_sender_online)
+        self.submission = Submission(self, ack_wait_ms=ack_wait_ms)
+
+        self.setStyleSheet(self.theme.stylesheet())
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._build_header())
+        self.stack = QStackedWidget()
+        layout.addWidget(self.stack, 1)
+        self.keyboard = OnScreenKeyboard()
+        self.keyboard.setFixedHeight(self.theme.touch_px * 5 + 60)
+        self.keyboard.sig_hide_requested.connect(self._on_keyboard_hide_requested)
+        self.keyboard.sig_enter_pressed.connect(self._on_keyboard_enter_pressed)
+        self.keyboard.hide()
+        layout.addWidget(self.keyboard)
+
+        self.screens: dict[State, Screen] = {}
+        for cls in SCREENS:
+            screen = cls(self)
+            self.screens[State(cls.state)] = screen
+            self.stack.addWidget(screen)
+        self.overlay = IdleOverlay(self)
+        self.overlay.sig_continue.connect(self._on_overlay_continue)
+
+        self.session.on_state(self._on_session_state)
+        self.session.on_wipe(self._on_session_wipe)
+        self._idle_timer = QTimer(self)
+        self._idle_timer.setInterval(250)
+        self._idle_timer.timeout.connect(self._on_idle_timer_timeout)
+        self._idle_timer.start()
+        QApplication.instance().focusChanged.connect(self._on_app_focus_changed)
+        QApplication.instance().installEventFilter(self)
+        self.retranslate_ui()
+        self._show(State.HOME)
+
+    # --- building ---------------------------------------------------------------------------------
+    def _build_header(self) -> QFrame:
+        header = QFrame()
+        header.setProperty("role", "header")
+        row = QHBoxLayout(header)
+        row.setContentsMargins(16, 10, 16, 10)
+        row.setSpacing(12)
+        self.back_button = button("header", self.back, name="header-back")
+        self.title = label(wrap=False)
+        self.title.setObjectName("header-title")
+        self.text_size_button = button("header", self.toggle_large_text, name="header-text-size")
+        self.contrast_button = button("header", self.toggle_high_contrast, name="header-contrast")
+        self.language_button = button("header", self.toggle_language, name="header-language")
+        self.home_button = button("header", self.go_home, name="header-home")
+        for b in (self.back_button, self.text_size_button, self.contrast_button, self.language_button,
+                  self.home_button):
+            b.setSizePolicy(b.sizePolicy().horizontalPolicy().Fixed, b.sizePolicy().verticalPolicy())
+        row.addWidget(self.back_button)
+        row.addWidget(self.title, 1)
+        row.addWidget(self.text_size_button)
+        row.addWidget(self.contrast_button)
+        row.addWidget(self.language_button)
+        row.addWidget(self.home_button)
+        return header
+
+    # --- devices and background work ---------------------------------------------------------------
+    def attach_printer(self, print_worker: Any) -> None:
+        self._printer = PrintBridge(print_worker, self)
+        self._printer.sig_printed.connect(self._on_printer_printed)
+
+    def attach_sender(self) -> None:
+        self.services.start_sender(self.sender_bridge.on_acknowledged, self.sender_bridge.on_rejected,
+                                   self.sender_bridge.on_state)
+
+    def start_camera(self) -> None:
+        try:
+            self.camera.start()
+        except Exception as err:  # no camera: the citizen can still type
+            log.error("camera could not start: %r", err)
+            self.camera.sig_status.emit("unavailable", {"vi": "Camera không hoạt động: vui lòng nhập bằng bàn phím.",
+                                                        "en": "The camera is not working: please type instead."})
+
+    def stop_camera(self) -> None:
+        self.camera.stop()
+
+    def take_ticket(self, area: dict, priority: str, on_done: Callable[[dict], None],
+                    on_error: Callable[[BaseException], None]) -> None:
+        self.backend_runner.run(lambda: self.services.issue_ticket(area, priority), on_done, on_error)
+
+    def print_document(self, tag: str, path: Any, callback: Callable[[bool, dict | None], None]) -> None:
+        key = f"{tag}:{path}"
+        if self._printer is None:
+            callback(False, {"vi": "chưa kết nối máy in", "en": "no printer attached"})
+            self.sig_printed.emit(tag, False)
+            return
+        self._print_callbacks.setdefault(key, []).append(callback)
+        try:
+            self._printer.submit(key, path)
+        except Exception as err:
+            log.error("print job refused: %r", err)
+            self._on_printer_printed(key, err)
+
+    def _on_printer_printed(self, key: str, outcome: Any) -> None:
+        ok = not isinstance(outcome, BaseException) and getattr(outcome, "ok", True) is not False
+        message = getattr(outcome, "message", None) if not ok else None
+        if not ok:
+            log.warning("print failed: %s", getattr(outcome, "code", outcome))
+        for callback in self._print_callbacks.pop(key, []):
+            callback(ok, message if isinstance(message, dict) else None)
+        self.sig_printed.emit(key.split(":", 1)[0], ok)
+
+    def _on_sender_acknowledged(self, local_ref: str, dossier_code: str, appointment: str) -> None:
+        self.acks[local_ref] = (dossier_code, appointment)
+        self.submission.on_acknowledged(local_ref, dossier_code, appointment)
+
+    def _on_sender_online(self, online: bool) -> None:
+        self.online = online
+
+    # --- navigation --------------------------------------------------------------------------------
+    @property
+    def current(self) -> Screen:
+        return self.screens[self.session.state]
+
+    def go(self, state: State) -> None:
+        try:
+            self.session.go(state)
+        except TransitionError as err:
+            log.error("navigation refused: %s", err)
+
+    def back(self) -> None:
+        screen = self.current
+        if screen.handle_back():
+            return
+        if not screen.can_go_back():
+            return
+        self.session.back()
+
+    def go_home(self) -> None:
+        self.session.wipe()
+
+    def _on_session_state(self, state: State) -> None:
+        self._show(state)
+
+    def _show(self, state: State) -> None:
+        target = self.screens[state]
+        old = self.stack.currentWidget()
+        focused = QApplication.focusWidget()
+        if focused is not None and self.isAncestorOf(focused):
+            focused.clearFocus()
+        self.keyboard.hide()
+        if isinstance(old, Screen) and old is not target:
+            old.leave()
+        target.retranslate_ui()
+        target.enter()
+        self.stack.setCurrentWidget(target)
+        self.refresh_header()
+        self.sig_screen_changed.emit(state.value)
+
+    def refresh_header(self) -> None:
+        screen = self.current
+        self.title.setText(tr(screen.title, self.session.language))
+        self.back_button.setVisible(self.session.state != State.HOME)
+        self.back_button.setEnabled(self.session.can_go_back() and screen.can_go_back())
+        self.home_button.setVisible(self.session.state != State.HOME)
+
+    def _on_session_wipe(self) -> None:
+        for runner in (self.backend_runner, self.disk_runner, self.wards_runner):
+            runner.cancel_callbacks()
+        self.overlay.hide()
+        self.submission.reset()
+        self.stop_camera()
+        for screen in self.screens.values():
+            screen.reset()
+        self.session.language = self.services.settings.language
+        self.retranslate_ui()
+        self.sig_wiped.emit()
+        log.info("session wiped")
+
+    # --- idle ---------------------------------------------------------------------------------------
+    def _on_idle_timer_timeout(self) -> None:
+        if self.session.state == State.SUBMITTING:
+            self.session.touch()  # never wipe in the middle of committing and printing
+            return
+        if self.session.check_idle():
+            return
+        remaining = self.session.countdown_remaining()
+        if remaining is None:
+            if self.overlay.isVisible():
+                self.overlay.hide()
+        else:
+            self.overlay.show_remaining(remaining, self.session.language)
+
+    def _on_overlay_continue(self) -> None:
+        self.session.touch()
+        self.overlay.hide()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin, QEvent.Type.KeyPress):
+            self.session.touch()
+        return False
+
+    # --- keyboard -----------------------------------------------------------------------------------
+    def _fields(self) -> list[QWidget]:
+        screen = self.current
+        fields = [w for w in screen.findChildren(QWidget) if isinstance(w, (QLineEdit, QPlainTextEdit))
+                  and w.isVisibleTo(screen) and w.isEnabled() and not w.isReadOnly()]
+        order = []
+        w = screen.nextInFocusChain()
+        seen = set()
+        while w is not None and w is not screen and id(w) not in seen:
+            seen.add(id(w))
+            if w in fields:
+                order.append(w)
+            w = w.nextInFocusChain()
+        return order or fields
+
+    def _on_app_focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
+        if isinstance(new, (QLineEdit, QPlainTextEdit)) and self.isAncestorOf(new):
+            self.keyboard.prepare_for(new)
+            self.keyboard.show()
+            self.focus_changed.emit(new)
+            QTimer.singleShot(0, lambda w=new: self.focus_changed.emit(w) if w.hasFocus() else None)
+        elif new is None or not self.isAncestorOf(new):
+            if self.keyboard.isVisible() and KEYBOARD_HIDES_ON_BLUR:
+                self.keyboard.hide()
+
+    def _on_keyboard_hide_requested(self) -> None:
+        focused = QApplication.focusWidget()
+        if focused is not None:
+            focused.clearFocus()
+        self.keyboard.hide()
+
+    def _on_keyboard_enter_pressed(self) -> None:
+        focused = QApplication.focusWidget()
+        fields = self._fields()
+        if focused in fields and fields.index(focused) + 1 < len(fields):
+            fields[fields.index(focused) + 1].setFocus(Qt.FocusReason.TabFocusReason)
+        else:
+            self._on_keyboard_hide_requested()
+
+    # --- look -----------------------------------------------------------------------------------------
+    def toggle_language(self) -> None:
+        self.session.language = "en" if self.session.language == "vi" else "vi"
+        self.session.touch()
+        self.retranslate_ui()
+
+    def set_language(self, language: str) -> None:
+        self.session.language = language
+        self.retranslate_ui()
+
+    def toggle_large_text(self) -> None:
+        self.apply_theme(Theme(self.theme.dpi, not self.theme.large_text, self.theme.high_contrast))
+
+    def toggle_high_contrast(self) -> None:
+        self.apply_theme(Theme(self.theme.dpi, self.theme.large_text, not self.theme.high_contrast))
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.setStyleSheet(theme.stylesheet())
+        self.keyboard.setFixedHeight(theme.touch_px * 5 + 60)
+        self.retranslate_ui()
+
+    def retranslate_ui(self) -> None:
+        lang = self.session.language
+        self.back_button.setText(tr({"vi": "← Quay lại", "en": "← Back"}, lang))
+        self.home_button.setText(tr({"vi": "⌂ Trang chủ", "en": "⌂ Home"}, lang))
+        self.language_button.setText("English" if lang == "vi" else "Tiếng Việt")
+        self.text_size_button.setText(tr({"vi": "A− Chữ thường", "en": "A− Normal text"}, lang)
+                                      if self.theme.large_text else tr({"vi": "A+ Chữ to", "en": "A+ Large text"},
+                                                                       lang))
+        self.contrast_button.setText(tr({"vi": "◐ Tương phản", "en": "◐ Contrast"}, lang))
+        self.keyboard.retranslate_ui(lang)
+        self.overlay.retranslate_ui(lang)
+        for screen in self.screens.values():
+            screen.retranslate_ui()
+        self.refresh_header()
+
+    # --- kiosk shell ------------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if self.kiosk_mode:
+            event.ignore()  # Close and Alt+F4 do nothing: leaving needs the maintenance PIN
+            return
+        self.shutdown()
+        event.accept()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        if event.key() == Qt.Key.Key_Escape or (self.kiosk_mode and event.key() == Qt.Key.Key_F4):
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self.overlay.setGeometry(self.rect())
+
+    def recover(self, where: str = "") -> None:
+        """An unexpected error happened: it was logged; start over from home rather than show it."""
+        log.error("recovering to the home screen after an unexpected error %s", where)
+        try:
+            self.session.wipe()
+        except Exception:
+            log.exception("the wipe itself failed")
+
+    def shutdown(self) -> None:
+        self._idle_timer.stop()
+        self.camera.stop()
+        for runner in (self.backend_runner, self.disk_runner, self.wards_runner):
+            runner.shutdown()
+        try:
+            QApplication.instance().removeEventFilter(self)
+            QApplication.instance().focusChanged.disconnect(self._on_app_focus_changed)
+        except (RuntimeError, TypeError):
+            pass
+
+
+#: Touching a button (which never takes focus) keeps the keyboard; only leaving the fields hides it.
+KEYBOARD_HIDES_ON_BLUR = True

@@ -1,0 +1,185 @@
+"""Qt signal wrappers around the plain-thread devices and backend (DESIGN.md section 5).
+
+The camera worker, the print worker and the sender are plain Python threads with callbacks
+(``device`` and ``kiosk.backend`` know nothing of Qt). Emitting a Qt signal from their thread
+queues the call into the GUI thread, so slots run where widgets may be touched and the GUI
+thread never waits on a camera, a network, a disk or a printer.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
+
+log = logging.getLogger(__name__)
+
+
+class TaskRunner(QObject):
+    """One serial executor per shared resource (Anki's taskman); results come back as a signal."""
+
+    sig_finished = Signal(int, object, object)
+    """A task ended: (task id, result, exception or None), delivered in the GUI thread."""
+
+    def __init__(self, name: str, workers: int = 1, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"kiosk-{name}")
+        self._ids = itertools.count(1)
+        self._callbacks: dict[int, tuple[Callable[[Any], None] | None, Callable[[BaseException], None] | None]] = {}
+        self.sig_finished.connect(self._on_pool_finished)
+
+    def run(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
+            on_error: Callable[[BaseException], None] | None = None) -> int:
+        task_id = next(self._ids)
+        self._callbacks[task_id] = (on_done, on_error)
+
+        def job() -> None:
+            try:
+                result = fn()
+            except BaseException as err:  # handed to the GUI thread, never lost
+                self.sig_finished.emit(task_id, None, err)
+            else:
+                self.sig_finished.emit(task_id, result, None)
+
+        self._pool.submit(job)
+        return task_id
+
+    def cancel_callbacks(self) -> None:
+        """Forget pending callbacks (the session was wiped: results must not land on a new citizen)."""
+        self._callbacks.clear()
+
+    def _on_pool_finished(self, task_id: int, result: Any, error: BaseException | None) -> None:
+        on_done, on_error = self._callbacks.pop(task_id, (None, None))
+        if error is not None:
+            if on_error is not None:
+                on_error(error)
+            else:
+                log.error("background task failed: %r", error)
+        elif on_done is not None:
+            on_done(result)
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def frame_to_qimage(frame: Any) -> QImage:
+    """An OpenCV BGR (or grey) frame as a QImage that owns its pixels."""
+    height, width = frame.shape[:2]
+    if frame.ndim == 2:
+        return QImage(frame.data, width, height, frame.strides[0], QImage.Format.Format_Grayscale8).copy()
+    return QImage(frame.data, width, height, frame.strides[0], QImage.Format.Format_BGR888).copy()
+
+
+class CameraBridge(QObject):
+    """Runs ``device.camera.CameraWorker`` and turns its callbacks into signals."""
+
+    sig_decoded = Signal(str)
+    """A QR code was decoded (the text)."""
+    sig_frame = Signal(QImage)
+    """A preview frame, already converted off the GUI thread and thinned to ``preview_fps``."""
+    sig_status = Signal(str, dict)
+    """The camera's status changed: (code, message {vi, en})."""
+
+    def __init__(self, camera_factory: Callable[[], Any], every_nth: int = 2, preview_fps: float = 12.0,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._camera_factory = camera_factory
+        self._every_nth = every_nth
+        self._preview_interval = 1.0 / preview_fps
+        self._last_preview = 0.0
+        self._worker: Any = None
+        self._camera: Any = None
+        self._lock = threading.Lock()
+        self.running = False
+
+    @property
+    def camera(self) -> Any:
+        if self._camera is None:
+            self._camera = self._camera_factory()
+        return self._camera
+
+    def start(self, accept: Callable[[str], bool] | None = None) -> None:
+        from device.camera import CameraWorker
+
+        self.stop()
+        self._last_preview = 0.0
+        kwargs: dict[str, Any] = {"on_decoded": self._on_worker_decoded, "on_frame": self._on_worker_frame,
+                                  "on_status": self._on_worker_status, "accept": accept}
+        try:
+            from device.qr import QrPipeline
+
+            kwargs["decoder"] = QrPipeline(every_nth=self._every_nth)
+        except ImportError:  # the worker has its own default decoder
+            pass
+        with self._lock:
+            self._worker = CameraWorker(self.camera, **kwargs)
+            self._worker.start()
+        self.running = True
+
+    def stop(self) -> None:
+        with self._lock:
+            worker, self._worker = self._worker, None
+        self.running = False
+        if worker is not None:
+            # stop() joins the capture thread; run it aside so the GUI thread never waits on it
+            threading.Thread(target=worker.stop, name="kiosk-camera-stop", daemon=True).start()
+
+    def _on_worker_decoded(self, text: str) -> None:
+        self.sig_decoded.emit(text)
+
+    def _on_worker_frame(self, frame: Any) -> None:
+        now = time.monotonic()
+        if now - self._last_preview < self._preview_interval:
+            return
+        self._last_preview = now
+        self.sig_frame.emit(frame_to_qimage(frame))
+
+    def _on_worker_status(self, code: str, message: dict | None = None) -> None:
+        self.sig_status.emit(code, dict(message or {}))
+
+
+class PrintBridge(QObject):
+    """Hands PDFs to ``device.printer.PrintWorker`` (one serial job queue) and signals the outcome."""
+
+    sig_printed = Signal(str, object)
+    """A job ended: (tag, PrintJobResult or PrinterError)."""
+
+    def __init__(self, print_worker: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._worker = print_worker
+
+    def submit(self, tag: str, path: Any, media: str | None = None) -> None:
+        def on_done(outcome: Any) -> None:
+            self.sig_printed.emit(tag, outcome)
+
+        self._worker.submit(path, media, on_done)
+
+
+class SenderBridge(QObject):
+    """Signals from ``kiosk.backend.sender.Sender`` (delivery of the outbox in the background)."""
+
+    sig_acknowledged = Signal(str, str, str)
+    """The backend recorded a dossier: (local_ref, dossier_code, appointment_date or "")."""
+    sig_rejected = Signal(str, dict)
+    """The backend refused a dossier for good: (local_ref, message {vi, en})."""
+    sig_online = Signal(bool)
+    """The backend became reachable (True) or unreachable (False)."""
+
+    def on_acknowledged(self, local_ref: str, dossier_code: str, appointment_date: Any = None) -> None:
+        self.sig_acknowledged.emit(local_ref, dossier_code, str(appointment_date or ""))
+
+    def on_rejected(self, local_ref: str, problem: Any = None, *rest: Any) -> None:
+        message = getattr(problem, "message", None) or (problem if isinstance(problem, dict) else {})
+        if not isinstance(message, dict) or "vi" not in message:
+            message = {"vi": "Hồ sơ bị từ chối", "en": "The dossier was refused"}
+        self.sig_rejected.emit(local_ref, dict(message))
+
+    def on_state(self, online: bool) -> None:
+        self.sig_online.emit(bool(online))

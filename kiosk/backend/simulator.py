@@ -19,6 +19,7 @@ import logging
 import random
 import socket
 import sqlite3
+import ssl
 import threading
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -339,6 +340,10 @@ class _Server(ThreadingHTTPServer):
         self._open: set[socket.socket] = set()
         super().__init__(address, _Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up or fails the TLS handshake is not the simulator's failure.
+        log.debug("connection from %s ended abnormally", client_address, exc_info=True)
+
     def process_request(self, request: Any, client_address: Any) -> None:
         with self.stats_lock:
             self._open.add(request)
@@ -429,7 +434,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Problem as problem:
             self._send(problem.status, problem.body(instance), problem.headers,
                        content_type="application/problem+json")
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             self.close_connection = True
         except Exception:  # a bug must still answer in the contract's shape
             log.exception("simulator failure on %s %s", method, instance)
@@ -570,8 +575,10 @@ class _Handler(BaseHTTPRequestHandler):
 class SimulatorHandle:
     """A simulator running in a background thread of this process."""
 
-    def __init__(self, host: str, port: int, store: Store, token: str, faults: Faults) -> None:
+    def __init__(self, host: str, port: int, store: Store, token: str, faults: Faults,
+                 tls: ssl.SSLContext | None = None) -> None:
         self.host = host
+        self.tls = tls
         self.store = store
         self.token = token
         self.faults = faults
@@ -583,10 +590,14 @@ class SimulatorHandle:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def _start(self) -> None:
         self._server = _Server((self.host, self.port), self.store, self.token, self.faults, self.stats)
+        if self.tls is not None:
+            # The handshake happens in the connection's own thread, on its first read.
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True,
+                                                       do_handshake_on_connect=False)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="backend-sim", daemon=True)
@@ -618,9 +629,21 @@ class SimulatorHandle:
 
 def start_simulator_thread(db: Path | str, token: str, *, host: str = "127.0.0.1", port: int = 0,
                            latency_ms: int = 0, error_rate: float = 0.0, drop_rate: float = 0.0,
-                           seed: int | None = None) -> SimulatorHandle:
-    """Start the simulator in a daemon thread (port 0 = a free port); ``handle.url``, ``handle.stop()``."""
-    return SimulatorHandle(host, port, Store(db), token, Faults(latency_ms, error_rate, drop_rate, seed))
+                           seed: int | None = None, tls_cert: Path | str | None = None,
+                           tls_key: Path | str | None = None,
+                           client_ca: Path | str | None = None) -> SimulatorHandle:
+    """Start the simulator in a daemon thread (port 0 = a free port); ``handle.url``, ``handle.stop()``.
+
+    With ``tls_cert``/``tls_key`` it serves HTTPS; with ``client_ca`` it also demands a client
+    certificate signed by that CA."""
+    tls = None
+    if tls_cert:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(str(tls_cert), str(tls_key) if tls_key else None)
+        if client_ca:
+            tls.verify_mode = ssl.CERT_REQUIRED
+            tls.load_verify_locations(str(client_ca))
+    return SimulatorHandle(host, port, Store(db), token, Faults(latency_ms, error_rate, drop_rate, seed), tls)
 
 
 def serve(host: str, port: int, db: Path | str, token: str, latency_ms: int = 0, error_rate: float = 0.0,

@@ -169,3 +169,30 @@ def _document_payload(doc: dict[str, Any]) -> dict[str, Any]:
     if "provided" in doc:
         out["provided"] = bool(doc["provided"])
     return out
+
+
+def sample_dossier(index: int = 0, *, kiosk_id: str = "KIOSK-01", ward_code: str = "00073",
+                   local_ref: str = "") -> Dossier:
+    """A complete dossier for test citizen ``index`` (kiosk.core.samples), for the demo, tests and
+    benchmarks. Every call has a fresh idempotency key."""
+    from kiosk.core.samples import TEST_CITIZENS
+
+    citizen = TEST_CITIZENS[index % len(TEST_CITIZENS)]
+    applicant = Applicant(
+        id_number=citizen["id_number"],
+        full_name=citizen["full_name"],
+        date_of_birth=citizen["date_of_birth"].isoformat(),
+        sex=citizen["sex"],
+        address=citizen["address"],
+        phone="0912345678",
+    )
+    return Dossier(
+        procedure_code="1.001193",
+        procedure_id="dang-ky-khai-sinh",
+        kiosk_id=kiosk_id,
+        ward_code=ward_code,
+        applicant=applicant,
+        form={"child_name": "Nguyễn Văn Mẫu", "child_dob": "01/11/2026", "relationship": "father"},
+        documents=[{"name": {"vi": "Giấy chứng sinh", "en": "Birth certificate"}, "kind": "original", "count": 1}],
+        local_ref=local_ref,
+    )

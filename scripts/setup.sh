@@ -12,7 +12,7 @@ APT_PACKAGES=(
   libzbar0 libpulse0 libegl1 libgl1 libglib2.0-0 libxkbcommon0 libxkbcommon-x11-0
   libfontconfig1 libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0
   libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xinerama0 libxcb-xkb1
-  fonts-noto-core poppler-utils cups cups-client cups-bsd printer-driver-cups-pdf
+  fonts-noto-core poppler-utils cups cups-client cups-bsd printer-driver-cups-pdf cups-ipp-utils
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -13,6 +13,7 @@ validation message is a ``{"vi": ..., "en": ...}`` dict ready to show as it is.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import re
@@ -364,8 +365,17 @@ def load_catalogue(dir: Path | None = None) -> list[Procedure]:
     forms_dir = Path(dir) if dir else FORMS_DIR
     if not forms_dir.is_dir():
         raise FormError(str(forms_dir), "(folder)", "not a folder")
-    catalogue = [load_procedure(p) for p in _definition_files(forms_dir)]
-    return sorted(catalogue, key=lambda p: (p.area["id"], p.code))
+    files = _definition_files(forms_dir)
+    # Schema validation takes tens of milliseconds: more than a frame if the UI asks again on the GUI
+    # thread. Reuse the result until a definition file changes.
+    stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    return list(_load_catalogue_cached(forms_dir.resolve(), stamp))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_catalogue_cached(forms_dir: Path, stamp: tuple[tuple[str, int, int], ...]) -> tuple[Procedure, ...]:
+    catalogue = [load_procedure(forms_dir / name) for name, _, _ in stamp]
+    return tuple(sorted(catalogue, key=lambda p: (p.area["id"], p.code)))
 
 
 def procedure_by_code(catalogue: list[Procedure], code_or_id: str) -> Procedure | None:

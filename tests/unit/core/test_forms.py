@@ -366,3 +366,13 @@ def test_not_before_must_name_another_date_field(tmp_path):
     assert forms.check_catalogue(tmp_path) == [
         f"a.json: child_date_of_birth (fields/{_field_index(doc, 'child_date_of_birth')}/constraints/not_before): "
         "'child_sex' is not another date field of this form"]
+
+
+def test_an_edited_definition_is_reloaded(tmp_path):
+    doc = _birth_definition()
+    path = tmp_path / "dang-ky-khai-sinh.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    assert forms.load_catalogue(tmp_path)[0].name["vi"] == "Đăng ký khai sinh"
+    doc["name"]["vi"] = "Đăng ký khai sinh (đã sửa)"
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
+    assert forms.load_catalogue(tmp_path)[0].name["vi"] == "Đăng ký khai sinh (đã sửa)"

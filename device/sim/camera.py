@@ -1,0 +1,251 @@
+"""A simulated kiosk camera: a synthetic ID card (or a receipt) held under it like a hand would.
+
+The card is a clearly fake test card ("MẪU / SAMPLE", "không có giá trị" - of no value) with a photo
+block, printed lines and the QR of the payload it was given. It is rendered once with a real font
+(Pillow); each frame only warps it into the scene with a slowly wandering pose (shift, tilt, roll,
+a little blur when it moves fast), so a frame costs a few milliseconds. The frame rate is the
+caller's business: :class:`device.camera.CameraWorker` paces reads at ``fps``; the motion follows the
+frame count, so a test that reads frames as fast as it can sees the same hand.
+
+Faults: ``FAULTS.active("camera", "unplugged")`` makes open() and read() fail, as a pulled cable would.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+import qrcode
+from PIL import Image, ImageDraw, ImageFont
+
+from device.camera import Camera, CameraError
+from device.sim.faults import FAULTS
+
+CARD_W, CARD_H = 856, 540  # ID-1 (85.6 x 54 mm) at 10 px/mm
+RECEIPT_W, RECEIPT_H = 640, 600  # the top of a receipt: the part a citizen holds up
+
+_FONT_DIRS = [
+    Path("/usr/share/fonts/truetype/noto"),
+    Path("/usr/share/fonts/truetype/dejavu"),
+    Path(__file__).resolve().parents[2] / "kiosk" / "assets" / "fonts",  # the font the receipts embed
+]
+_FONT_FILES = {False: ["NotoSans-Regular.ttf", "DejaVuSans.ttf"], True: ["NotoSans-Bold.ttf", "DejaVuSans-Bold.ttf"]}
+
+
+@lru_cache(maxsize=32)
+def _font(size: int, bold: bool = False) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    for name in _FONT_FILES[bold]:
+        for folder in _FONT_DIRS:
+            if (folder / name).exists():
+                return ImageFont.truetype(str(folder / name), size)
+    return ImageFont.load_default(size)  # Pillow's own font: fewer accents, still legible
+
+
+def qr_image(text: str, module_px: int, quiet: int = 2) -> Image.Image:
+    """A crisp QR of ``text`` (UTF-8, error correction M, like an ID card's)."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=module_px, border=quiet)
+    qr.add_data(text.encode("utf-8"))
+    qr.make(fit=True)
+    return qr.make_image(fill_color="black", back_color="white").get_image().convert("RGB")
+
+
+def _card_fields(payload: str) -> dict[str, str]:
+    parts = payload.split("|")
+    parts += [""] * (7 - len(parts))
+
+    def ddmmyyyy(raw: str) -> str:
+        return f"{raw[:2]}/{raw[2:4]}/{raw[4:]}" if len(raw) == 8 and raw.isdigit() else raw
+
+    return {"id": parts[0], "name": parts[2].upper(), "born": ddmmyyyy(parts[3]), "sex": parts[4],
+            "address": parts[5], "issued": ddmmyyyy(parts[6])}
+
+
+def render_card(payload: str) -> np.ndarray:
+    """The face of a fake chip ID card carrying ``payload`` in its QR, BGR 856x540."""
+    card = Image.new("RGB", (CARD_W, CARD_H), (236, 240, 233))
+    draw = ImageDraw.Draw(card)
+    for y in range(0, CARD_H, 6):  # a faint guilloche, so the card is not a flat grey field
+        pts = [(x, y + 4 * math.sin(x / 19 + y / 37)) for x in range(0, CARD_W + 8, 8)]
+        draw.line(pts, fill=(220, 229, 222), width=1)
+    draw.rectangle((0, 0, CARD_W, 96), fill=(196, 214, 232))
+    draw.text((CARD_W // 2 - 60, 10), "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", font=_font(20, True), fill=(25, 35, 60),
+              anchor="ma")
+    draw.text((CARD_W // 2 - 60, 36), "Độc lập - Tự do - Hạnh phúc", font=_font(18), fill=(25, 35, 60), anchor="ma")
+    draw.text((CARD_W // 2 - 60, 60), "CĂN CƯỚC MẪU / SAMPLE ID CARD", font=_font(24, True), fill=(170, 20, 20),
+              anchor="ma")
+    # The photo block: a grey silhouette, no face of anyone.
+    draw.rectangle((34, 130, 214, 360), fill=(150, 158, 166))
+    draw.ellipse((84, 160, 164, 262), fill=(92, 98, 106))
+    draw.ellipse((52, 270, 196, 420), fill=(92, 98, 106))
+    draw.rectangle((34, 361, 214, 420), fill=(236, 240, 233))
+    f = _card_fields(payload)
+    rows = [("Số định danh cá nhân / Personal identification number", f["id"], 26),
+            ("Họ, chữ đệm và tên khai sinh / Full name", f["name"], 24),
+            ("Ngày, tháng, năm sinh / Date of birth", f["born"], 22),
+            ("Giới tính / Sex", f["sex"], 22)]
+    y = 122
+    for label, value, size in rows:
+        draw.text((236, y), label, font=_font(15), fill=(70, 76, 84))
+        draw.text((236, y + 18), value, font=_font(size, True), fill=(15, 18, 24))
+        y += 56
+    draw.text((236, y), "Nơi thường trú / Place of residence", font=_font(15), fill=(70, 76, 84))
+    for i, line in enumerate(textwrap.wrap(f["address"], 56)[:2]):
+        draw.text((236, y + 18 + 22 * i), line, font=_font(17), fill=(15, 18, 24))
+    draw.text((34, 440), "THẺ THỬ NGHIỆM - KHÔNG CÓ GIÁ TRỊ / TEST CARD - OF NO VALUE", font=_font(19, True),
+              fill=(170, 20, 20))
+    draw.text((34, 470), f"Ngày cấp / Date of issue: {f['issued']}", font=_font(16), fill=(70, 76, 84))
+    qr = qr_image(payload, 4)
+    side = 190  # about 19 mm, where a chip card carries it: top right
+    qr = qr.resize((side, side), Image.Resampling.NEAREST)
+    card.paste(qr, (CARD_W - side - 26, 108))
+    # The watermark goes on last and light, as on a specimen: it must not hide the QR.
+    stamp = Image.new("L", (CARD_W, CARD_H), 0)
+    ImageDraw.Draw(stamp).text((200, 330), "MẪU / SAMPLE", font=_font(64, True), fill=60)
+    stamp = stamp.rotate(10, center=(420, 370))
+    stamp.paste(0, (CARD_W - side - 40, 96, CARD_W, 96 + side + 26))  # keep the QR clean whatever the font
+    card.paste((200, 30, 30), mask=stamp)
+    return cv2.cvtColor(np.asarray(card), cv2.COLOR_RGB2BGR)
+
+
+def render_receipt(code: str) -> np.ndarray:
+    """The top of a printed receipt with its QR top-left carrying ``code``, BGR."""
+    paper = Image.new("RGB", (RECEIPT_W, RECEIPT_H), (246, 246, 242))
+    draw = ImageDraw.Draw(paper)
+    qr = qr_image(code, 6, quiet=2).resize((200, 200), Image.Resampling.NEAREST)
+    paper.paste(qr, (30, 30))
+    draw.text((250, 40), "UBND PHƯỜNG CỬA NAM", font=_font(22, True), fill=(20, 20, 20))
+    draw.text((250, 72), "Bộ phận Một cửa", font=_font(20), fill=(20, 20, 20))
+    draw.text((250, 120), f"Mã hồ sơ: {code}", font=_font(22, True), fill=(20, 20, 20))
+    draw.text((30, 270), "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", font=_font(26, True), fill=(20, 20, 20))
+    draw.text((30, 306), "(bản mẫu của kiosk mô phỏng / simulated kiosk sample)", font=_font(18), fill=(60, 60, 60))
+    for i in range(5):
+        draw.line((30, 370 + i * 40, RECEIPT_W - 30 - (i % 3) * 90, 370 + i * 40), fill=(120, 120, 120), width=2)
+    return cv2.cvtColor(np.asarray(paper), cv2.COLOR_RGB2BGR)
+
+
+def _slot_background(width: int, height: int) -> np.ndarray:
+    """The kiosk's card slot seen from above: a dark, evenly lit tray with a guide frame."""
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    shade = 58 + 22 * (xx / width) + 14 * (yy / height)
+    rng = np.random.default_rng(3)
+    shade += cv2.GaussianBlur(rng.normal(0, 6, (height, width)).astype(np.float32), (0, 0), 2)
+    tray = cv2.cvtColor(np.clip(shade, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+    cx, cy, w, h = width // 2, height // 2, int(width * 0.66), int(width * 0.66 * 54 / 85.6)
+    cv2.rectangle(tray, (cx - w // 2, cy - h // 2), (cx + w // 2, cy + h // 2), (110, 150, 110), 2, cv2.LINE_AA)
+    return tray
+
+
+class SimCamera(Camera):
+    """A camera that shows a synthetic card, a receipt or the empty slot."""
+
+    def __init__(self, fps: float = 30.0, width: int = 1280, height: int = 720, seed: int = 0) -> None:
+        self.fps = fps
+        self.width = width
+        self.height = height
+        self._lock = threading.Lock()
+        self._background = _slot_background(width, height)
+        self._item: np.ndarray | None = None
+        self._item_scale = 0.6
+        self._opened = False
+        self._frame_no = 0
+        self._phase = np.random.default_rng(seed).uniform(0, 2 * math.pi, 6)
+
+    # --- what lies under the camera -------------------------------------------------------------------
+
+    def present_card(self, payload: str) -> None:
+        """Hold an ID card whose QR carries ``payload`` under the camera."""
+        item = render_card(payload)
+        with self._lock:
+            self._item, self._item_scale = item, 0.6
+
+    def present_receipt(self, code: str) -> None:
+        """Hold a printed receipt whose QR carries ``code`` under the camera."""
+        item = render_receipt(code)
+        with self._lock:
+            self._item, self._item_scale = item, 0.42
+
+    def remove_card(self) -> None:
+        """Take whatever was shown away: the empty slot."""
+        with self._lock:
+            self._item = None
+
+    # --- Camera ---------------------------------------------------------------------------------------
+
+    def open(self) -> None:
+        if FAULTS.active("camera", "unplugged"):
+            raise CameraError("unplugged", "simulated camera unplugged")
+        self._opened = True
+
+    def read(self) -> np.ndarray:
+        if not self._opened:
+            raise CameraError("unplugged", "simulated camera is not open")
+        if FAULTS.active("camera", "unplugged"):
+            self._opened = False  # a pulled cable stays pulled until the camera is reopened
+            raise CameraError("unplugged", "simulated camera unplugged")
+        with self._lock:
+            item, scale = self._item, self._item_scale
+        t = self._frame_no / self.fps
+        self._frame_no += 1
+        frame = self._background.copy()
+        if item is not None:
+            self._draw_held(frame, item, scale, t)
+        return frame
+
+    def close(self) -> None:
+        self._opened = False
+
+    # --- the hand ----------------------------------------------------------------------------------------
+
+    def _pose(self, t: float) -> tuple[float, float, float, float, float]:
+        """Shift (fraction of the frame), yaw, pitch, roll (degrees) of a hand that cannot keep still."""
+        p = self._phase
+
+        def wobble(a: float, f1: float, f2: float, i: int) -> float:
+            return a * (0.7 * math.sin(2 * math.pi * f1 * t + p[i]) + 0.3 * math.sin(2 * math.pi * f2 * t + p[5 - i]))
+
+        return (wobble(0.03, 0.23, 0.71, 0), wobble(0.025, 0.19, 0.83, 1), wobble(7, 0.17, 0.61, 2),
+                wobble(7, 0.13, 0.57, 3), wobble(5, 0.11, 0.47, 4))
+
+    def _homography(self, item: np.ndarray, scale: float, pose: tuple[float, ...]) -> np.ndarray:
+        h, w = item.shape[:2]
+        dx, dy, yaw, pitch, roll = pose
+        f = 1.1 * self.width
+        z = f * w / (scale * self.width)
+        a, b, c = (math.radians(v) for v in (yaw, pitch, roll))
+        ry = np.array([[math.cos(a), 0, math.sin(a)], [0, 1, 0], [-math.sin(a), 0, math.cos(a)]])
+        rx = np.array([[1, 0, 0], [0, math.cos(b), -math.sin(b)], [0, math.sin(b), math.cos(b)]])
+        rz = np.array([[math.cos(c), -math.sin(c), 0], [math.sin(c), math.cos(c), 0], [0, 0, 1]])
+        corners = np.array([[-w / 2, -h / 2, 0], [w / 2, -h / 2, 0], [w / 2, h / 2, 0], [-w / 2, h / 2, 0]])
+        cam = corners @ (rz @ rx @ ry).T + np.array([0.0, 0.0, z])
+        proj = np.stack([f * cam[:, 0] / cam[:, 2] + self.width * (0.5 + dx),
+                         f * cam[:, 1] / cam[:, 2] + self.height * (0.5 + dy)], axis=1)
+        src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+        return cv2.getPerspectiveTransform(src, proj.astype(np.float32))
+
+    def _draw_held(self, frame: np.ndarray, item: np.ndarray, scale: float, t: float) -> None:
+        pose = self._pose(t)
+        m = self._homography(item, scale, pose)
+        # Warp into the card's bounding box only, straight onto the background (transparent border).
+        h, w = item.shape[:2]
+        box = cv2.perspectiveTransform(np.array([[[0, 0], [w, 0], [w, h], [0, h]]], np.float32), m)[0]
+        x0, y0 = np.floor(box.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(box.max(axis=0)).astype(int)
+        x0, y0 = max(x0, 0), max(y0, 0)
+        x1, y1 = min(x1, self.width), min(y1, self.height)
+        if x1 <= x0 or y1 <= y0:
+            return
+        shift = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1]], np.float64)
+        roi = frame[y0:y1, x0:x1]
+        cv2.warpPerspective(item, shift @ m, (x1 - x0, y1 - y0), dst=roi, flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_TRANSPARENT)
+        # Motion blur follows the hand's speed: sharp when it pauses, soft when it drifts.
+        ahead = self._pose(t + 1 / self.fps)
+        speed = math.hypot((ahead[0] - pose[0]) * self.width, (ahead[1] - pose[1]) * self.height)
+        sigma = min(1.4, 0.3 + speed / 6)
+        if sigma > 0.5:
+            cv2.GaussianBlur(roi, (0, 0), sigma, dst=roi)

@@ -1,0 +1,173 @@
+"""The sender thread delivers the outbox to the real simulator through faults and outages."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+
+import pytest
+from helpers.backend import TOKEN
+
+from kiosk.backend.client import BackendClient
+from kiosk.backend.outbox import DB_NAME, KEY_NAME, Outbox
+from kiosk.backend.sender import Sender
+from kiosk.backend.simulator import FaultAction
+from kiosk.backend.tickets import TicketIssuer
+from kiosk.core.dossier import sample_dossier
+
+
+class Events:
+    """Callback recorder with a way to wait for a condition (no sleeping)."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.acked: list[tuple] = []
+        self.rejected: list[tuple] = []
+        self.states: list[bool] = []
+
+    def _add(self, where: list, item) -> None:
+        with self.cond:
+            where.append(item)
+            self.cond.notify_all()
+
+    def wait_for(self, check, timeout: float = 20.0) -> None:
+        with self.cond:
+            assert self.cond.wait_for(check, timeout), "condition not reached"
+
+
+@pytest.fixture
+def outbox(tmp_path):
+    ob = Outbox.in_data_dir(tmp_path / "data")
+    yield ob
+    ob.close()
+
+
+@pytest.fixture
+def make_sender(tmp_path, sim):
+    started: list[Sender] = []
+
+    def make(token: str = TOKEN, **kw) -> tuple[Sender, Events]:
+        ev = Events()
+        sender = Sender(tmp_path / "data" / DB_NAME, tmp_path / "data" / KEY_NAME,
+                        lambda: BackendClient(sim.url, token, max_retries=kw.pop("max_retries", 1),
+                                              backoff_base=0.01, backoff_cap=0.05),
+                        on_acknowledged=lambda *a: ev._add(ev.acked, a),
+                        on_rejected=lambda *a: ev._add(ev.rejected, a),
+                        on_state=lambda online: ev._add(ev.states, online),
+                        backoff_base=kw.pop("backoff_base", 0.01), backoff_cap=kw.pop("backoff_cap", 0.05),
+                        rng=random.Random(5), **kw)
+        started.append(sender)
+        sender.start()
+        return sender, ev
+
+    yield make
+    for s in started:
+        s.stop()
+
+
+def _server_refs(sim) -> Counter:
+    return Counter(i["local_ref"] for i in BackendClient(sim.url, TOKEN).find_dossiers())
+
+
+def test_every_dossier_is_delivered_and_acknowledged(sim, outbox, make_sender):
+    refs = [outbox.add(sample_dossier(i)).local_ref for i in range(5)]
+    sender, ev = make_sender()
+    assert sender.flush(30)
+    assert [a[0] for a in ev.acked] == refs  # oldest first
+    assert all(outbox.get(r).state == "acknowledged" and outbox.get(r).dossier_code for r in refs)
+    assert ev.acked[0][1] == outbox.get(refs[0]).dossier_code and ev.acked[0][2]
+    assert _server_refs(sim) == Counter(refs)
+    assert ev.states == [True]
+
+
+def test_5xx_and_dropped_connections_still_deliver_exactly_once(sim, outbox, make_sender):
+    sim.faults.error_rate, sim.faults.drop_rate = 0.25, 0.25
+    refs = [outbox.add(sample_dossier(i)).local_ref for i in range(40)]
+    sender, ev = make_sender()
+    assert sender.flush(60)
+    sim.faults.clear()
+    assert _server_refs(sim) == Counter(refs)  # each exactly once
+    assert sim.stats["drop"] > 0 and sum(sim.stats[s] for s in (500, 502, 503, 504)) > 0
+    assert outbox.status()["acknowledged"] == 40
+
+
+def test_an_outage_that_ends(sim, outbox, make_sender):
+    sim.pause()
+    ref = outbox.add(sample_dossier(0)).local_ref
+    sender, ev = make_sender()
+    ev.wait_for(lambda: ev.states == [False])
+    item = outbox.get(ref)
+    assert item.state == "pending" and item.attempts >= 1 and "ConnectError" in item.last_error
+    sim.resume()
+    sender.wake()
+    ev.wait_for(lambda: ev.acked)
+    assert ev.states == [False, True]
+    assert _server_refs(sim) == Counter([ref])
+
+
+def test_flush_reports_failure_while_the_backend_is_down(sim, outbox, make_sender):
+    sim.pause()
+    outbox.add(sample_dossier(0))
+    sender, ev = make_sender()
+    assert sender.flush(1.0) is False
+    assert outbox.status()["undelivered"] == 1  # still there, nothing lost
+
+
+def test_429_retry_after_postpones_the_next_attempt(sim, outbox, make_sender):
+    sim.faults.script(FaultAction(status=429, headers={"Retry-After": "3600"}, path_prefix="/api/v1/dossiers"))
+    ref = outbox.add(sample_dossier(0)).local_ref
+    before = time.time()
+    sender, ev = make_sender()
+    ev.wait_for(lambda: ev.states == [False])
+    assert outbox.get(ref).next_attempt_at >= before + 3600
+    assert sender.flush(10)  # an explicit flush tries now regardless
+    assert outbox.get(ref).state == "acknowledged"
+
+
+def test_a_4xx_is_rejected_kept_and_reported_while_others_go_on(sim, outbox, make_sender):
+    good1 = outbox.add(sample_dossier(0)).local_ref
+    bad = sample_dossier(1)
+    bad = type(bad)(**{**bad.__dict__, "ward_code": "ABCDE"})  # not a ward code: 400 from the backend
+    bad_ref = outbox.add(bad).local_ref
+    good2 = outbox.add(sample_dossier(2)).local_ref
+    sender, ev = make_sender()
+    assert sender.flush(30)
+    assert [r[0] for r in ev.rejected] == [bad_ref] and ev.rejected[0][1] == 400
+    assert ev.rejected[0][2]["vi"] and ev.rejected[0][2]["en"]
+    item = outbox.get(bad_ref)
+    assert item.state == "rejected" and item.has_payload and item.problem["status"] == 400
+    assert _server_refs(sim) == Counter([good1, good2])
+
+
+def test_a_reused_key_with_another_body_is_rejected_not_duplicated(sim, outbox, make_sender):
+    d = sample_dossier(0, local_ref="L-KIOSK-01-261124-0001")
+    other = sample_dossier(1, local_ref="L-KIOSK-01-261124-0001")
+    BackendClient(sim.url, TOKEN).submit_dossier(other.to_payload(), d.idempotency_key)
+    outbox.add(d)
+    sender, ev = make_sender()
+    assert sender.flush(30)
+    assert ev.rejected[0][1] == 422
+    assert len(BackendClient(sim.url, TOKEN).find_dossiers()) == 1
+
+
+def test_a_wrong_token_keeps_dossiers_pending(sim, outbox, make_sender):
+    ref = outbox.add(sample_dossier(0)).local_ref
+    sender, ev = make_sender(token="not-the-token")
+    ev.wait_for(lambda: ev.states == [False])
+    assert outbox.get(ref).state == "pending" and ev.rejected == []
+
+
+def test_queue_numbers_fall_back_to_a_local_range_while_offline(tmp_path, sim):
+    with BackendClient(sim.url, TOKEN, max_retries=0) as client:
+        issuer = TicketIssuer(client, tmp_path / "tickets.sqlite3", "KIOSK-01")
+        online = issuer.issue("ho-tich")
+        sim.pause()
+        offline = [issuer.issue("ho-tich"), issuer.issue("dat-dai", priority=True)]
+        issuer.close()
+        again = TicketIssuer(client, tmp_path / "tickets.sqlite3", "KIOSK-01").issue("ho-tich")
+        sim.resume()
+    assert (online.number, online.offline) == ("A001", False)
+    assert [t.number for t in offline] == ["L001", "L002"] and all(t.offline for t in offline)
+    assert again.number == "L003"  # a restart does not reuse a number given out today

@@ -304,27 +304,87 @@ def _add_backend_commands(sub: argparse._SubParsersAction) -> None:
 
 # --- ui: demo, run, walkthrough -------------------------------------------------------------------
 
-def _cmd_demo(args: argparse.Namespace) -> int:
-    # Until the touch UI lands, the demo shows what the core already does.
-    from kiosk.core import forms
-    from kiosk.core.identity import parse_id_qr
-    from kiosk.core.samples import sample_payload
+def _ui_settings(args: argparse.Namespace, **overrides: Any) -> Any:
+    from kiosk.core.config import ConfigError, load_config
+    from kiosk.ui.services import KioskSettings
 
-    payload = sample_payload(0)
-    print("Thẻ căn cước mẫu / sample ID card QR:")
-    print(f"  {payload}")
-    print_json(parse_id_qr(payload).to_json())
-    print("\nDanh mục thủ tục / procedure catalogue:")
-    for form in forms.load_catalogue():
-        s = form.summary()
-        print(f"  {s['code']:<10} {s['name']['vi']} / {s['name']['en']}  ({s['fields']} fields)")
-    return 0
+    try:
+        config = load_config(args.data_dir, getattr(args, "config", None))
+    except ConfigError as err:
+        sys.stderr.write(f"Cấu hình không hợp lệ / invalid configuration: {err}\n")
+        raise SystemExit(2) from None
+    return KioskSettings.from_config(config, **overrides)
+
+
+def _has_display() -> bool:
+    import os
+
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) \
+        or os.environ.get("QT_QPA_PLATFORM") not in (None, "", "offscreen", "minimal")
+
+
+def _cmd_walkthrough(args: argparse.Namespace) -> int:
+    import time
+
+    started = time.perf_counter()
+    from kiosk.ui.walkthrough import run_walkthrough
+
+    status = run_walkthrough(args.out, rounds=args.journeys, fast=args.fast, backend_url=args.backend,
+                             token=args.token, data_dir=args.data_dir, started=started)
+    out = args.out.resolve()
+    print(f"Màn hình / screens: {out / 'screens'}")
+    print(f"Bản in / prints:    {out / 'prints'}")
+    print(f"Kết quả / results:  {out / 'journey.json'}")
+    return status
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from kiosk.core.paths import data_dir
+
+    base = data_dir(args.data_dir)
+    if not _has_display():
+        from datetime import datetime
+
+        out = base / "walkthrough" / datetime.now().strftime("%Y%m%d-%H%M%S")
+        print("Không có màn hình: chạy thử mọi hành trình ở chế độ ẩn ...")
+        print("No display: running every journey offscreen ...")
+        args.out, args.journeys, args.fast, args.backend, args.token = out, 1, True, None, None
+        args.data_dir = out / "data"
+        return _cmd_walkthrough(args)
+    from kiosk.ui.demo import run_demo
+
+    return run_demo(_ui_settings(args, simulate=True), base)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from kiosk.core.paths import data_dir
+    from kiosk.ui.demo import run_kiosk
+
+    return run_kiosk(_ui_settings(args), data_dir(args.data_dir), windowed=args.windowed)
 
 
 def _add_ui_commands(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="the offline demo: simulated devices and backend")
+    p = sub.add_parser("demo", help="the offline demo: simulated devices and backend, in a window with a demo "
+                                    "panel (without a display: the walkthrough, offscreen)")
     _data_dir_arg(p)
+    p.add_argument("--config", type=Path, default=None, help="configuration file")
     p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("run", help="the kiosk: real devices, fullscreen, configuration from the config file")
+    _data_dir_arg(p)
+    p.add_argument("--config", type=Path, default=None, help="configuration file")
+    p.add_argument("--windowed", action="store_true", help="a normal window instead of fullscreen (testing)")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("walkthrough", help="every journey through the real widgets, offscreen: screenshots, "
+                                           "prints and journey.json")
+    p.add_argument("--out", type=Path, required=True, help="folder for screens/, prints/ and journey.json")
+    p.add_argument("--journeys", type=int, default=1, help="rounds to run (each: number, dossier, look-up, rating)")
+    p.add_argument("--fast", action="store_true", help="skip animations and video playback time")
+    p.add_argument("--backend", default=None, help="backend URL (default: an in-process simulator)")
+    p.add_argument("--token", default=None, help="device token for --backend")
+    _data_dir_arg(p)
+    p.set_defaults(func=_cmd_walkthrough)
 
 
 # --- maintenance: PIN, doctor, self-test ----------------------------------------------------------
@@ -367,7 +427,40 @@ def _cmd_self_test(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from kiosk.core.config import ConfigError, load_config
+    from kiosk.core.paths import data_dir
+    from kiosk.diagnostics import doctor
+
+    directory = data_dir(args.data_dir)
+    try:
+        cfg = load_config(directory)
+    except ConfigError as err:
+        if args.json:
+            print_json({"ok": False, "config": {"ok": False, "detail": str(err)}})
+        else:
+            print(f"FAIL config   {err}")
+        return 2
+    parts = doctor(cfg, directory, simulate=args.simulate or cfg["kiosk"]["simulate"])
+    ok = all(p.ok for p in parts.values())
+    if args.json:
+        print_json({"ok": ok, **{name: part.to_json() for name, part in parts.items()}})
+    else:
+        for part in parts.values():
+            print(part.line())
+    failing = [name for name, part in parts.items() if not part.ok]
+    if failing and not args.json:
+        print(f"\nHỏng / failing: {', '.join(failing)}")
+    return 0 if ok else 1
+
+
 def _add_maintenance_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("doctor", help="check camera, printer, backend, outbox and disk; name what is broken")
+    _data_dir_arg(p)
+    p.add_argument("--simulate", action="store_true", help="check the simulated devices (KIOSK_SIM_FAULTS applies)")
+    p.add_argument("--json", action="store_true", help="one JSON object with a key per part")
+    p.set_defaults(func=_cmd_doctor)
+
     p = sub.add_parser("self-test", help="check the installed program is whole (forms, QR, PDF, video, outbox)")
     p.add_argument("--json", action="store_true", help="one JSON object per check")
     p.set_defaults(func=_cmd_self_test)

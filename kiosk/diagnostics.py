@@ -124,3 +124,160 @@ def self_test() -> list[Check]:
             _run("video", _check_video),
             _run("outbox", lambda: _check_outbox(tmp)),
         ]
+
+
+# --- kiosk doctor ---------------------------------------------------------------------------------
+
+@dataclass
+class Part:
+    """The health of one part of the kiosk, named so a technician knows what to fix."""
+
+    name: str
+    ok: bool
+    state: str
+    message: dict[str, str]
+    action: dict[str, str] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "state": self.state, "message": self.message, "action": self.action, **self.data}
+
+    def line(self) -> str:
+        status = "ok  " if self.ok else "FAIL"
+        text = f"{status} {self.name:<8} {self.message.get('vi', '')} / {self.message.get('en', '')}"
+        if not self.ok and self.action:
+            text += f"\n              -> {self.action.get('vi', '')} / {self.action.get('en', '')}"
+        return text
+
+
+def _msg(vi: str, en: str) -> dict[str, str]:
+    return {"vi": vi, "en": en}
+
+
+def _doctor_camera(cfg: Any, simulate: bool) -> Part:
+    from device.camera import CameraError, make_camera
+
+    cam = cfg["camera"]
+    camera = make_camera(simulate, index=cam["index"], width=cam["width"], height=cam["height"], fps=cam["fps"])
+    try:
+        camera.open()
+        frame = camera.read()
+    except CameraError as err:
+        return Part("camera", False, err.code, _msg("Camera không hoạt động.", "The camera is not working."),
+                    _msg(f"Kiểm tra cáp USB của camera (số {cam['index']}), rồi chạy lại kiosk doctor.",
+                         f"Check the camera's USB cable (index {cam['index']}), then run kiosk doctor again."),
+                    {"detail": err.detail})
+    finally:
+        camera.close()
+    height, width = frame.shape[:2]
+    return Part("camera", True, "ok",
+                _msg(f"Camera hoạt động ({width}x{height}).", f"Camera works ({width}x{height})."),
+                data={"width": width, "height": height, "simulated": simulate})
+
+
+def _doctor_printer(cfg: Any, simulate: bool, data_dir: Path) -> Part:
+    from device.printer import make_printer
+
+    printer = make_printer(simulate, spool_dir=data_dir / "spool", queue=cfg["printer"]["queue"],
+                           media=cfg["printer"]["media"])
+    status = printer.status()
+    actions = {
+        "paper_out": _msg("Lắp cuộn giấy in mới (khổ 80 mm).", "Load a new paper roll (80 mm)."),
+        "offline": _msg("Bật máy in và kiểm tra cáp; xem lpstat -p.", "Switch the printer on and check its cable; "
+                        "see lpstat -p."),
+        "not_found": _msg(f"Tạo hàng đợi CUPS '{cfg['printer']['queue']}' (docs/deployment.md).",
+                          f"Create the CUPS queue '{cfg['printer']['queue']}' (docs/deployment.md)."),
+    }
+    data = {"paper": status.paper, "paper_left": status.paper_left, "reasons": list(status.reasons),
+            "simulated": simulate}
+    message = status.message or _msg(status.state, status.state)
+    return Part("printer", status.ok, status.state, message, actions.get(status.state, {}), data)
+
+
+def _doctor_backend(cfg: Any, simulate: bool, data_dir: Path) -> Part:
+    from kiosk.backend.client import BackendClient, BackendError
+
+    url, token = cfg["backend"]["url"], cfg["backend"]["token"]
+    handle = None
+    if not url and simulate:
+        # A simulated kiosk talks to the simulator, as the demo does.
+        from kiosk.backend.simulator import start_simulator_thread
+
+        token = token or "demo-token"
+        handle = start_simulator_thread(data_dir / "doctor-backend.sqlite3", token)
+        url = handle.url
+    if not url:
+        return Part("backend", False, "not_configured",
+                    _msg("Chưa cấu hình máy chủ tỉnh.", "No provincial backend is configured."),
+                    _msg("Đặt backend.url và backend.token trong kiosk.toml.",
+                         "Set backend.url and backend.token in kiosk.toml."))
+    try:
+        with BackendClient(url, token, ca_file=cfg["backend"]["ca_file"] or None, max_retries=0,
+                           timeout=cfg["backend"]["timeout_s"]) as client:
+            start = time.perf_counter()
+            client.health()
+            latency = (time.perf_counter() - start) * 1000
+    except BackendError as err:
+        message = getattr(err, "message", None) or _msg("Không kết nối được máy chủ.", "Backend unreachable.")
+        return Part("backend", False, "unreachable", message,
+                    _msg(f"Kiểm tra mạng và địa chỉ {url}.", f"Check the network and the address {url}."),
+                    {"url": url, "detail": str(err)})
+    finally:
+        if handle is not None:
+            handle.stop()
+    return Part("backend", True, "ok", _msg(f"Máy chủ trả lời sau {latency:.0f} ms.",
+                                            f"Backend answered in {latency:.0f} ms."),
+                data={"url": url, "latency_ms": round(latency, 1), "simulated": handle is not None})
+
+
+def _doctor_outbox(data_dir: Path) -> Part:
+    from kiosk.backend.outbox import Outbox
+
+    with Outbox.in_data_dir(data_dir) as outbox:
+        status = outbox.status()
+    if status.get("rejected"):
+        return Part("outbox", False, "rejected",
+                    _msg(f"{status['rejected']} hồ sơ bị máy chủ từ chối.",
+                         f"{status['rejected']} dossiers were rejected by the backend."),
+                    _msg("Mở chế độ bảo trì > Hồ sơ chờ gửi để xem và xuất cho bộ phận hỗ trợ.",
+                         "Open maintenance > Outbox to review them and export them for support."), status)
+    age = status.get("oldest_pending_age_s")
+    if age is not None and age > 3600:
+        return Part("outbox", False, "stale",
+                    _msg(f"{status['undelivered']} hồ sơ chưa gửi được, lâu nhất {age / 3600:.1f} giờ.",
+                         f"{status['undelivered']} dossiers undelivered, the oldest for {age / 3600:.1f} h."),
+                    _msg("Kiểm tra kết nối tới máy chủ tỉnh.", "Check the link to the provincial backend."), status)
+    return Part("outbox", True, "ok", _msg(f"{status['undelivered']} hồ sơ đang chờ gửi.",
+                                           f"{status['undelivered']} dossiers waiting to be sent."), data=status)
+
+
+def _doctor_disk(data_dir: Path) -> Part:
+    import shutil
+
+    free_mb = shutil.disk_usage(data_dir).free / 1e6
+    ok = free_mb > 500
+    return Part("disk", ok, "ok" if ok else "low",
+                _msg(f"Còn trống {free_mb:,.0f} MB.", f"{free_mb:,.0f} MB free."),
+                {} if ok else _msg("Giải phóng ổ đĩa (nhật ký cũ, bản cài cũ).",
+                                   "Free disk space (old logs, releases)."),
+                {"free_mb": round(free_mb)})
+
+
+def doctor(cfg: Any, data_dir: Path, simulate: bool) -> dict[str, Part]:
+    """Check every device and link; a check that crashes is reported as that part failing."""
+
+    def guarded(name: str, fn: Callable[[], Part]) -> Part:
+        try:
+            return fn()
+        except Exception as exc:  # doctor must name the part, never die with a traceback
+            return Part(name, False, "error", _msg(f"Lỗi khi kiểm tra {name}.", f"Checking {name} failed."),
+                        _msg("Xem nhật ký của kiosk.", "See the kiosk log."),
+                        {"detail": f"{type(exc).__name__}: {exc}"})
+
+    return {
+        "camera": guarded("camera", lambda: _doctor_camera(cfg, simulate)),
+        "printer": guarded("printer", lambda: _doctor_printer(cfg, simulate, data_dir)),
+        "backend": guarded("backend", lambda: _doctor_backend(cfg, simulate, data_dir)),
+        "outbox": guarded("outbox", lambda: _doctor_outbox(data_dir)),
+        "disk": guarded("disk", lambda: _doctor_disk(data_dir)),
+    }

@@ -23,3 +23,35 @@ def test_a_missing_part_fails_its_line_only(monkeypatch, tmp_path) -> None:
     checks = {c.name: c for c in diagnostics.self_test()}
     assert not checks["qr"].ok and "gone.png" in checks["qr"].detail
     assert checks["forms"].ok and checks["ticket"].ok
+
+
+def run_doctor(tmp_path, faults: str = "") -> tuple[int, dict]:
+    import os
+
+    env = {**os.environ, "KIOSK_SIM_FAULTS": faults}
+    env.pop("KIOSK_CONFIG", None)
+    proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "doctor", "--simulate", "--json", "--data-dir",
+                           str(tmp_path)], capture_output=True, text=True, check=False, env=env)
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def test_doctor_on_a_healthy_simulated_kiosk(tmp_path) -> None:
+    code, report = run_doctor(tmp_path)
+    assert code == 0, report
+    assert report["ok"] is True
+    assert {"camera", "printer", "backend", "outbox"} <= set(report)
+    assert report["backend"]["latency_ms"] >= 0
+
+
+def test_doctor_names_the_paper_when_the_printer_is_out(tmp_path) -> None:
+    code, report = run_doctor(tmp_path, "printer:paper_out")
+    assert code != 0
+    assert report["printer"]["ok"] is False and report["printer"]["state"] == "paper_out"
+    assert "giấy" in report["printer"]["message"]["vi"] and "paper" in report["printer"]["message"]["en"]
+    assert report["camera"]["ok"] and report["backend"]["ok"]
+
+
+def test_doctor_names_an_unplugged_camera(tmp_path) -> None:
+    code, report = run_doctor(tmp_path, "camera:unplugged")
+    assert code != 0 and report["camera"]["state"] == "unplugged"
+    assert "camera" in report["camera"]["action"]["en"]

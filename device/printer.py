@@ -28,6 +28,8 @@ from urllib.parse import quote
 
 log = logging.getLogger(__name__)
 
+#: The roll's default media when a document does not say its own height (80 mm roll, 200 mm cut).
+DEFAULT_MEDIA = "Custom.80x200mm"
 ERROR_CODES = frozenset({"paper_out", "offline", "not_found", "job_failed"})
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -164,11 +166,11 @@ class CupsPrinter(Printer):
     ``CUPS_SERVER`` for these commands only (a private cupsd in tests); None uses the system's.
     """
 
-    def __init__(self, queue: str, media: str = "Custom.80x200mm", *, server: str | None = None,
+    def __init__(self, queue: str, media: str | None = DEFAULT_MEDIA, *, server: str | None = None,
                  timeout: float = 60.0, poll_interval: float = 0.2) -> None:
         self.queue = queue
         self.name = f"cups:{queue}"
-        self.media = media
+        self.media = media or DEFAULT_MEDIA
         self.server = server
         self.timeout = timeout
         self.poll_interval = poll_interval
@@ -400,7 +402,7 @@ class PrintWorker:
 
 
 def make_printer(simulate: bool, *, spool_dir: Path | None = None, queue: str | None = None,
-                 media: str = "Custom.80x200mm", paper: int = 200, server: str | None = None) -> Printer:
+                 media: str | None = None, paper: int = 200, server: str | None = None) -> Printer:
     """The simulated printer (spooling into ``spool_dir``) or the CUPS queue ``queue``."""
     if simulate:
         from device.sim.printer import SimPrinter

@@ -12,7 +12,7 @@ import shutil
 import threading
 from pathlib import Path
 
-from device.printer import STATUS_MESSAGES, Printer, PrinterError, PrinterStatus, PrintJobResult
+from device.printer import DEFAULT_MEDIA, STATUS_MESSAGES, Printer, PrinterError, PrinterStatus, PrintJobResult
 from device.sim.faults import FAULTS, FaultInjector
 
 LOW_PAPER = 5  # documents left when the status starts saying "low"
@@ -60,7 +60,7 @@ class SimPrinter(Printer):
 
     def print_pdf(self, path: Path, media: str | None = None) -> PrintJobResult:
         path = Path(path)
-        media = media or "Custom.80x200mm"
+        media = media or DEFAULT_MEDIA
         if self._faults.active("printer", "offline"):
             raise PrinterError("offline", detail="simulated fault printer:offline", path=path, media=media)
         try:

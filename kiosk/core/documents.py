@@ -233,6 +233,15 @@ def _table_style(commands: list[tuple]) -> TableStyle:
     return TableStyle([("FONT", (0, 0), (-1, -1), FONT), *commands])
 
 
+def _fit_size(style: ParagraphStyle, text: str, width: float) -> ParagraphStyle:
+    """The style, shrunk so that ``text`` stays on one line (a long number must not wrap or overflow)."""
+    natural = pdfmetrics.stringWidth(text, style.fontName, style.fontSize)
+    if natural <= width:
+        return style
+    size = style.fontSize * width / natural * 0.97  # a hair narrower than the frame, or it wraps
+    return ParagraphStyle(f"{style.name}-fit", style, fontSize=size, leading=size * 1.1)
+
+
 def _vi_time(when: datetime) -> str:
     return f"{when:%H} giờ {when:%M} phút, ngày {when:%d} tháng {when:%m} năm {when:%Y}"
 
@@ -294,7 +303,7 @@ def render_ticket(doc: TicketDoc, path: Path | str) -> RenderedDocument:
         _p(doc.service_area.get("vi", ""), s.big),
         _p(doc.service_area.get("en", ""), s.center_en),
         Spacer(0, 2 * mm),
-        _p(doc.number, s.number),
+        _p(doc.number, _fit_size(s.number, doc.number, ROLL_WIDTH_MM * mm - 2 * MARGIN)),
     ]
     if doc.priority:
         badge = Table([[_p("ƯU TIÊN · Priority", ParagraphStyle("badge", s.center_bold,
@@ -369,6 +378,7 @@ def render_receipt(doc: ReceiptDoc, path: Path | str) -> RenderedDocument:
     header.snap_to_dots = True  # the QR is its top-left cell: keep its modules on whole dots
     header.setStyle(_table_style([
         ("VALIGN", (0, 0), (0, 0), "TOP"), ("VALIGN", (1, 0), (1, 0), "MIDDLE"),
+        ("ALIGN", (1, 0), (1, 0), "CENTER"),
         ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
         ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
     ]))
@@ -461,7 +471,7 @@ def render_receipt(doc: ReceiptDoc, path: Path | str) -> RenderedDocument:
     parts += [
         Spacer(0, 1.5 * mm),
         _rich(f"<b>{next(section)}. Số lượng hồ sơ:</b> 01 bộ ({total} giấy tờ)", s.body),
-        _p(f"Number of dossiers: 1 set ({total} documents)", s.en),
+        _p(f"Number of dossiers: 1 set ({total} document{'' if total == 1 else 's'})", s.en),
     ]
     if doc.processing_time:
         parts += [

@@ -204,3 +204,8 @@ def test_packaged_font_covers_every_vietnamese_letter():
         cmap = TTFont(name, str(fonts / name)).face.charToGlyph
         missing = [ch for ch in letters if ord(ch) not in cmap]
         assert not missing, f"{name} lacks {missing}"
+
+
+def test_a_long_ticket_number_shrinks_to_one_line_instead_of_wrapping(tmp_path):
+    rendered = render_ticket(make_ticket(number="AB-12345"), tmp_path / "ticket.pdf")
+    assert "AB-12345" in flat(pdf_text(rendered.path))

@@ -398,6 +398,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._dispatch("HEAD")
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (QUERY, PROPFIND...) is answered 405 in the contract's shape, not the stdlib's 501.
+        if name.startswith("do_"):
+            return lambda: self._dispatch(name[3:])
+        raise AttributeError(name)
+
     # routing: (method -> handler name) per path pattern
     def _route(self, path: str) -> tuple[dict[str, str], list[str]] | None:
         parts = path.split("/")

@@ -346,6 +346,9 @@ class PrintWorker:
         self._queue.put(_Job(Path(), None, None, status_only=on_status))
         self.start()
 
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
     @property
     def pending(self) -> int:
         """Jobs submitted and not yet answered."""

@@ -404,7 +404,7 @@ class PrintWorker:
             log.exception("print callback failed")
 
 
-def make_printer(simulate: bool, *, spool_dir: Path | None = None, queue: str | None = None,
+def make_printer(simulate: bool, spool_dir: Path | None = None, *, queue: str | None = None,
                  media: str | None = None, paper: int = 200, server: str | None = None) -> Printer:
     """The simulated printer (spooling into ``spool_dir``) or the CUPS queue ``queue``."""
     if simulate:

@@ -61,6 +61,7 @@ def build_window(settings: Any, data_dir: Path, *, prints_dir: Path | None = Non
 
     app = application()
     services = Services(settings, data_dir, prints_dir=prints_dir)
+    services.start_ward_suggester()
     if start_simulator and not settings.backend_url:
         from kiosk.backend.simulator import start_simulator_thread
 

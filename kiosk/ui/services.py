@@ -89,6 +89,7 @@ class Services:
         self._local_lock = threading.Lock()
         self._client_local = threading.local()
         self._print_seq = 0
+        self._ward_pool: Any = None
 
     # --- identity of this kiosk -----------------------------------------------------------------
     @property
@@ -134,16 +135,15 @@ class Services:
 
     # --- devices --------------------------------------------------------------------------------
     def camera_factory(self) -> Any:
-        cam = self.settings.camera
-        if self.settings.simulate:
-            from device.sim.camera import SimCamera
-
-            self.sim_camera = SimCamera(fps=int(cam.get("fps", 30)))
-            return self.sim_camera
         from device.camera import make_camera
 
-        return make_camera(simulate=False, index=int(cam.get("index", 0)), width=int(cam.get("width", 1280)),
-                           height=int(cam.get("height", 720)), fps=int(cam.get("fps", 30)))
+        cam = self.settings.camera
+        camera = make_camera(simulate=self.settings.simulate, index=int(cam.get("index", 0)),
+                             width=int(cam.get("width", 1280)), height=int(cam.get("height", 720)),
+                             fps=int(cam.get("fps", 30)))
+        if self.settings.simulate:
+            self.sim_camera = camera
+        return camera
 
     def start_printer(self) -> Any:
         from device.printer import PrintWorker, make_printer
@@ -208,6 +208,26 @@ class Services:
         self.sender.start()
         return self.sender
 
+    # --- ward suggestion, in its own process ------------------------------------------------------
+    def start_ward_suggester(self) -> None:
+        """Load the old-address converter in a helper process, now.
+
+        Its tables take seconds to load in pure Python: in a thread of this process that would hold
+        the GIL and stall the screen; in a process of its own it only costs a core for a while."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        if self._ward_pool is None:
+            self._ward_pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                                  initializer=_load_converter)
+            self._ward_pool.submit(_noop)  # starts the process and its initializer
+
+    def suggest_ward(self, address: str, timeout_s: float = 120.0) -> wards.WardInfo | None:
+        """The 2025 ward of an address (worker threads only: waits for the helper process)."""
+        if self._ward_pool is None:
+            self.start_ward_suggester()
+        return self._ward_pool.submit(wards.suggest_ward, address).result(timeout=timeout_s)
+
     # --- blocking operations (worker threads only) -----------------------------------------------
     def issue_ticket(self, area: dict, priority: str) -> dict:
         """Ask the backend for a number; the kiosk-local "L" range when it cannot be reached."""
@@ -226,7 +246,8 @@ class Services:
             ticket = {"number": self._local_ticket_number(), "people_ahead": None, "offline": True}
         ticket.update(area={"vi": area.get("vi", ""), "en": area.get("en", "")}, priority=is_priority,
                       issued_at=datetime.now().astimezone())
-        ticket["path"] = str(self.render_ticket(ticket))
+        rendered = self.render_ticket(ticket)
+        ticket["path"], ticket["media"] = str(rendered.path), rendered.media
         return ticket
 
     def _local_ticket_number(self) -> str:
@@ -250,16 +271,14 @@ class Services:
         safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
         return self.prints_dir / f"{kind}-{safe}-{datetime.now():%H%M%S}-{seq:03d}.pdf"
 
-    def render_ticket(self, ticket: dict) -> Path:
+    def render_ticket(self, ticket: dict) -> Any:
         from kiosk.core.documents import TicketDoc, render_ticket
 
         doc = TicketDoc(ward_name=self.ward_display_short, service_area=ticket["area"], number=ticket["number"],
                         issued_at=ticket["issued_at"], people_ahead=ticket.get("people_ahead"),
                         priority=ticket.get("priority", False), kiosk_id=self.settings.kiosk_id,
                         offline=ticket.get("offline", False))
-        path = self._print_path("ticket", ticket["number"])
-        render_ticket(doc, path)
-        return path
+        return render_ticket(doc, self._print_path("ticket", ticket["number"]))
 
     def commit(self, dossier: Any) -> Any:
         """Commit a dossier to the outbox (fsync'd) — always before its receipt prints."""
@@ -274,7 +293,8 @@ class Services:
 
     def render_receipt(self, proc: forms.Procedure, applicant_name: str, phone: str, address: str,
                        ward_code: str, local_ref: str, dossier_code: str | None,
-                       appointment_date: str | None) -> Path:
+                       appointment_date: str | None) -> Any:
+        """The rendered receipt (path and media)."""
         from kiosk.core.documents import ReceiptDoc, render_receipt
 
         ward = wards.ward_by_code(ward_code) or self.ward
@@ -286,9 +306,7 @@ class Services:
                          address=address, documents=list(proc.documents), appointment_date=appointment,
                          processing_time=dict(proc.processing_time.get("text") or {}),
                          kiosk_id=self.settings.kiosk_id)
-        path = self._print_path("receipt", dossier_code or local_ref)
-        render_receipt(doc, path)
-        return path
+        return render_receipt(doc, self._print_path("receipt", dossier_code or local_ref))
 
     def lookup(self, code: str) -> dict | None:
         """Status of a dossier by its official code or, before synchronisation, its local reference."""
@@ -337,6 +355,8 @@ class Services:
         return client.send_feedback(body)
 
     def close(self) -> None:
+        if self._ward_pool is not None:
+            self._ward_pool.shutdown(wait=False, cancel_futures=True)
         if self.sender is not None:
             self.sender.stop(timeout=5)
         stop = getattr(self.print_worker, "stop", None)
@@ -351,3 +371,11 @@ class Services:
                 pass
         if self.simulator is not None:
             self.simulator.stop()
+
+
+def _load_converter() -> None:
+    wards.suggest_ward("Phường Hàng Bài, Quận Hoàn Kiếm, Hà Nội")
+
+
+def _noop() -> None:
+    return None

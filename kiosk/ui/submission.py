@@ -150,9 +150,9 @@ class Submission(QObject):
         self.window.disk_runner.run(lambda: self.window.services.render_receipt(*args), self._on_receipt_rendered,
                                     self._on_print_failed)
 
-    def _on_receipt_rendered(self, path: Any) -> None:
-        self.receipt_path = str(path)
-        self.window.print_document("receipt", path, self._on_receipt_printed)
+    def _on_receipt_rendered(self, rendered: Any) -> None:
+        self.receipt_path = str(rendered.path)
+        self.window.print_document("receipt", rendered.path, self._on_receipt_printed, rendered.media)
 
     def _on_receipt_printed(self, ok: bool, message: dict | None) -> None:
         self.receipt_printed = ok
@@ -170,7 +170,7 @@ class Submission(QObject):
     def _on_counter_ticket(self, ticket: dict) -> None:
         self.window.session.data.ticket_number = ticket["number"]
         self.window.sig_ticket_issued.emit(ticket)
-        self.window.print_document("ticket", ticket["path"], lambda ok, msg: None)
+        self.window.print_document("ticket", ticket["path"], lambda ok, msg: None, ticket.get("media"))
         self._finish()
 
     def _on_print_failed(self, error: BaseException) -> None:

@@ -6,11 +6,42 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtWidgets import QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
 from kiosk.ui.widgets import Text, button, label, panel, tr
 
 log = logging.getLogger(__name__)
+
+
+class FrameView(QWidget):
+    """Paints the latest video frame, letterboxed. Frames come from a QVideoSink (converted on the
+    media thread's schedule, painted here), which also works offscreen and in screenshots."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("video-frame")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(320, 180)
+        self.image: QImage | None = None
+
+    def show_frame(self, frame) -> None:
+        if frame.isValid():
+            self.image = frame.toImage()
+            self.update()
+
+    def clear(self) -> None:
+        self.image = None
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#000000"))
+        if self.image is not None and not self.image.isNull():
+            scaled = self.image.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                       Qt.TransformationMode.SmoothTransformation)
+            painter.drawImage((self.width() - scaled.width()) // 2, (self.height() - scaled.height()) // 2, scaled)
+        painter.end()
 
 
 class VideoPanel(QWidget):
@@ -49,18 +80,18 @@ class VideoPanel(QWidget):
         if self._player is not None:
             return True
         try:
-            from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
-            from PySide6.QtMultimediaWidgets import QVideoWidget
+            from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoSink
         except ImportError:
             log.warning("QtMultimedia is not available: guide videos show a still")
             return False
-        self.video_widget = QVideoWidget(self)
-        self.video_widget.setAspectRatioMode(Qt.AspectRatioMode.KeepAspectRatio)
+        self.video_widget = FrameView(self)
         self.stack.addWidget(self.video_widget)
         self._player = QMediaPlayer(self)
         self._audio = QAudioOutput(self)
         self._player.setAudioOutput(self._audio)
-        self._player.setVideoOutput(self.video_widget)
+        self._sink = QVideoSink(self)
+        self._sink.videoFrameChanged.connect(self.video_widget.show_frame)
+        self._player.setVideoOutput(self._sink)
         self._player.errorOccurred.connect(self._on_player_error)
         self._player.mediaStatusChanged.connect(self._on_player_media_status)
         self._player.playbackStateChanged.connect(self._on_player_playback_state)
@@ -85,6 +116,7 @@ class VideoPanel(QWidget):
         if self._player is not None:
             self._player.stop()
             self._player.setSource(QUrl())
+            self.video_widget.clear()
         self._path = None
 
     def toggle(self) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPlainTextEdit,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -150,6 +151,8 @@ class KioskWindow(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self._build_header())
         self.stack = QStackedWidget()
+        # The keyboard takes its room from the screen above it rather than growing the window.
+        self.stack.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         layout.addWidget(self.stack, 1)
         self.keyboard = OnScreenKeyboard()
         self.keyboard.setFixedHeight(self.theme.touch_px * 5 + 60)
@@ -226,7 +229,8 @@ class KioskWindow(QWidget):
                     on_error: Callable[[BaseException], None]) -> None:
         self.backend_runner.run(lambda: self.services.issue_ticket(area, priority), on_done, on_error)
 
-    def print_document(self, tag: str, path: Any, callback: Callable[[bool, dict | None], None]) -> None:
+    def print_document(self, tag: str, path: Any, callback: Callable[[bool, dict | None], None],
+                       media: str | None = None) -> None:
         key = f"{tag}:{path}"
         if self._printer is None:
             callback(False, {"vi": "chưa kết nối máy in", "en": "no printer attached"})
@@ -234,7 +238,7 @@ class KioskWindow(QWidget):
             return
         self._print_callbacks.setdefault(key, []).append(callback)
         try:
-            self._printer.submit(key, path)
+            self._printer.submit(key, path, media)
         except Exception as err:
             log.error("print job refused: %r", err)
             self._on_printer_printed(key, err)

@@ -24,6 +24,13 @@ from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets import both, button, label, line_edit
 
+class BigCheckBox(QCheckBox):
+    """A checkbox that toggles wherever it is touched, not only on its small square."""
+
+    def hitButton(self, pos) -> bool:  # noqa: N802 (Qt override)
+        return self.rect().contains(pos)
+
+
 WARD_NOTE = {"vi": "Chọn ở bước tiếp theo", "en": "Chosen on the next step"}
 
 
@@ -50,19 +57,20 @@ class FieldRow:
         self.option_buttons: list[tuple[QWidget, dict]] = []
         if field.type == "select":
             box = QWidget()
-            lay = QHBoxLayout(box)
+            lay = QGridLayout(box)
             lay.setContentsMargins(0, 0, 0, 0)
+            columns = 2 if len(field.options) > 3 else max(1, len(field.options))
             self.group = QButtonGroup(box)
             self.group.setExclusive(True)
             for i, option in enumerate(field.options):
                 b = button(None, self.page.on_changed, name=f"field-{field.key}-{option['value']}")
                 b.setCheckable(True)
                 self.group.addButton(b, i)
-                lay.addWidget(b)
+                lay.addWidget(b, i // columns, i % columns)
                 self.option_buttons.append((b, option))
             self.input = box
         elif field.type == "checkbox":
-            self.input = QCheckBox()
+            self.input = BigCheckBox()
             self.input.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             self.input.toggled.connect(lambda _=False: self.page.on_changed())
         elif field.type == "textarea":
@@ -105,6 +113,7 @@ class FieldRow:
         w = self.input
         if isinstance(w, QLineEdit):
             w.setText(value)  # also drops the undo history (privacy)
+            w.setCursorPosition(0)  # show the start of a long pre-filled address
         elif isinstance(w, QPlainTextEdit):
             w.setPlainText(value)
         elif isinstance(w, QCheckBox):
@@ -160,9 +169,9 @@ class FormPage(QScrollArea):
         grid = QGridLayout(inner)
         grid.setHorizontalSpacing(20)
         grid.setVerticalSpacing(12)
-        grid.setColumnStretch(0, 5)
-        grid.setColumnStretch(1, 6)
-        grid.setColumnStretch(2, 4)
+        grid.setColumnStretch(0, 4)
+        grid.setColumnStretch(1, 7)
+        grid.setColumnStretch(2, 3)
         self.rows: dict[str, FieldRow] = {}
         self.sections: list[tuple[QWidget, dict]] = []
         row = 0

@@ -107,7 +107,7 @@ class NumberScreen(Screen):
         self.print_state = "printing"
         self.retranslate_ui()
         self.window_.sig_ticket_issued.emit(ticket)
-        self.window_.print_document("ticket", ticket["path"], self._on_ticket_printed)
+        self.window_.print_document("ticket", ticket["path"], self._on_ticket_printed, ticket.get("media"))
 
     def _on_ticket_printed(self, ok: bool, message: dict | None) -> None:
         self.print_state = "printed" if ok else "print_failed"

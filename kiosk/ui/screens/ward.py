@@ -74,7 +74,7 @@ class WardScreen(Screen):
             self._suggest_for = address
             self.suggested = None
             self._suggest_pending = True
-            self.window_.wards_runner.run(lambda: wards.suggest_ward(address), self._on_suggest_done,
+            self.window_.wards_runner.run(lambda: self.services.suggest_ward(address), self._on_suggest_done,
                                           lambda err: self._on_suggest_done(None))
         self._fill_list()
         self.retranslate_ui()

@@ -1,0 +1,401 @@
+"""``kiosk walkthrough``: every journey, scripted through the real widgets, offscreen.
+
+It clicks the buttons and types on the on-screen keyboard like a citizen would (QTest mouse
+clicks, never calls around the UI), with the simulated camera, printer and backend. Each round:
+take a number; file a birth registration (card read by the simulated camera, the rest typed);
+look the dossier up by showing its receipt to the camera; rate the service. It writes
+``screens/NN-<screen>.png``, the PDFs in ``prints/`` and ``journey.json`` with the stall figures.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import resource
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QWidget
+
+from kiosk.core.samples import TEST_CITIZENS, sample_payload
+from kiosk.core.session import State
+from kiosk.ui.keyboard import keys_for
+from kiosk.ui.probe import StallProbe
+
+log = logging.getLogger("kiosk.walkthrough")
+
+BIRTH = "dang-ky-khai-sinh"
+
+
+class WalkthroughError(RuntimeError):
+    pass
+
+
+def rss_mb() -> float:
+    try:
+        with open("/proc/self/statm") as fh:
+            pages = int(fh.read().split()[1])
+        return round(pages * os.sysconf("SC_PAGE_SIZE") / 1e6, 1)
+    except (OSError, ValueError):
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+class Walkthrough:
+    def __init__(self, window: Any, out_dir: Path, fast: bool = False, probe: StallProbe | None = None) -> None:
+        self.window = window
+        self.out = Path(out_dir)
+        self.screens_dir = self.out / "screens"
+        self.screens_dir.mkdir(parents=True, exist_ok=True)
+        self.fast = fast
+        self.probe = probe or StallProbe()
+        self.shot = 0
+        self.journeys: list[dict[str, Any]] = []
+        self.last_ticket: dict | None = None
+        self.last_lookup: dict | None = None
+        self.feedback: bool | None = None
+        window.sig_ticket_issued.connect(self._on_window_ticket_issued)
+        window.sig_lookup_done.connect(self._on_window_lookup_done)
+        window.sig_feedback_sent.connect(self._on_window_feedback_sent)
+
+    # --- signals --------------------------------------------------------------------------------
+    def _on_window_ticket_issued(self, ticket: dict) -> None:
+        self.last_ticket = ticket
+
+    def _on_window_lookup_done(self, result: dict) -> None:
+        self.last_lookup = result
+
+    def _on_window_feedback_sent(self, ok: bool) -> None:
+        self.feedback = ok
+
+    # --- primitives -----------------------------------------------------------------------------
+    def wait_until(self, condition: Any, what: str, timeout_s: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not condition():
+            if time.monotonic() > deadline:
+                self.screenshot("timeout")
+                raise WalkthroughError(f"timed out waiting for {what} (on screen {self.window.session.state})")
+            QTest.qWait(10)
+
+    def settle(self, ms: int = 30) -> None:
+        QTest.qWait(ms)
+
+    def find(self, name: str, cls: type = QWidget) -> Any:
+        """The visible widget called ``name`` (several forms may have a field of the same name)."""
+        found = self.window.findChildren(cls, name)
+        widget = next((w for w in found if w.isVisible()), found[0] if found else None)
+        if widget is None:
+            raise WalkthroughError(f"no widget named {name!r} on screen {self.window.session.state}")
+        return widget
+
+    def click(self, target: str | QWidget) -> None:
+        widget = self.find(target) if isinstance(target, str) else target
+        self.wait_until(lambda: widget.isVisible() and widget.isEnabled(),
+                        f"{widget.objectName() or widget} to be clickable", 10)
+        QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
+        self.settle(5)
+
+    def press_key(self, name: str) -> None:
+        self.click(self.window.keyboard.key_button(name))
+
+    def type_into(self, field_name: str, text: str) -> None:
+        """Touch a field, then type ``text`` on the on-screen keyboard (Telex for Vietnamese letters)."""
+        field = self.find(field_name)
+        self.click(field)
+        self.wait_until(lambda: field.hasFocus() and self.window.keyboard.isVisible(), f"focus on {field_name}")
+        kb = self.window.keyboard
+        if kb.mode == "numeric":
+            for ch in text:
+                self.press_key(ch)
+            return
+        for press in self._presses(text):
+            if press.isdigit():
+                if kb.mode != "numeric":
+                    self.press_key("numeric")
+                self.press_key(press)
+                continue
+            if kb.mode == "numeric":
+                self.press_key("text")
+            upper = press.startswith("shift:")
+            key = press.removeprefix("shift:")
+            if key.isalpha() and len(key) == 1 and upper != kb.shift:
+                self.press_key("shift")
+            self.press_key(key)
+        if kb.mode == "numeric":
+            self.press_key("text")
+
+    @staticmethod
+    def _presses(text: str) -> list[str]:
+        presses: list[str] = []
+        for i, chunk in enumerate(text.split(" ")):
+            if i:
+                presses.append("space")
+            word = ""
+            for ch in chunk:
+                if ch.isalpha():
+                    word += ch
+                    continue
+                if word:
+                    presses += keys_for(word)
+                    word = ""
+                presses.append(ch)
+            if word:
+                presses += keys_for(word)
+        return presses
+
+    def screenshot(self, name: str) -> Path:
+        """Save the window as it is; the probe pauses meanwhile (saving a PNG is the walkthrough's work)."""
+        self.probe.pause()
+        try:
+            self.shot += 1
+            path = self.screens_dir / f"{self.shot:02d}-{name}.png"
+            self.window.grab().save(str(path))
+        finally:
+            self.probe.resume()
+        return path
+
+    def on_screen(self, state: State, timeout_s: float = 20.0) -> None:
+        self.wait_until(lambda: self.window.session.state == state
+                        and self.window.stack.currentWidget() is self.window.screens[state], f"screen {state}",
+                        timeout_s)
+        self.settle(20)
+
+    # --- journeys -------------------------------------------------------------------------------
+    def _journey(self, kind: str, run: Any) -> dict[str, Any]:
+        self.on_screen(State.HOME)
+        self.probe.begin_journey(f"{kind}-{len(self.journeys)}")
+        started = time.perf_counter()
+        entry: dict[str, Any] = {"kind": kind, "dossier_code": None, "local_ref": None, "ticket_number": None,
+                                 "applicant_name": None}
+        try:
+            run(entry)
+        finally:
+            name = f"{kind}-{len(self.journeys)}"
+            self.probe.end_journey()
+            entry["duration_ms"] = round((time.perf_counter() - started) * 1000)
+            entry["rss_mb"] = rss_mb()
+            entry["ui_stall_ms"] = {k: v for k, v in self.probe.journey(name).items() if k != "samples"}
+            self.journeys.append(entry)
+        return entry
+
+    def take_number(self, entry: dict) -> None:
+        self.screenshot("home")
+        self.click("tile-number")
+        self.on_screen(State.NUMBER)
+        self.screenshot("number-area")
+        area_button = next(b for b, area in self.window.screens[State.NUMBER].area_buttons if area["id"] == "ho-tich")
+        self.click(area_button)
+        self.screenshot("number-priority")
+        self.last_ticket = None
+        self.click("priority-elderly")
+        screen = self.window.screens[State.NUMBER]
+        self.wait_until(lambda: screen.print_state in ("printed", "print_failed", "failed"), "the ticket to print")
+        if screen.print_state != "printed":
+            self.screenshot("number-failed")
+            raise WalkthroughError(f"the ticket did not print ({screen.print_state})")
+        self.screenshot("number-ticket")
+        entry["ticket_number"] = screen.ticket["number"]
+        self.click("ticket-done")
+        self.on_screen(State.HOME)
+
+    def file_dossier(self, entry: dict) -> None:
+        citizen = TEST_CITIZENS[0]
+        self.click("tile-procedure")
+        self.on_screen(State.PROCEDURE)
+        self.screenshot("procedure")
+        self.type_into("procedure-search", "khai sinh")  # without diacritics: the search folds them
+        self.wait_until(lambda: self.find(f"procedure-{BIRTH}").isVisible(), "the birth registration to be listed")
+        self.screenshot("procedure-search")
+        self.click(f"procedure-{BIRTH}")
+        self.on_screen(State.DETAILS)
+        video = self.window.screens[State.DETAILS].video
+        if video.state != "still":
+            if video.state != "playing":
+                self.click("video-play")
+            self.wait_until(lambda: video.state in ("playing", "ended", "still"), "the guide video to play")
+            self.settle(400 if self.fast else 2500)
+        self.screenshot("details-video")
+        if video.state == "playing":
+            self.click("video-play")  # pause
+        self.click("details-start")
+        self.on_screen(State.CONSENT)
+        self.screenshot("consent")
+        self.click("consent-agree")
+        self.on_screen(State.IDENTIFY)
+        self.wait_until(lambda: self.window.screens[State.IDENTIFY].preview._image is not None,
+                        "the camera preview", 15)
+        self.screenshot("identify-waiting")
+        sim = self.window.services.sim_camera
+        if sim is None:
+            raise WalkthroughError("the walkthrough needs the simulated camera")
+        sim.present_card(sample_payload(0))
+        self.on_screen(State.FORM, 20)
+        sim.remove_card()
+        self.screenshot("form-prefilled")
+        page = self.window.screens[State.FORM].page
+        if page.values().get("declarant_id_number") != citizen["id_number"]:
+            raise WalkthroughError("the form was not pre-filled from the card")
+        self.click("field-relationship-father")
+        self.type_into("field-phone", "0912345678")
+        self.type_into("field-child_full_name", "Nguyễn Minh Thư")
+        self.screenshot("form-keyboard")
+        child_birth = (date.today() - timedelta(days=12)).strftime("%d/%m/%Y")
+        self.type_into("field-child_date_of_birth", child_birth)
+        self.click("field-child_sex-female")
+        self.type_into("field-child_place_of_birth", "Bệnh viện Phụ sản Hà Nội")
+        self.type_into("field-child_hometown", "Hà Nội")
+        self.type_into("field-mother_full_name", "Trần Thị Mẫu")
+        self.type_into("field-mother_date_of_birth", "02/11/2001")
+        self.type_into("field-mother_address", "Số 12 phố Hàng Bài, Hà Nội")
+        self.press_key("hide")
+        page.ensureWidgetVisible(self.find("field-declaration_true"))
+        self.click("field-declaration_true")
+        self.screenshot("form-filled")
+        self.click("form-next")
+        if self.window.session.state == State.FORM:
+            self.screenshot("form-errors")
+            errors = {k: v["en"] for k, v in page._errors.items()}
+            raise WalkthroughError(f"the form was refused: {errors}")
+        self.on_screen(State.WARD)
+        ward = self.window.screens[State.WARD]
+        self.wait_until(lambda: not ward._suggest_pending, "the ward suggestion", 90)
+        if ward.suggested is not None:
+            self.click("ward-suggestion")
+        self.screenshot("ward")
+        self.click("ward-next")
+        self.on_screen(State.REVIEW)
+        self.screenshot("review")
+        self.click("review-submit")
+        self.on_screen(State.SUBMITTING)
+        self.screenshot("submitting")
+        self.on_screen(State.DONE, 30)
+        self.screenshot("done")
+        data = self.window.session.data
+        entry.update(dossier_code=data.dossier_code, local_ref=data.local_ref, ticket_number=data.ticket_number,
+                     applicant_name=citizen["full_name"])
+        if not self.window.submission.receipt_printed:
+            raise WalkthroughError("the receipt did not print")
+        self.click("done-finish")
+        self.on_screen(State.HOME)
+
+    def look_up(self, entry: dict, code: str) -> None:
+        self.click("tile-lookup")
+        self.on_screen(State.LOOKUP)
+        self.wait_until(lambda: self.window.screens[State.LOOKUP].preview._image is not None, "the camera preview")
+        self.screenshot("lookup")
+        self.last_lookup = None
+        sim = self.window.services.sim_camera
+        sim.present_receipt(code)
+        self.wait_until(lambda: self.last_lookup is not None, "the look-up result", 20)
+        sim.remove_card()
+        self.settle(20)
+        self.screenshot("lookup-result")
+        if (self.last_lookup or {}).get("code") != code:
+            raise WalkthroughError(f"the look-up found {self.last_lookup!r}, not {code}")
+        entry.update(dossier_code=code if not code.startswith("L-") else None,
+                     local_ref=code if code.startswith("L-") else None)
+        self.click("header-home")
+        self.on_screen(State.HOME)
+
+    def rate(self, entry: dict, code: str | None) -> None:
+        self.click("tile-rating")
+        self.on_screen(State.RATING)
+        self.screenshot("rating")
+        self.click("rating-very_satisfied")
+        self.type_into("rating-comment", "Nhanh và dễ dùng")
+        self.press_key("hide")
+        self.feedback = None
+        self.screenshot("rating-chosen")
+        self.click("rating-send")
+        self.wait_until(lambda: self.feedback is not None, "the feedback to be sent")
+        self.screenshot("rating-thanks")
+        if not self.feedback:
+            raise WalkthroughError("the feedback was not delivered")
+        self.on_screen(State.HOME, 20)
+
+    def extras(self) -> None:
+        """The accessibility modes and English, for the README."""
+        self.click("tile-procedure")
+        self.on_screen(State.PROCEDURE)
+        self.click("header-language")
+        self.settle(30)
+        self.screenshot("procedure-english")
+        self.click("header-language")
+        self.click("header-home")
+        self.on_screen(State.HOME)
+        self.click("header-contrast")
+        self.click("header-text-size")
+        self.settle(50)
+        self.screenshot("home-large-high-contrast")
+        self.click("header-contrast")
+        self.click("header-text-size")
+
+    def run(self, rounds: int = 1) -> dict[str, Any]:
+        for _ in range(rounds):
+            self._journey("number", self.take_number)
+            dossier = self._journey("dossier", self.file_dossier)
+            code = dossier["dossier_code"] or dossier["local_ref"]
+            self._journey("lookup", lambda e, c=code: self.look_up(e, c))
+            self._journey("rating", lambda e, c=code: self.rate(e, c))
+        self.extras()
+        return self.result()
+
+    def result(self) -> dict[str, Any]:
+        overall = self.probe.overall()
+        return {"journeys": self.journeys,
+                "ui_stall_ms": {"max": overall["max"], "p99": overall["p99"], "samples": overall["samples"]}}
+
+
+def run_walkthrough(out_dir: Path, *, rounds: int = 1, fast: bool = False, backend_url: str | None = None,
+                    token: str | None = None, data_dir: Path | None = None, started: float | None = None) -> int:
+    """The ``kiosk walkthrough`` command; returns the exit status."""
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    started = started or time.perf_counter()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = Path(data_dir) if data_dir else out_dir / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    from kiosk.core.logs import setup_logging
+    from kiosk.ui.app import application, build_window, close_window
+    from kiosk.ui.services import KioskSettings
+
+    setup_logging(data_dir)
+    app = application()
+    settings = KioskSettings(simulate=True, screen_dpi=96.0, backend_url=backend_url or "",
+                             backend_token=token or "", camera={"fps": 15, "decode_every_nth": 2})
+    window = build_window(settings, data_dir, prints_dir=out_dir / "prints", autoplay_video=not fast,
+                          start_simulator=not backend_url, thanks_ms=600 if fast else 3000)
+    window.setFixedSize(1920, 1080)
+    window.show()
+    probe = StallProbe()
+    walk = Walkthrough(window, out_dir, fast=fast, probe=probe)
+    QTest.qWait(50)
+    startup_ms = round((time.perf_counter() - started) * 1000)
+    probe.start()
+    status = 0
+    try:
+        result = walk.run(rounds)
+    except WalkthroughError as err:
+        log.error("walkthrough failed: %s", err)
+        print(f"walkthrough failed: {err}")
+        result = walk.result()
+        result["error"] = str(err)
+        status = 1
+    finally:
+        probe.stop()
+    result["startup_ms"] = startup_ms
+    if window.services.print_worker is not None:
+        window.services.print_worker.stop(timeout=10)
+    (out_dir / "journey.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    close_window(window)
+    window.deleteLater()
+    QApplication.processEvents()
+    del app
+    return status
+
+
+__all__ = ["Walkthrough", "WalkthroughError", "run_walkthrough"]

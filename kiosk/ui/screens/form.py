@@ -24,6 +24,7 @@ from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets import both, button, label, line_edit
 
+
 class BigCheckBox(QCheckBox):
     """A checkbox that toggles wherever it is touched, not only on its small square."""
 

@@ -134,15 +134,21 @@ def load_or_create_key(key_path: Path) -> bytes:
         pass
     key_path.parent.mkdir(parents=True, exist_ok=True)
     key = Fernet.generate_key()
-    try:
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return key_path.read_bytes().strip()
+    # Written whole to a private temporary file, then linked into place: a crash can never leave
+    # a half-written key, and of two processes racing, the second finds the first's key.
+    tmp = key_path.with_name(f".{key_path.name}.{os.getpid()}.{time.monotonic_ns()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         os.write(fd, key + b"\n")
         os.fsync(fd)
     finally:
         os.close(fd)
+    try:
+        os.link(tmp, key_path)
+    except FileExistsError:
+        return key_path.read_bytes().strip()
+    finally:
+        tmp.unlink()
     dir_fd = os.open(key_path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)  # the key must survive a power cut as surely as the rows it decrypts

@@ -164,23 +164,30 @@ class Outbox:
         self.db_path = Path(db_path)
         self.key_path = Path(key_path)
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        key = load_or_create_key(self.key_path)
-        try:
-            self._fernet = Fernet(key)
-        except ValueError as exc:
-            raise OutboxError(f"{self.key_path}: not a valid key") from exc
         self._conn = sqlite3.connect(str(self.db_path), isolation_level=None, timeout=30.0)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.execute("PRAGMA secure_delete=ON")  # purged payloads are overwritten, not just unlinked
-        self._conn.executescript(_SCHEMA)
-        key_id = hashlib.sha256(key).hexdigest()[:16]
-        with self._write():
-            row = self._conn.execute("SELECT value FROM meta WHERE name = 'key_id'").fetchone()
-            if row is None:
-                self._conn.execute("INSERT INTO meta VALUES ('key_id', ?)", (key_id,))
-            elif row[0] != key_id:
-                raise OutboxError(f"{self.key_path} is not the key this outbox was written with")
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA secure_delete=ON")  # purged payloads are overwritten, not just unlinked
+            self._conn.executescript(_SCHEMA)
+            with self._write():
+                row = self._conn.execute("SELECT value FROM meta WHERE name = 'key_id'").fetchone()
+                if row is not None and not self.key_path.exists():
+                    # Never mint a new key for an outbox written with another: keep the evidence.
+                    raise OutboxError(f"{self.key_path} is missing; the outbox cannot be decrypted without it")
+                key = load_or_create_key(self.key_path)
+                try:
+                    self._fernet = Fernet(key)
+                except ValueError as exc:
+                    raise OutboxError(f"{self.key_path}: not a valid key") from exc
+                key_id = hashlib.sha256(key).hexdigest()[:16]
+                if row is None:
+                    self._conn.execute("INSERT INTO meta VALUES ('key_id', ?)", (key_id,))
+                elif row[0] != key_id:
+                    raise OutboxError(f"{self.key_path} is not the key this outbox was written with")
+        except BaseException:
+            self._conn.close()
+            raise
 
     @classmethod
     def in_data_dir(cls, data_dir: Path | str) -> Outbox:

@@ -129,9 +129,10 @@ def _clahe(grey: np.ndarray) -> np.ndarray:
     return _CLAHE.apply(grey)
 
 
-def _sharpen(grey: np.ndarray) -> np.ndarray:
-    blurred = cv2.GaussianBlur(grey, (0, 0), 2.0)
-    return cv2.addWeighted(grey, 2.0, blurred, -1.0, 0)
+def _sharpen(grey: np.ndarray, sigma: float = 2.0, amount: float = 1.0) -> np.ndarray:
+    """Unsharp mask: restores module edges a defocused or shaken camera smeared."""
+    blurred = cv2.GaussianBlur(grey, (0, 0), sigma)
+    return cv2.addWeighted(grey, 1.0 + amount, blurred, -amount, 0)
 
 
 def _crop(grey: np.ndarray, corners: np.ndarray, margin: float = 0.35) -> np.ndarray | None:
@@ -242,6 +243,7 @@ class QrPipeline:
         yield "zxing/half", cv2.resize(grey, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
         yield "zxing/median", cv2.medianBlur(grey, 3)
         yield "zxing/sharpen", _sharpen(grey)
+        yield "zxing/sharpen-strong", _sharpen(grey, 1.5, 3.0)
         yield "zxing/x2", _enlarge(grey, 2.0)
         yield "zxing/x1.5-sharpen", _sharpen(_enlarge(grey, 1.5))
         yield "zxing-global/clahe", _clahe(grey)

@@ -61,8 +61,10 @@ class Camera(ABC):
 class OpenCvCamera(Camera):
     """A UVC/V4L2 camera through OpenCV's VideoCapture."""
 
-    def __init__(self, index: int = 0, width: int = 1280, height: int = 720, fps: float = 30.0) -> None:
+    def __init__(self, index: int = 0, width: int = 1280, height: int = 720, fps: float = 30.0,
+                 api_preference: int = 0) -> None:
         self.index = index
+        self.api_preference = api_preference  # cv2.CAP_ANY; cv2.CAP_V4L2 to skip the other backends
         self.width = width
         self.height = height
         self.fps = fps
@@ -71,7 +73,10 @@ class OpenCvCamera(Camera):
     def open(self) -> None:
         import cv2
 
-        capture = cv2.VideoCapture(self.index)
+        # OpenCV warns on stderr at every failed open; the worker retries twice a second and reports
+        # the state itself, so only errors are worth OpenCV's own log.
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+        capture = cv2.VideoCapture(self.index, self.api_preference)
         if not capture.isOpened():
             capture.release()
             raise CameraError("unplugged", f"camera {self.index} does not open")

@@ -184,12 +184,85 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_camera(args: argparse.Namespace) -> int:
+    import threading
+
+    from device.camera import CameraWorker, make_camera
+    from kiosk.core.identity import IdentityError, mask_id, parse_id_qr
+    from kiosk.core.samples import sample_payload
+
+    camera = make_camera(args.simulate, index=args.index, width=args.width, height=args.height, fps=args.fps)
+    if args.simulate and args.present_card is not None:
+        camera.present_card(sample_payload(args.present_card))
+    elif args.simulate and args.present_receipt:
+        camera.present_receipt(args.present_receipt)
+    done = threading.Event()
+    lock = threading.Lock()
+    last_frame: list[Any] = [None]
+    decoded: list[str] = []
+
+    def emit(event: dict[str, Any]) -> None:
+        with lock:
+            if args.json:
+                print_json(event)
+            elif event["event"] == "status":
+                print(f"camera: {event['status']} - {event['message']['vi']} / {event['message']['en']}")
+            else:
+                print(f"QR: {event['text']}")
+
+    def on_decoded(text: str) -> None:
+        try:  # a card's ID number is personal data: shown masked, like in the logs
+            identity = parse_id_qr(text)
+            shown = text.replace(identity.id_number, mask_id(identity.id_number))
+        except IdentityError:
+            shown = text
+        decoded.append(text)
+        emit({"event": "decoded", "text": shown})
+        if args.until_decoded:
+            done.set()
+
+    def on_frame(frame: Any) -> None:
+        last_frame[0] = frame
+
+    worker = CameraWorker(camera, on_decoded=on_decoded, on_frame=on_frame,
+                          on_status=lambda code, message: emit({"event": "status", "status": code,
+                                                                "message": message}))
+    worker.start()
+    try:
+        done.wait(args.seconds)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.stop()
+    if args.snapshot and last_frame[0] is not None:
+        import cv2
+
+        cv2.imwrite(str(args.snapshot), last_frame[0])
+    if worker.status != "ok":
+        return 2
+    return 1 if args.until_decoded and not decoded else 0
+
+
 def _add_device_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("scan", help="decode the QR in camera images with the kiosk's QR pipeline")
     p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, ...)")
     p.add_argument("--json", action="store_true", help='one JSON line per image: {"file", "text", "decode_ms"}')
     p.add_argument("--card", action="store_true", help="only accept texts that parse as an ID card QR")
     p.set_defaults(func=_cmd_scan)
+
+    p = sub.add_parser("camera", help="run the camera and its QR decoding for a while; print status and reads")
+    p.add_argument("--simulate", action="store_true", help="the simulated camera (KIOSK_SIM_FAULTS applies)")
+    p.add_argument("--index", type=int, default=0, help="camera device index (default 0)")
+    p.add_argument("--width", type=int, default=1280)
+    p.add_argument("--height", type=int, default=720)
+    p.add_argument("--fps", type=float, default=30.0)
+    p.add_argument("--seconds", type=float, default=5.0, help="how long to run (default 5)")
+    p.add_argument("--until-decoded", action="store_true", help="stop at the first QR read; exit 1 if none")
+    p.add_argument("--present-card", type=int, metavar="N", help="simulated: hold test citizen N's card")
+    p.add_argument("--present-receipt", metavar="CODE", help="simulated: hold a receipt with this code")
+    p.add_argument("--snapshot", type=Path, help="write the last frame to this PNG")
+    p.add_argument("--json", action="store_true", help="one JSON line per event")
+    p.set_defaults(func=_cmd_camera)
 
 
 # --- backend: simulator, outbox -------------------------------------------------------------------

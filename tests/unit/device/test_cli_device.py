@@ -1,14 +1,16 @@
-"""`kiosk scan --json` as a user runs it: a subprocess on image files."""
+"""`kiosk scan` and `kiosk camera` as a user runs them: subprocesses on image files and the simulated camera."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 import cv2
 
 from device.sim.camera import SimCamera
+from kiosk.core.identity import mask_id
 from kiosk.core.samples import sample_payload
 
 
@@ -66,3 +68,31 @@ def test_card_option_refuses_a_receipt(tmp_path):
     assert proc.returncode == 0
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     assert [row["text"] for row in rows] == [None, sample_payload(2)]
+
+
+def run_camera(*args: str, faults: str = "") -> subprocess.CompletedProcess:
+    env = {**os.environ, "KIOSK_SIM_FAULTS": faults}
+    return subprocess.run([sys.executable, "-m", "kiosk.cli", "camera", "--simulate", "--json", *args],
+                          capture_output=True, text=True, encoding="utf-8", timeout=120, env=env)
+
+
+def test_camera_reads_a_simulated_card_and_masks_its_id_number(tmp_path):
+    snapshot = tmp_path / "last.png"
+    proc = run_camera("--present-card", "0", "--until-decoded", "--seconds", "60", "--snapshot", str(snapshot))
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert events[0]["event"] == "status" and events[0]["status"] == "ok"
+    decoded = [e for e in events if e["event"] == "decoded"]
+    id_number = sample_payload(0).split("|")[0]
+    assert decoded and decoded[0]["text"].startswith(mask_id(id_number) + "|")
+    assert id_number not in proc.stdout
+    assert cv2.imread(str(snapshot)).shape == (720, 1280, 3)
+
+
+def test_camera_unplugged_from_the_environment_is_reported_not_crashed():
+    proc = run_camera("--seconds", "1", faults="camera:unplugged")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [e["status"] for e in events] == ["unplugged"]
+    assert events[0]["message"]["vi"].startswith("Không kết nối được camera")

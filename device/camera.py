@@ -132,7 +132,7 @@ class CameraWorker(threading.Thread):
         accept: Accept | None = None,
         every_nth: int = 3,
         retry_s: float = 0.5,
-        stall_s: float = 0.8,
+        stall_s: float = 0.6,
         repeat_after_s: float = 3.0,
     ) -> None:
         super().__init__(name="camera-worker", daemon=True)

@@ -23,6 +23,8 @@ def application(argv: list[str] | None = None) -> QApplication:
     if app is None:
         app = QApplication(argv or [sys.argv[0]])
         app.setApplicationName("ward-kiosk")
+        # Worker threads (PDF rendering, HTTP) hand the GIL back sooner, so the GUI thread waits less.
+        sys.setswitchinterval(0.001)
     for font in sorted(FONT_DIR.glob("*.ttf")):
         QFontDatabase.addApplicationFont(str(font))
     app.setFont(QFont("Noto Sans", 14))
@@ -72,12 +74,44 @@ def build_window(settings: Any, data_dir: Path, *, prints_dir: Path | None = Non
                   high_contrast=settings.high_contrast)
     window = KioskWindow(services, theme=theme, kiosk_mode=kiosk_mode, autoplay_video=autoplay_video,
                          thanks_ms=thanks_ms, ack_wait_ms=ack_wait_ms)
+    _warm_up(window)
     try:
         window.attach_printer(services.start_printer())
     except Exception as err:
         log.error("printer not available: %r", err)
     window.attach_sender()
     return window
+
+
+def _warm_up(window: Any) -> None:
+    """Pay the one-off costs (OpenCV and the QR decoders, the camera, the media plugin) at start-up,
+    not in the middle of a citizen's journey where they would freeze the screen."""
+    try:
+        import device.camera  # noqa: F401 - loads OpenCV
+        import device.qr  # noqa: F401 - loads the decoders
+        import kiosk.core.documents  # noqa: F401 - loads reportlab before the first ticket
+
+        window.camera.camera  # noqa: B018 - creates the camera object
+        window.camera.decoder  # noqa: B018 - and the QR pipeline
+    except Exception as err:
+        log.error("camera not available: %r", err)
+    from kiosk.core.session import State
+
+    details = window.screens[State.DETAILS]
+    video = details.video
+    if video._ensure_player() and window.services.catalogue:
+        # open the decoder pipeline once, silently, so the first guide video starts without a hitch
+        from PySide6.QtCore import QTimer
+
+        video._audio.setMuted(True)
+        video.load(window.services.catalogue[0].video, {"vi": "", "en": ""}, autoplay=True)
+
+        def done() -> None:
+            if window.session.state != State.DETAILS:
+                video.stop()
+            video._audio.setMuted(False)
+
+        QTimer.singleShot(1500, done)
 
 
 def close_window(window: Any) -> None:

@@ -36,7 +36,8 @@ NUMERIC_ROWS = [
     ["7", "8", "9", "enter"],
     ["text", "0", "+", "hide"],
 ]
-TONE_LABELS = {"tone-s": "´", "tone-f": "`", "tone-r": "̉ ", "tone-x": "˜", "tone-j": "̣ ."}
+#: Direct tone keys carry the tone's name: a lone combining mark is hard to read on a touchscreen.
+TONE_LABELS = {"tone-s": "sắc ´", "tone-f": "huyền `", "tone-r": "hỏi ̉", "tone-x": "ngã ~", "tone-j": "nặng ."}
 SPECIAL_LABELS = {
     "backspace": {"vi": "⌫ Xoá", "en": "⌫ Delete"},
     "enter": {"vi": "↵ Tiếp", "en": "↵ Next"},
@@ -122,7 +123,6 @@ class OnScreenKeyboard(QWidget):
                 button.setText(SPECIAL_LABELS[name][language])
             elif name in TONE_LABELS:
                 button.setText(TONE_LABELS[name])
-                button.setToolTip({"s": "sắc", "f": "huyền", "r": "hỏi", "x": "ngã", "j": "nặng"}[name[-1]])
             elif len(name) == 1 and name.isalpha():
                 button.setText(name.upper() if self.shift else name)
             else:

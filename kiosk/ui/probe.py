@@ -32,6 +32,8 @@ class StallProbe(QObject):
         self.samples: list[float] = []
         self.journeys: dict[str, list[float]] = {}
         self._journey: str | None = None
+        self.context = lambda: ""  # what was happening, for the worst stalls
+        self.worst: list[tuple[float, str, str]] = []
 
     def start(self) -> None:
         self._last = None
@@ -62,6 +64,10 @@ class StallProbe(QObject):
             self.samples.append(late_ms)
             if self._journey is not None:
                 self.journeys[self._journey].append(late_ms)
+            if late_ms > 17:
+                self.worst.append((round(late_ms, 1), self._journey or "", self.context()))
+                self.worst.sort(reverse=True)
+                del self.worst[10:]
         self._last = now
 
     @staticmethod

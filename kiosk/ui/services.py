@@ -89,7 +89,8 @@ class Services:
         self._local_lock = threading.Lock()
         self._client_local = threading.local()
         self._print_seq = 0
-        self._ward_pool: Any = None
+        self._ward_process: Any = None
+        self._ward_lock = threading.Lock()
 
     # --- identity of this kiosk -----------------------------------------------------------------
     @property
@@ -213,20 +214,30 @@ class Services:
         """Load the old-address converter in a helper process, now.
 
         Its tables take seconds to load in pure Python: in a thread of this process that would hold
-        the GIL and stall the screen; in a process of its own it only costs a core for a while."""
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        the GIL and stall the screen; in a process of its own it only costs a core for a while.
+        A frozen build has no separate interpreter to start: there it loads in a thread."""
+        import subprocess
+        import sys
 
-        if self._ward_pool is None:
-            self._ward_pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                                  initializer=_load_converter)
-            self._ward_pool.submit(_noop)  # starts the process and its initializer
+        if self._ward_process is not None or getattr(sys, "frozen", False):
+            return
+        self._ward_process = subprocess.Popen(
+            [sys.executable, "-m", "kiosk.ui.ward_worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True, encoding="utf-8", bufsize=1)
 
-    def suggest_ward(self, address: str, timeout_s: float = 120.0) -> wards.WardInfo | None:
+    def suggest_ward(self, address: str) -> wards.WardInfo | None:
         """The 2025 ward of an address (worker threads only: waits for the helper process)."""
-        if self._ward_pool is None:
-            self.start_ward_suggester()
-        return self._ward_pool.submit(wards.suggest_ward, address).result(timeout=timeout_s)
+        proc = self._ward_process
+        if proc is None or proc.poll() is not None:
+            return wards.suggest_ward(address)
+        with self._ward_lock:
+            proc.stdin.write(json.dumps(address, ensure_ascii=False) + "\n")
+            proc.stdin.flush()
+            line = proc.stdout.readline()
+            while line.strip() == "ready":
+                line = proc.stdout.readline()
+        found = json.loads(line) if line.strip() else None
+        return wards.ward_by_code(found["code"]) if found else None
 
     # --- blocking operations (worker threads only) -----------------------------------------------
     def issue_ticket(self, area: dict, priority: str) -> dict:
@@ -355,8 +366,10 @@ class Services:
         return client.send_feedback(body)
 
     def close(self) -> None:
-        if self._ward_pool is not None:
-            self._ward_pool.shutdown(wait=False, cancel_futures=True)
+        if self._ward_process is not None:
+            self._ward_process.kill()
+            self._ward_process.wait(5)
+            self._ward_process = None
         if self.sender is not None:
             self.sender.stop(timeout=5)
         stop = getattr(self.print_worker, "stop", None)
@@ -372,10 +385,3 @@ class Services:
         if self.simulator is not None:
             self.simulator.stop()
 
-
-def _load_converter() -> None:
-    wards.suggest_ward("Phường Hàng Bài, Quận Hoàn Kiếm, Hà Nội")
-
-
-def _noop() -> None:
-    return None

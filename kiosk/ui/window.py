@@ -131,6 +131,7 @@ class KioskWindow(QWidget):
         self.autoplay_video = autoplay_video
         self.thanks_ms = thanks_ms
         self.acks: dict[str, tuple[str, str]] = {}
+        self._camera_wanted = False
         self.online: bool | None = None
 
         self.backend_runner = TaskRunner("backend", parent=self)
@@ -155,7 +156,7 @@ class KioskWindow(QWidget):
         self.stack.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         layout.addWidget(self.stack, 1)
         self.keyboard = OnScreenKeyboard()
-        self.keyboard.setFixedHeight(self.theme.touch_px * 5 + 60)
+        self.keyboard.setFixedHeight(self._keyboard_height(self.theme))
         self.keyboard.sig_hide_requested.connect(self._on_keyboard_hide_requested)
         self.keyboard.sig_enter_pressed.connect(self._on_keyboard_enter_pressed)
         self.keyboard.hide()
@@ -181,6 +182,11 @@ class KioskWindow(QWidget):
         self._show(State.HOME)
 
     # --- building ---------------------------------------------------------------------------------
+    @staticmethod
+    def _keyboard_height(theme: Theme) -> int:
+        # five rows of keys at least one touch target tall (+ padding and borders), spacing, margins
+        return 5 * (theme.touch_px + 12) + 4 * 6 + 16 + 4
+
     def _build_header(self) -> QFrame:
         header = QFrame()
         header.setProperty("role", "header")
@@ -215,14 +221,16 @@ class KioskWindow(QWidget):
                                    self.sender_bridge.on_state)
 
     def start_camera(self) -> None:
-        try:
+        """Start the camera on the next turn of the event loop, so the new screen paints first."""
+        self._camera_wanted = True
+        QTimer.singleShot(0, self._start_camera_now)
+
+    def _start_camera_now(self) -> None:
+        if self._camera_wanted and not self.camera.running:
             self.camera.start()
-        except Exception as err:  # no camera: the citizen can still type
-            log.error("camera could not start: %r", err)
-            self.camera.sig_status.emit("unavailable", {"vi": "Camera không hoạt động: vui lòng nhập bằng bàn phím.",
-                                                        "en": "The camera is not working: please type instead."})
 
     def stop_camera(self) -> None:
+        self._camera_wanted = False
         self.camera.stop()
 
     def take_ticket(self, area: dict, priority: str, on_done: Callable[[dict], None],
@@ -302,8 +310,9 @@ class KioskWindow(QWidget):
     def refresh_header(self) -> None:
         screen = self.current
         self.title.setText(tr(screen.title, self.session.language))
-        self.back_button.setVisible(self.session.state != State.HOME)
-        self.back_button.setEnabled(self.session.can_go_back() and screen.can_go_back())
+        # no back once a dossier is committed or a ticket printed: the screen offers its own way on
+        self.back_button.setVisible(self.session.state != State.HOME and self.session.can_go_back()
+                                    and screen.can_go_back())
         self.home_button.setVisible(self.session.state != State.HOME)
 
     def _on_session_wipe(self) -> None:
@@ -400,7 +409,7 @@ class KioskWindow(QWidget):
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.setStyleSheet(theme.stylesheet())
-        self.keyboard.setFixedHeight(theme.touch_px * 5 + 60)
+        self.keyboard.setFixedHeight(self._keyboard_height(theme))
         self.retranslate_ui()
 
     def retranslate_ui(self) -> None:
@@ -446,7 +455,7 @@ class KioskWindow(QWidget):
 
     def shutdown(self) -> None:
         self._idle_timer.stop()
-        self.camera.stop()
+        self.camera.shutdown()
         for runner in (self.backend_runner, self.disk_runner, self.wards_runner):
             runner.shutdown()
         try:

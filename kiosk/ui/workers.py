@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -96,7 +97,9 @@ class CameraBridge(QObject):
         self._last_preview = 0.0
         self._worker: Any = None
         self._camera: Any = None
-        self._lock = threading.Lock()
+        self._decoder: Any = None
+        self._commands: queue.Queue = queue.Queue()
+        self._control: threading.Thread | None = None
         self.running = False
 
     @property
@@ -105,31 +108,62 @@ class CameraBridge(QObject):
             self._camera = self._camera_factory()
         return self._camera
 
-    def start(self, accept: Callable[[str], bool] | None = None) -> None:
-        from device.camera import CameraWorker
-
-        self.stop()
-        self._last_preview = 0.0
-        kwargs: dict[str, Any] = {"on_decoded": self._on_worker_decoded, "on_frame": self._on_worker_frame,
-                                  "on_status": self._on_worker_status, "accept": accept}
-        try:
+    @property
+    def decoder(self) -> Any:
+        """One QR pipeline for the kiosk's life (building one loads the decoders: not per screen)."""
+        if self._decoder is None:
             from device.qr import QrPipeline
 
-            kwargs["decoder"] = QrPipeline(every_nth=self._every_nth)
-        except ImportError:  # the worker has its own default decoder
-            pass
-        with self._lock:
-            self._worker = CameraWorker(self.camera, **kwargs)
-            self._worker.start()
+            self._decoder = QrPipeline(every_nth=self._every_nth)
+        return self._decoder
+
+    def start(self, accept: Callable[[str], bool] | None = None) -> None:
+        """Start reading (a previous worker is stopped first, on the control thread, never here)."""
+        self._last_preview = 0.0
         self.running = True
+        self._commands.put(("start", accept))
+        self._ensure_control()
 
     def stop(self) -> None:
-        with self._lock:
-            worker, self._worker = self._worker, None
         self.running = False
-        if worker is not None:
-            # stop() joins the capture thread; run it aside so the GUI thread never waits on it
-            threading.Thread(target=worker.stop, name="kiosk-camera-stop", daemon=True).start()
+        self._commands.put(("stop", None))
+        self._ensure_control()
+
+    def shutdown(self) -> None:
+        self.running = False
+        self._commands.put(("quit", None))
+        self._ensure_control()
+
+    def _ensure_control(self) -> None:
+        if self._control is None or not self._control.is_alive():
+            self._control = threading.Thread(target=self._control_loop, name="kiosk-camera-control", daemon=True)
+            self._control.start()
+
+    def _control_loop(self) -> None:
+        """Serialise starts and stops: the old worker has released the camera before a new one opens it."""
+        from device.camera import CameraWorker
+
+        while True:
+            command, accept = self._commands.get()
+            # only the latest wish counts when several are queued
+            while not self._commands.empty():
+                command, accept = self._commands.get_nowait()
+            worker, self._worker = self._worker, None
+            if worker is not None:
+                worker.stop()
+            if command == "quit":
+                return
+            if command == "start":
+                try:
+                    self._worker = CameraWorker(self.camera, decoder=self.decoder,
+                                                on_decoded=self._on_worker_decoded, on_frame=self._on_worker_frame,
+                                                on_status=self._on_worker_status, accept=accept)
+                    self._worker.start()
+                except Exception as err:  # no camera: the screens offer typing instead
+                    log.error("camera could not start: %r", err)
+                    self._on_worker_status("unavailable", {
+                        "vi": "Camera không hoạt động: vui lòng nhập bằng bàn phím.",
+                        "en": "The camera is not working: please type instead."})
 
     def _on_worker_decoded(self, text: str) -> None:
         self.sig_decoded.emit(text)

@@ -220,6 +220,7 @@ class FormPage(QScrollArea):
 
     def clear(self) -> None:
         self.set_values({})
+        self.language = ""  # retranslate on the next visit (the wipe restores Vietnamese)
         self.ward_value = ""
         self._errors = {}
         for row in self.rows.values():
@@ -319,5 +320,5 @@ class FormScreen(Screen):
                                          "keyboard; details from your ID card are already filled in."}))
         self.next_button.setText(self.t({"vi": "Tiếp tục →", "en": "Continue →"}))
         page = self.page
-        if page is not None:
+        if page is not None and page.language != self.language:  # a long form: only when it changed
             page.retranslate(self.language, self.t(WARD_NOTE))

@@ -368,6 +368,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, a keep-alive client waits for the
+    # delayed ACK (~40 ms) on every answer.
+    disable_nagle_algorithm = True
     server: _Server
     server_version = "WardBackendSim/" + VERSION
 

@@ -140,6 +140,17 @@ def _slot_background(width: int, height: int) -> np.ndarray:
     return tray
 
 
+@lru_cache(maxsize=8)
+def _render_item(wanted: tuple[str, str] | None) -> tuple[np.ndarray | None, float]:
+    """The image of what is shown and its width as a fraction of the frame (cached: demos repeat cards)."""
+    if wanted is None:
+        return None, 0.0
+    kind, text = wanted
+    if kind == "receipt":
+        return render_receipt(text), 0.42
+    return render_card(text), 0.6
+
+
 class SimCamera(Camera):
     """A camera that shows a synthetic card, a receipt or the empty slot."""
 
@@ -148,31 +159,33 @@ class SimCamera(Camera):
         self.width = width
         self.height = height
         self._lock = threading.Lock()
-        self._background = _slot_background(width, height)
+        self._wanted: tuple[str, str] | None = None  # what the demo/test asked to show
+        self._shown: tuple[str, str] | None = None  # what the item below was rendered from
         self._item: np.ndarray | None = None
         self._item_scale = 0.6
+        self._background: np.ndarray | None = None
         self._opened = False
         self._frame_no = 0
         self._phase = np.random.default_rng(seed).uniform(0, 2 * math.pi, 6)
 
     # --- what lies under the camera -------------------------------------------------------------------
+    # These are called from the GUI thread (the demo panel): they only note the wish. Rendering a card
+    # takes tens of milliseconds, so it happens on the next read(), in the camera worker's thread.
 
     def present_card(self, payload: str) -> None:
         """Hold an ID card whose QR carries ``payload`` under the camera."""
-        item = render_card(payload)
         with self._lock:
-            self._item, self._item_scale = item, 0.6
+            self._wanted = ("card", payload)
 
     def present_receipt(self, code: str) -> None:
         """Hold a printed receipt whose QR carries ``code`` under the camera."""
-        item = render_receipt(code)
         with self._lock:
-            self._item, self._item_scale = item, 0.42
+            self._wanted = ("receipt", code)
 
     def remove_card(self) -> None:
         """Take whatever was shown away: the empty slot."""
         with self._lock:
-            self._item = None
+            self._wanted = None
 
     # --- Camera ---------------------------------------------------------------------------------------
 
@@ -188,12 +201,17 @@ class SimCamera(Camera):
             self._opened = False  # a pulled cable stays pulled until the camera is reopened
             raise CameraError("unplugged", "simulated camera unplugged")
         with self._lock:
-            item, scale = self._item, self._item_scale
+            wanted = self._wanted
+        if wanted != self._shown:
+            self._item, self._item_scale = _render_item(wanted)
+            self._shown = wanted
+        if self._background is None:
+            self._background = _slot_background(self.width, self.height)
         t = self._frame_no / self.fps
         self._frame_no += 1
         frame = self._background.copy()
-        if item is not None:
-            self._draw_held(frame, item, scale, t)
+        if self._item is not None:
+            self._draw_held(frame, self._item, self._item_scale, t)
         return frame
 
     def close(self) -> None:

@@ -1,12 +1,15 @@
 """QR decoding of camera frames: three libraries behind one small interface, and the kiosk's pipeline.
 
-A :class:`Decoder` turns a grey frame into the texts of the QR codes it finds. zxing-cpp is the
-fastest and surest single library on camera frames, so :class:`QrPipeline` tries it first on the
-whole frame; only when that fails does it spend time on fallbacks: the region zxing-cpp located but
-could not read, enlarged and re-binarised, then a contrast-equalised frame, pyzbar, and a sharpened
-crop. It stops at the first text the caller's ``accept`` predicate takes (the kiosk passes one that
-parses the text as an ID card, so a payment QR in view does not end the search), and a time budget
-bounds the fallbacks: a camera delivers another frame in a few tens of milliseconds anyway.
+A :class:`Decoder` turns a grey frame into the texts of the QR codes it finds (zxing-cpp, pyzbar,
+OpenCV). zxing-cpp is the fastest and surest single library on camera frames, so
+:class:`QrPipeline` tries it first on the whole grey frame; only when that fails does it spend time on
+fallbacks: first the symbol zxing-cpp located but could not read, cropped and enlarged (median,
+sharpen, pyzbar, CLAHE with a global binariser), then whole-frame variants (half size, median,
+sharpen, enlarged, CLAHE, pyzbar, inverted). It stops at the first text the caller's ``accept``
+predicate takes (the kiosk passes one that parses the text as an ID card, so a payment QR in view
+does not end the search), and a time budget bounds the fallbacks: the camera delivers another frame
+soon anyway. ``benchmarks/qr_decode.py`` measures it against each library; figures in
+``benchmarks/README.md``.
 
 This module imports nothing from ``kiosk`` (DESIGN.md section 4): the caller passes the predicate.
 """
@@ -122,11 +125,9 @@ def available_decoders() -> dict[str, Decoder]:
 
 # --- image helpers for the fallbacks --------------------------------------------------------------
 
-_CLAHE = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
-
-
 def _clahe(grey: np.ndarray) -> np.ndarray:
-    return _CLAHE.apply(grey)
+    # A CLAHE object keeps scratch buffers: one per call, as two camera workers may decode at once.
+    return cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(grey)
 
 
 def _sharpen(grey: np.ndarray, sigma: float = 2.0, amount: float = 1.0) -> np.ndarray:

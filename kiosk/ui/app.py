@@ -76,6 +76,13 @@ def build_window(settings: Any, data_dir: Path, *, prints_dir: Path | None = Non
                          thanks_ms=thanks_ms, ack_wait_ms=ack_wait_ms)
     _warm_up(window)
     try:
+        # httpx builds its TLS context (CA bundle) on creation: ~0.1 s holding the GIL, so not mid-journey
+        window.backend_runner.call(services.warm_up, timeout=30)
+        # reportlab parses the embedded font in pure Python on first use: do it now, not at the first ticket
+        window.disk_runner.call(services.warm_up_documents, timeout=30)
+    except Exception as err:
+        log.warning("backend client warm-up failed: %r", err)
+    try:
         window.attach_printer(services.start_printer())
     except Exception as err:
         log.error("printer not available: %r", err)

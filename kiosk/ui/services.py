@@ -184,6 +184,20 @@ class Services:
             client = self._client_local.client = self.make_client()
         return client
 
+    def warm_up(self) -> None:
+        """Create this thread's backend client and outbox connection ahead of the first citizen."""
+        self._client()
+        self.outbox()
+
+    def warm_up_documents(self) -> None:
+        import tempfile
+
+        from kiosk.core.documents import TicketDoc, render_ticket
+
+        with tempfile.TemporaryDirectory(dir=self.data_dir) as tmp:
+            render_ticket(TicketDoc(ward_name="-", service_area={"vi": "-", "en": "-"}, number="A000",
+                                    issued_at=datetime.now()), Path(tmp) / "warm-up.pdf")
+
     def outbox(self) -> Any:
         """This thread's outbox connection (the outbox is one instance per thread)."""
         from kiosk.backend.outbox import Outbox

@@ -20,6 +20,16 @@ from PySide6.QtWidgets import (
 
 Text = dict[str, str]
 
+#: Called on every button press (the session's idle clock). Not an application-wide event filter:
+#: that would call into Python for every event Qt delivers, and under a busy worker thread each of
+#: those calls waits for the GIL, which added up to visible stalls.
+ACTIVITY_LISTENERS: list[Callable[[], None]] = []
+
+
+def notify_activity() -> None:
+    for listener in ACTIVITY_LISTENERS:
+        listener()
+
 
 def tr(text: Text | str | None, language: str) -> str:
     """The text in the citizen's language (Vietnamese when a translation is missing)."""
@@ -53,6 +63,7 @@ def button(role: str | None = None, slot: Callable[[], None] | None = None, name
         widget.setObjectName(name)
     widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the field keeps focus for the on-screen keyboard
     widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+    widget.pressed.connect(notify_activity)
     if slot is not None:
         widget.clicked.connect(lambda _=False: slot())
     return widget
@@ -75,6 +86,7 @@ def line_edit(keyboard: str = "text", capitalize: bool = False, name: str = "",
         widget.setProperty("capitalize", "words")
     if name:
         widget.setObjectName(name)
+    widget.textEdited.connect(lambda _text: notify_activity())
     return widget
 
 

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -40,7 +40,7 @@ from kiosk.ui.screens.ward import WardScreen
 from kiosk.ui.services import Services
 from kiosk.ui.submission import Submission
 from kiosk.ui.theme import Theme
-from kiosk.ui.widgets import button, label, tr
+from kiosk.ui.widgets import ACTIVITY_LISTENERS, button, label, tr
 from kiosk.ui.workers import CameraBridge, PrintBridge, SenderBridge, TaskRunner
 
 log = logging.getLogger("kiosk.ui")
@@ -177,7 +177,8 @@ class KioskWindow(QWidget):
         self._idle_timer.timeout.connect(self._on_idle_timer_timeout)
         self._idle_timer.start()
         QApplication.instance().focusChanged.connect(self._on_app_focus_changed)
-        QApplication.instance().installEventFilter(self)
+        ACTIVITY_LISTENERS.append(self.session.touch)
+        self.keyboard.sig_key_pressed.connect(lambda _key: self.session.touch())
         self.retranslate_ui()
         self._show(State.HOME)
 
@@ -298,12 +299,15 @@ class KioskWindow(QWidget):
         focused = QApplication.focusWidget()
         if focused is not None and self.isAncestorOf(focused):
             focused.clearFocus()
-        self.keyboard.hide()
+        self.keyboard.setVisible(target.wants_keyboard)
         if isinstance(old, Screen) and old is not target:
             old.leave()
         target.retranslate_ui()
         target.enter()
         self.stack.setCurrentWidget(target)
+        field = target.default_field()
+        if field is not None:
+            field.setFocus(Qt.FocusReason.OtherFocusReason)
         self.refresh_header()
         self.sig_screen_changed.emit(state.value)
 
@@ -346,10 +350,9 @@ class KioskWindow(QWidget):
         self.session.touch()
         self.overlay.hide()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin, QEvent.Type.KeyPress):
-            self.session.touch()
-        return False
+    def mousePressEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
+        self.session.touch()  # a touch on the background also counts as activity
+        super().mousePressEvent(event)
 
     # --- keyboard -----------------------------------------------------------------------------------
     def _fields(self) -> list[QWidget]:
@@ -372,9 +375,8 @@ class KioskWindow(QWidget):
             self.keyboard.show()
             self.focus_changed.emit(new)
             QTimer.singleShot(0, lambda w=new: self.focus_changed.emit(w) if w.hasFocus() else None)
-        elif new is None or not self.isAncestorOf(new):
-            if self.keyboard.isVisible() and KEYBOARD_HIDES_ON_BLUR:
-                self.keyboard.hide()
+        elif (new is None or not self.isAncestorOf(new)) and not self.current.wants_keyboard:
+            self.keyboard.hide()
 
     def _on_keyboard_hide_requested(self) -> None:
         focused = QApplication.focusWidget()
@@ -458,12 +460,10 @@ class KioskWindow(QWidget):
         self.camera.shutdown()
         for runner in (self.backend_runner, self.disk_runner, self.wards_runner):
             runner.shutdown()
+        if self.session.touch in ACTIVITY_LISTENERS:
+            ACTIVITY_LISTENERS.remove(self.session.touch)
         try:
-            QApplication.instance().removeEventFilter(self)
             QApplication.instance().focusChanged.disconnect(self._on_app_focus_changed)
         except (RuntimeError, TypeError):
             pass
 
-
-#: Touching a button (which never takes focus) keeps the keyboard; only leaving the fields hides it.
-KEYBOARD_HIDES_ON_BLUR = True

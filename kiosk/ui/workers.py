@@ -52,6 +52,10 @@ class TaskRunner(QObject):
         self._pool.submit(job)
         return task_id
 
+    def call(self, fn: Callable[[], Any], timeout: float | None = None) -> Any:
+        """Run ``fn`` on this runner's thread and wait for it (start-up only: it blocks the caller)."""
+        return self._pool.submit(fn).result(timeout)
+
     def cancel_callbacks(self) -> None:
         """Forget pending callbacks (the session was wiped: results must not land on a new citizen)."""
         self._callbacks.clear()

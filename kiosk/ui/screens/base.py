@@ -17,6 +17,8 @@ class Screen(QWidget):
 
     title: Text = {"vi": "", "en": ""}
     state: str = ""
+    #: Screens with fields show the keyboard as they open, so focusing a field never relayouts the window.
+    wants_keyboard = False
 
     def __init__(self, window: KioskWindow) -> None:
         super().__init__()
@@ -52,6 +54,10 @@ class Screen(QWidget):
     def handle_back(self) -> bool:
         """Go back inside the screen (a sub-page); False lets the window go to the previous screen."""
         return False
+
+    def default_field(self) -> QWidget | None:
+        """The field the keyboard types into when the screen opens (None: wait for a touch)."""
+        return None
 
     def can_go_back(self) -> bool:
         """Whether the back button makes sense right now (not once a dossier is committed)."""

@@ -238,6 +238,7 @@ class FormPage(QScrollArea):
 
 class FormScreen(Screen):
     state = State.FORM
+    wants_keyboard = True
     title = {"vi": "Tờ khai", "en": "The form"}
 
     def __init__(self, window) -> None:

@@ -13,6 +13,7 @@ from kiosk.ui.widgets import both, button, label, line_edit, panel
 
 class LookupScreen(Screen):
     state = State.LOOKUP
+    wants_keyboard = True
     title = {"vi": "Tra cứu hồ sơ", "en": "Look up a dossier"}
 
     def __init__(self, window) -> None:
@@ -45,6 +46,9 @@ class LookupScreen(Screen):
         self.root.addLayout(row, 1)
         self.busy = False
         self.error_message: dict | None = None
+
+    def default_field(self):
+        return self.code
 
     def enter(self) -> None:
         cam = self.window_.camera

@@ -18,6 +18,7 @@ RATINGS = [
 
 class RatingScreen(Screen):
     state = State.RATING
+    wants_keyboard = True
     title = {"vi": "Đánh giá sự hài lòng", "en": "Rate our service"}
 
     def __init__(self, window) -> None:
@@ -51,6 +52,9 @@ class RatingScreen(Screen):
         self._home_timer = QTimer(self)
         self._home_timer.setSingleShot(True)
         self._home_timer.timeout.connect(self._on_home_timer_timeout)
+
+    def default_field(self):
+        return self.comment
 
     def enter(self) -> None:
         self.retranslate_ui()

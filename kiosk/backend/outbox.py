@@ -165,6 +165,7 @@ class Outbox:
         self.key_path = Path(key_path)
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(str(self.db_path), isolation_level=None, timeout=30.0)
+        self._depth = 0
         try:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
@@ -204,7 +205,11 @@ class Outbox:
         self.close()
 
     def _write(self) -> _Transaction:
-        return _Transaction(self._conn)
+        return _Transaction(self)
+
+    def batch(self) -> _Transaction:
+        """Group several state changes into one transaction (one fsync): ``with outbox.batch(): ...``."""
+        return _Transaction(self)
 
     # --- adding ---
 
@@ -318,21 +323,29 @@ class Outbox:
 
     # --- state changes ---
 
+    # ``attempts`` counts answered (or failed) attempts; it is bumped when the outcome is recorded.
+
     def mark_sent(self, local_ref: str) -> None:
-        self._update(local_ref, "SET state = 'sent', attempts = attempts + 1, updated_at = ?",
-                     (time.time(),), ("pending", "sent"))
+        """About to be POSTed: from now on the backend may have it (resending is safe: same key)."""
+        self._update(local_ref, "SET state = 'sent', updated_at = ?", (time.time(),), ("pending", "sent"))
 
     def mark_retry(self, local_ref: str, error: str, next_attempt_at: float) -> None:
         """No usable answer: back to pending, to be resent (same key) at ``next_attempt_at``."""
-        self._update(local_ref, "SET state = 'pending', last_error = ?, next_attempt_at = ?, updated_at = ?",
+        self._update(local_ref, "SET state = 'pending', attempts = attempts + 1, last_error = ?, "
+                     "next_attempt_at = ?, updated_at = ?",
                      (error[:500], next_attempt_at, time.time()), ("pending", "sent"))
+
+    def mark_unsent(self, local_ref: str) -> None:
+        """Marked sent but never posted (the sender stopped early): plainly pending again."""
+        self._update(local_ref, "SET state = 'pending', updated_at = ?", (time.time(),), ("sent",))
 
     def mark_acknowledged(self, local_ref: str, dossier_code: str, appointment_date: str | None = None,
                           received_at: str | None = None) -> None:
         """The backend has it: record the official code and purge the personal payload."""
         self._update(
             local_ref,
-            "SET state = 'acknowledged', dossier_code = ?, appointment_date = ?, received_at = ?, "
+            "SET state = 'acknowledged', attempts = attempts + 1, dossier_code = ?, appointment_date = ?, "
+            "received_at = ?, "
             "acknowledged_at = ?, updated_at = ?, payload = NULL, id_masked = NULL, last_error = NULL",
             (dossier_code, appointment_date, received_at, time.time(), time.time()), ("pending", "sent"))
 
@@ -340,7 +353,8 @@ class Outbox:
         """Kept with its payload for maintenance to see and resubmit; never dropped."""
         kept = {k: problem[k] for k in ("type", "title", "status", "code", "detail", "message", "errors")
                 if problem and k in problem}
-        self._update(local_ref, "SET state = 'rejected', rejected_status = ?, problem = ?, updated_at = ?",
+        self._update(local_ref, "SET state = 'rejected', attempts = attempts + 1, rejected_status = ?, "
+                     "problem = ?, updated_at = ?",
                      (status, json.dumps(kept, ensure_ascii=False), time.time()), ("pending", "sent"))
 
     def requeue(self, local_ref: str) -> None:
@@ -350,22 +364,27 @@ class Outbox:
 
     def _update(self, local_ref: str, assignment: str, params: tuple, from_states: tuple[str, ...]) -> None:
         with self._write():
-            row = self._conn.execute("SELECT state FROM outbox WHERE local_ref = ?", (local_ref,)).fetchone()
-            if row is None:
+            cur = self._conn.execute(
+                f"UPDATE outbox {assignment} WHERE local_ref = ? AND state IN ({','.join('?' * len(from_states))})",
+                (*params, local_ref, *from_states))
+            if cur.rowcount == 0 and self.get(local_ref) is None:
                 raise OutboxError(f"{local_ref}: unknown")
-            if row[0] not in from_states:
-                return  # e.g. a late ack for an already acknowledged dossier: nothing to do
-            self._conn.execute(f"UPDATE outbox {assignment} WHERE local_ref = ?", (*params, local_ref))
+            # rowcount 0 otherwise: e.g. a late ack for an already acknowledged dossier, nothing to do
 
 
 class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, so concurrent writers queue instead of failing mid-way."""
+    """BEGIN IMMEDIATE ... COMMIT, so concurrent writers queue instead of failing mid-way; nested
+    uses join the outer transaction."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
+    def __init__(self, outbox: Outbox) -> None:
+        self._outbox = outbox
 
     def __enter__(self) -> None:
-        self._conn.execute("BEGIN IMMEDIATE")
+        if self._outbox._depth == 0:
+            self._outbox._conn.execute("BEGIN IMMEDIATE")
+        self._outbox._depth += 1
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
-        self._conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        self._outbox._depth -= 1
+        if self._outbox._depth == 0:
+            self._outbox._conn.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -42,7 +42,7 @@ class Sender(threading.Thread):
                  on_rejected: Callable[[str, int | None, dict[str, str]], None] | None = None,
                  on_state: Callable[[bool], None] | None = None,
                  backoff_base: float = 0.5, backoff_cap: float = 60.0, rng: random.Random | None = None,
-                 batch: int = 100) -> None:
+                 batch: int = 100, chunk: int = 25, chunk_seconds: float = 0.25) -> None:
         super().__init__(name="outbox-sender", daemon=True)
         self._db = Path(outbox_db)
         self._key = Path(key_path)
@@ -54,6 +54,8 @@ class Sender(threading.Thread):
         self._backoff_cap = backoff_cap
         self._rng = rng or random.Random()
         self._batch = batch
+        self._chunk = chunk
+        self._chunk_seconds = chunk_seconds
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._cond = threading.Condition()
@@ -124,38 +126,12 @@ class Sender(threading.Thread):
             ignore = self._ignore_schedule
             self._ignore_schedule = False
         items = outbox.due(now=float("inf") if ignore else None, limit=self._batch)
-        for item in items:
+        for start in range(0, len(items), self._chunk):
             if self._stopping.is_set():
                 return 0.0
-            try:
-                payload = outbox.payload(item.local_ref)
-            except OutboxError as exc:  # a row we cannot decrypt cannot be sent; keep it visible
-                log.error("outbox %s: %s", item.local_ref, exc)
-                outbox.mark_rejected(item.local_ref, None, {"title": "undecryptable", "detail": str(exc)})
-                continue
-            outbox.mark_sent(item.local_ref)
-            try:
-                receipt = client.submit_dossier(payload, item.idempotency_key)
-            except Unauthorized as exc:
-                # The kiosk's credentials, not the dossier, are wrong: keep it and let maintenance fix them.
-                return self._retry_later(outbox, item.local_ref, exc)
-            except Rejected as exc:
-                log.warning("dossier %s rejected: HTTP %s %s", item.local_ref, exc.status,
-                            exc.problem.get("code", ""))
-                outbox.mark_rejected(item.local_ref, exc.status, exc.problem)
-                self._set_online(True)
-                self._notify(self.on_rejected, item.local_ref, exc.status, exc.message)
-                continue
-            except BackendError as exc:
-                return self._retry_later(outbox, item.local_ref, exc)
-            code = receipt.get("dossier_code") if isinstance(receipt, dict) else None
-            if not code:
-                return self._retry_later(outbox, item.local_ref, BackendError("answer without dossier_code"))
-            outbox.mark_acknowledged(item.local_ref, code, receipt.get("appointment_date"),
-                                     receipt.get("received_at"))
-            self._failures = 0
-            self._set_online(True)
-            self._notify(self.on_acknowledged, item.local_ref, code, receipt.get("appointment_date"))
+            delay = self._send_chunk(outbox, client, items[start:start + self._chunk])
+            if delay is not None:
+                return delay
         if len(items) == self._batch:
             return 0.0
         status = outbox.status()
@@ -167,6 +143,76 @@ class Sender(threading.Thread):
         nxt = outbox.next_attempt_at()
         return max(0.0, min(IDLE_POLL_S, (nxt or 0.0) - time.time()))
 
+    def _send_chunk(self, outbox: Outbox, client: BackendClient, chunk: list) -> float | None:
+        """POST a few dossiers one after another, recording their outcomes in one transaction
+        (one fsync for the chunk rather than two per dossier). Returns a back-off delay when the
+        backend could not be reached, else None.
+
+        Every state change stays on disk before it matters: "sent" is committed before the first
+        POST; an outcome lost to a crash before its commit only means a resend under the same key,
+        which the backend answers with the same dossier."""
+        keys = {item.local_ref: item.idempotency_key for item in chunk}
+        payloads: dict[str, dict] = {}
+        unreadable = []
+        for item in chunk:
+            try:
+                payloads[item.local_ref] = outbox.payload(item.local_ref)
+            except OutboxError as exc:  # a row we cannot decrypt cannot be sent; keep it visible
+                log.error("outbox %s: %s", item.local_ref, exc)
+                unreadable.append((item.local_ref, str(exc)))
+        with outbox.batch():
+            for ref, detail in unreadable:
+                outbox.mark_rejected(ref, None, {"title": "undecryptable", "detail": detail})
+            for ref in payloads:
+                outbox.mark_sent(ref)
+        acked: list[tuple[str, dict]] = []
+        rejected: list[tuple[str, Rejected]] = []
+        failed: tuple[str, BackendError] | None = None
+        posted = 0
+        deadline = time.monotonic() + self._chunk_seconds
+        for ref, payload in payloads.items():
+            if self._stopping.is_set() or (posted and time.monotonic() > deadline):
+                break  # report what is known rather than hold acknowledgements back
+            posted += 1
+            try:
+                receipt = client.submit_dossier(payload, keys[ref])
+            except Unauthorized as exc:
+                # The kiosk's credentials, not the dossier, are wrong: keep it and let maintenance fix them.
+                failed = (ref, exc)
+                break
+            except Rejected as exc:
+                log.warning("dossier %s rejected: HTTP %s %s", ref, exc.status, exc.problem.get("code", ""))
+                rejected.append((ref, exc))
+                continue
+            except BackendError as exc:
+                failed = (ref, exc)
+                break
+            if not isinstance(receipt, dict) or not receipt.get("dossier_code"):
+                failed = (ref, BackendError("answer without dossier_code"))
+                break
+            acked.append((ref, receipt))
+        delay = None
+        with outbox.batch():
+            for ref, receipt in acked:
+                outbox.mark_acknowledged(ref, receipt["dossier_code"], receipt.get("appointment_date"),
+                                         receipt.get("received_at"))
+            for ref, exc in rejected:
+                outbox.mark_rejected(ref, exc.status, exc.problem)
+            if failed is not None:
+                delay = self._retry_later(outbox, *failed)
+            for ref in list(payloads)[posted:]:
+                outbox.mark_unsent(ref)
+        if failed is None and (acked or rejected):
+            self._failures = 0
+            self._set_online(True)
+        for ref, receipt in acked:
+            self._notify(self.on_acknowledged, ref, receipt["dossier_code"], receipt.get("appointment_date"))
+        for ref, exc in rejected:
+            self._notify(self.on_rejected, ref, exc.status, exc.message)
+        if failed is not None:
+            self._set_online(False)
+        return delay
+
     def _retry_later(self, outbox: Outbox, local_ref: str, exc: BackendError) -> float:
         delay = self._backoff()
         if exc.retry_after is not None:
@@ -174,7 +220,6 @@ class Sender(threading.Thread):
         log.info("dossier %s not delivered (%s); next try in %.1f s", local_ref, exc.detail, delay)
         self.last_error = exc
         outbox.mark_retry(local_ref, exc.detail, time.time() + delay)
-        self._set_online(False)
         return delay
 
     def _backoff(self) -> float:

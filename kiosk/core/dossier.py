@@ -73,8 +73,9 @@ class Applicant:
             "sex": self.sex,
             "address": self.address,
         }
-        if self.phone:
-            data["phone"] = self.phone
+        phone = _clean_phone(self.phone)
+        if phone:
+            data["phone"] = phone
         return data
 
     @classmethod
@@ -129,7 +130,9 @@ class Dossier:
             "applicant": self.applicant.to_payload(),
             "form": {str(k): str(v) for k, v in self.form.items()},
             "documents": [_document_payload(d) for d in self.documents],
-            "consent": self.consent.to_payload(),
+            # A consent without its time would be refused by the backend; the submission time is
+            # when the citizen confirmed at the latest.
+            "consent": {**self.consent.to_payload(), "at": self.consent.at or self.submitted_at},
             "submitted_at": self.submitted_at,
         }
 
@@ -154,6 +157,17 @@ class Dossier:
     def __repr__(self) -> str:
         return (f"Dossier(procedure_code={self.procedure_code!r}, local_ref={self.local_ref!r}, "
                 f"ward_code={self.ward_code!r}, applicant={self.applicant!r})")
+
+
+_PHONE_RE = re.compile(r"^\+?[0-9]{9,15}$")
+
+
+def _clean_phone(phone: str | None) -> str | None:
+    """"0912 345 678" -> "0912345678"; None when it still is not a phone number (the form keeps it)."""
+    if not phone:
+        return None
+    cleaned = re.sub(r"[\s.()-]", "", phone)
+    return cleaned if _PHONE_RE.match(cleaned) else None
 
 
 def _document_payload(doc: dict[str, Any]) -> dict[str, Any]:

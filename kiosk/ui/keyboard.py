@@ -34,7 +34,7 @@ NUMERIC_ROWS = [
     ["1", "2", "3", "backspace"],
     ["4", "5", "6", "/"],
     ["7", "8", "9", "enter"],
-    ["text", "0", "+", "hide"],
+    ["text", "0", "-", "hide"],
 ]
 #: Direct tone keys carry the tone's name: a lone combining mark is hard to read on a touchscreen.
 TONE_LABELS = {"tone-s": "sắc ´", "tone-f": "huyền `", "tone-r": "hỏi ̉", "tone-x": "ngã ~", "tone-j": "nặng ."}

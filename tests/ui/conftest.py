@@ -1,0 +1,79 @@
+"""A kiosk window with the simulated devices and an in-process backend simulator, shared per module.
+
+Building one costs a few seconds (OpenCV, the media plugin, the backend simulator, the ward helper
+process); each test gets it back wiped, on the home screen, in Vietnamese.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from device.sim.faults import FAULTS
+from kiosk.core.session import State
+
+from .driver import Driver
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def kiosk_build(qapp, tmp_path_factory: pytest.TempPathFactory):
+    from kiosk.core.session import Session
+    from kiosk.ui.app import build_window, close_window
+    from kiosk.ui.services import KioskSettings
+
+    data = tmp_path_factory.mktemp("kiosk-data")
+    settings = KioskSettings(simulate=True, screen_dpi=96.0, camera={"fps": 15})
+    window = build_window(settings, data, prints_dir=data / "prints", autoplay_video=False,
+                          start_simulator=True, thanks_ms=300, ack_wait_ms=4000)
+    clock = FakeClock()
+    # the idle clock is injectable: tests move time forward instead of waiting 90 s
+    window.session._clock = clock
+    window.session.touch()
+    window.setFixedSize(1920, 1080)
+    window.show()
+    yield window, clock, Path(data)
+    close_window(window)
+    window.deleteLater()
+
+
+@pytest.fixture
+def kiosk(kiosk_build, qtbot):
+    window, clock, _ = kiosk_build
+    for device, fault in (("printer", "paper_out"), ("camera", "unplugged"), ("network", "down")):
+        FAULTS.set(device, fault, False)
+    if window.services.simulator is not None:
+        window.services.simulator.resume()
+    window.go_home()
+    qtbot.waitUntil(lambda: window.session.state == State.HOME)
+    yield window
+    window.go_home()
+
+
+@pytest.fixture
+def driver(kiosk, qtbot) -> Driver:
+    return Driver(kiosk, qtbot)
+
+
+@pytest.fixture
+def clock(kiosk_build) -> FakeClock:
+    return kiosk_build[1]
+
+#: Messages of the media stack on a machine without sound or GPU: expected here, not a fault of the kiosk.
+MEDIA_NOISE = ("pipewire", "PulseAudio", "Using Qt multimedia", "No HW decoder", "No RHI backend",
+               "propagateSizeHints", "QRhi")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.qt_log_ignore(*MEDIA_NOISE))

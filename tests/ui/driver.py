@@ -1,0 +1,86 @@
+"""Drive the kiosk like a citizen in tests: touch buttons, type on the on-screen keyboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+from kiosk.core.session import State
+from kiosk.ui.walkthrough import Walkthrough
+
+
+class Driver:
+    def __init__(self, window: Any, qtbot: Any) -> None:
+        self.window = window
+        self.qtbot = qtbot
+
+    def find(self, name: str) -> Any:
+        found = self.window.findChildren(QWidget, name)
+        visible = [w for w in found if w.isVisible()]
+        assert visible or found, f"no widget {name!r}"
+        return (visible or found)[0]
+
+    def click(self, target: str | QWidget) -> None:
+        widget = self.find(target) if isinstance(target, str) else target
+        self.qtbot.waitUntil(lambda: widget.isVisible() and widget.isEnabled(), timeout=5000)
+        self.qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+    def key(self, name: str) -> None:
+        self.click(self.window.keyboard.key_button(name))
+
+    def type_into(self, name: str, text: str) -> None:
+        field = self.find(name)
+        self.click(field)
+        self.qtbot.waitUntil(lambda: field.hasFocus())
+        kb = self.window.keyboard
+        if kb.mode == "numeric":
+            for ch in text:
+                self.key(ch)
+            return
+        for press in Walkthrough._presses(text):
+            if press.isdigit():
+                if kb.mode != "numeric":
+                    self.key("numeric")
+                self.key(press)
+                continue
+            if kb.mode == "numeric":
+                self.key("text")
+            upper = press.startswith("shift:")
+            key = press.removeprefix("shift:")
+            if key.isalpha() and len(key) == 1 and upper != kb.shift:
+                self.key("shift")
+            self.key(key)
+        if kb.mode == "numeric":
+            self.key("text")
+
+    def on(self, state: State, timeout: int = 15000) -> None:
+        self.qtbot.waitUntil(lambda: self.window.session.state == state
+                             and self.window.stack.currentWidget() is self.window.screens[state], timeout=timeout)
+
+    def texts(self) -> list[str]:
+        """Every text the widget tree holds (labels, fields, buttons, list items)."""
+        from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QListWidget, QPlainTextEdit
+
+        out = []
+        for w in self.window.findChildren(QWidget):
+            if isinstance(w, (QLabel, QLineEdit, QAbstractButton)):
+                out.append(w.text())
+                if isinstance(w, QLineEdit):
+                    out.append(w.placeholderText())
+            elif isinstance(w, QPlainTextEdit):
+                out.append(w.toPlainText())
+            elif isinstance(w, QListWidget):
+                out.extend(w.item(i).text() for i in range(w.count()))
+        return out
+
+    def start_dossier(self, procedure_id: str = "dang-ky-khai-sinh") -> None:
+        self.click("tile-procedure")
+        self.on(State.PROCEDURE)
+        self.click(f"procedure-{procedure_id}")
+        self.on(State.DETAILS)
+        self.click("details-start")
+        self.on(State.CONSENT)
+        self.click("consent-agree")
+        self.on(State.IDENTIFY)

@@ -1,0 +1,191 @@
+"""Every citizen journey, through the widgets: touches and the on-screen keyboard, simulated devices."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from kiosk.core.samples import TEST_CITIZENS, sample_payload
+from kiosk.core.session import State
+
+
+def test_take_a_number_in_three_touches_prints_a_ticket(driver, kiosk, qtbot):
+    with qtbot.waitSignal(kiosk.sig_printed, timeout=15000) as printed:
+        driver.click("tile-number")
+        area = next(b for b, a in kiosk.screens[State.NUMBER].area_buttons if a["id"] == "ho-tich")
+        driver.click(area)
+        driver.click("priority-none")
+    assert printed.args == ["ticket", True]
+    number = driver.find("ticket-number").text()
+    assert number.startswith("A") and number[1:].isdigit()
+    spooled = sorted(kiosk.services.printer.spool_dir.glob("*.pdf"))
+    assert spooled and number in spooled[-1].name
+    assert not driver.find("header-back").isVisible()  # a printed ticket cannot be "un-taken"
+    driver.click("ticket-done")
+    driver.on(State.HOME)
+
+
+def _fill_birth_form(driver):
+    driver.click("field-relationship-father")
+    driver.type_into("field-phone", "0912345678")
+    driver.type_into("field-child_full_name", "Nguyễn Minh Thư")
+    driver.type_into("field-child_date_of_birth", (date.today() - timedelta(days=5)).strftime("%d/%m/%Y"))
+    driver.click("field-child_sex-female")
+    driver.type_into("field-child_place_of_birth", "Bệnh viện Phụ sản Hà Nội")
+    driver.type_into("field-child_hometown", "Hà Nội")
+    driver.type_into("field-mother_full_name", "Trần Thị Mẫu")
+    driver.type_into("field-mother_date_of_birth", "02/11/2001")
+    driver.type_into("field-mother_address", "Số 5 phố Tràng Thi, Hà Nội")
+    driver.click("field-declaration_true")
+
+
+def test_file_a_birth_registration_with_the_card_and_the_keyboard(driver, kiosk, qtbot):
+    driver.start_dossier()
+    kiosk.services.sim_camera.present_card(sample_payload(0))
+    driver.on(State.FORM)
+    kiosk.services.sim_camera.remove_card()
+    page = kiosk.screens[State.FORM].page
+    assert page.values()["declarant_full_name"] == TEST_CITIZENS[0]["full_name"]
+    assert page.values()["declarant_id_number"] == TEST_CITIZENS[0]["id_number"]
+    _fill_birth_form(driver)
+    assert page.values()["child_full_name"] == "Nguyễn Minh Thư"  # typed with Telex on the on-screen keys
+    driver.click("form-next")
+    driver.on(State.WARD)
+    assert "Phường Cửa Nam" in driver.find("ward-chosen").text()  # the kiosk's ward by default
+    driver.click("ward-next")
+    driver.on(State.REVIEW)
+    assert "Nguyễn Minh Thư" in driver.find("review-summary").text()
+    assert "001099012345" not in driver.find("review-summary").text()  # masked on screen
+    with qtbot.waitSignal(kiosk.submission.sig_finished, timeout=30000) as finished:
+        driver.click("review-submit")
+    result = finished.args[0]
+    driver.on(State.DONE)
+    code = result["dossier_code"]
+    assert code and code.startswith("00073-")
+    assert driver.find("done-code").text() == code
+    assert result["printed"]
+    held = kiosk.services.simulator.store.list_dossiers(result["local_ref"])
+    assert [d["dossier_code"] for d in held] == [code]  # recorded exactly once
+    assert any("receipt" in p.name for p in kiosk.services.printer.spool_dir.glob("*.pdf"))
+    # originals must be shown at the counter: a queue ticket came with the receipt
+    assert kiosk.session.data.ticket_number
+    driver.click("done-rate")
+    driver.on(State.RATING)
+
+
+def test_a_payment_qr_is_refused_plainly_and_typing_instead_works(driver, kiosk, qtbot):
+    driver.start_dossier()
+    kiosk.services.sim_camera.present_card("00020101021238570010A00000072701270006970403")
+    refusal = driver.find("identify-refusal")
+    qtbot.waitUntil(lambda: "căn cước" in refusal.text(), timeout=15000)
+    assert "ID card" in refusal.text()  # Vietnamese first, then English
+    kiosk.services.sim_camera.remove_card()
+    driver.click("identify-type")
+    driver.on(State.FORM)
+    assert kiosk.screens[State.FORM].page.values()["declarant_id_number"] == ""
+
+
+def test_validation_messages_appear_beside_the_fields(driver, kiosk, qtbot):
+    driver.start_dossier()
+    driver.click("identify-type")
+    driver.on(State.FORM)
+    driver.type_into("field-phone", "12")
+    driver.click("form-next")
+    assert kiosk.session.state == State.FORM
+    assert driver.find("error-child_full_name").text()  # required
+    assert driver.find("error-phone").text()  # malformed
+    assert driver.find("form-summary").text().startswith("Còn")
+    driver.type_into("field-child_full_name", "An")
+    qtbot.waitUntil(lambda: driver.find("error-child_full_name").text() == "")  # cleared once valid
+
+
+def test_offline_dossier_gets_a_provisional_reference_and_says_it_will_sync(driver, kiosk, qtbot):
+    kiosk.services.simulator.pause()  # the provincial backend is unreachable
+    kiosk.submission.ack_wait_ms = 1500
+    try:
+        driver.start_dossier()
+        kiosk.services.sim_camera.present_card(sample_payload(0))
+        driver.on(State.FORM)
+        kiosk.services.sim_camera.remove_card()
+        _fill_birth_form(driver)
+        driver.click("form-next")
+        driver.on(State.WARD)
+        driver.click("ward-next")
+        driver.on(State.REVIEW)
+        with qtbot.waitSignal(kiosk.submission.sig_finished, timeout=30000) as finished:
+            driver.click("review-submit")
+        driver.on(State.DONE)
+        assert finished.args[0]["dossier_code"] is None
+        local_ref = finished.args[0]["local_ref"]
+        assert driver.find("done-code").text() == local_ref
+        details = kiosk.screens[State.DONE].details.text()
+        assert "đồng bộ" in details
+    finally:
+        kiosk.submission.ack_wait_ms = 4000
+        kiosk.services.simulator.resume()
+    # once the backend is back, the sender delivers it exactly once
+    kiosk.services.sender.wake()
+    qtbot.waitUntil(lambda: len(kiosk.services.simulator.store.list_dossiers(local_ref)) == 1, timeout=30000)
+
+
+def test_look_up_by_showing_the_receipt_then_by_typing(driver, kiosk, qtbot):
+    code = _submit_quickly(kiosk)
+    driver.click("tile-lookup")
+    driver.on(State.LOOKUP)
+    with qtbot.waitSignal(kiosk.sig_lookup_done, timeout=20000) as done:
+        kiosk.services.sim_camera.present_receipt(code)
+    kiosk.services.sim_camera.remove_card()
+    assert done.args[0]["code"] == code
+    assert "Đã tiếp nhận" in driver.find("lookup-result").text()
+    driver.find("lookup-code").setText("")
+    with qtbot.waitSignal(kiosk.sig_lookup_done, timeout=20000) as done:
+        driver.type_into("lookup-code", "00073-010101-9999")
+        driver.click("lookup-search")
+    assert done.args[0] == {}
+    assert "Không tìm thấy" in kiosk.screens[State.LOOKUP].error.text()
+
+
+def _submit_quickly(kiosk) -> str:
+    """A dossier straight into the backend, as a previous citizen would have left it."""
+    from kiosk.core.dossier import Applicant, Dossier
+
+    proc = kiosk.services.procedure("dang-ky-khai-sinh")
+    applicant = Applicant("001099012345", "Nguyễn Văn Thử", "1999-03-15", "male", "Hà Nội")
+    dossier = Dossier(procedure_code=proc.code, procedure_id=proc.id, kiosk_id="KIOSK-01", ward_code="00073",
+                      applicant=applicant, local_ref="L-KIOSK-01-010101-0042")
+    client = kiosk.services.make_client()
+    try:
+        return client.submit_dossier(dossier.to_payload(), dossier.idempotency_key)["dossier_code"]
+    finally:
+        client.close()
+
+
+def test_rating_with_a_comment_reaches_the_backend_then_home(driver, kiosk, qtbot):
+    driver.click("tile-rating")
+    driver.on(State.RATING)
+    driver.click("rating-satisfied")
+    driver.type_into("rating-comment", "Nhanh")
+    with qtbot.waitSignal(kiosk.sig_feedback_sent, timeout=15000) as sent:
+        driver.click("rating-send")
+    assert sent.args == [True]
+    assert driver.find("rating-thanks").text()
+    driver.on(State.HOME)  # back home by itself after the thank-you
+
+
+def test_back_is_always_possible_until_the_dossier_is_committed(driver, kiosk):
+    driver.start_dossier()
+    for expected in (State.CONSENT, State.DETAILS, State.PROCEDURE, State.HOME):
+        driver.click("header-back")
+        driver.on(expected)
+
+
+def test_search_finds_procedures_with_or_without_diacritics(driver, kiosk, qtbot):
+    driver.click("tile-procedure")
+    driver.on(State.PROCEDURE)
+    birth = driver.find("procedure-dang-ky-khai-sinh")
+    marriage = driver.find("procedure-dang-ky-ket-hon")
+    driver.type_into("procedure-search", "khai sinh")
+    qtbot.waitUntil(lambda: birth.isVisible() and not marriage.isVisible())
+    search = driver.find("procedure-search")
+    search.setText("")
+    driver.type_into("procedure-search", "kết hôn")
+    qtbot.waitUntil(lambda: marriage.isVisible() and not birth.isVisible())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -15,7 +16,8 @@ from referencing.jsonschema import DRAFT202012
 
 from kiosk.core.paths import PACKAGE_ROOT
 
-CONTRACT_PATH = PACKAGE_ROOT / "docs" / "backend-api.yaml"
+# A frozen (PyInstaller) build carries docs/backend-api.yaml next to the executable (kiosk.spec).
+CONTRACT_PATH = Path(getattr(sys, "_MEIPASS", PACKAGE_ROOT)) / "docs" / "backend-api.yaml"
 _BASE_URI = "urn:ward-kiosk:backend-api"
 
 _RFC3339 = re.compile(

@@ -26,7 +26,6 @@ class FakeClock:
 
 @pytest.fixture(scope="module")
 def kiosk_build(qapp, tmp_path_factory: pytest.TempPathFactory):
-    from kiosk.core.session import Session
     from kiosk.ui.app import build_window, close_window
     from kiosk.ui.services import KioskSettings
 

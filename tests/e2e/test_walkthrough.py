@@ -1,0 +1,80 @@
+"""`kiosk walkthrough --fast` as a subprocess: screens, an 80 mm ticket, a receipt whose QR scans back."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def walkthrough(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("walkthrough")
+    proc = subprocess.run(
+        [sys.executable, "-m", "kiosk.cli", "walkthrough", "--out", str(out), "--fast"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert str(out / "screens") in proc.stdout  # it says where to look
+    return out
+
+
+def test_journey_json_has_the_four_journeys(walkthrough: Path):
+    result = json.loads((walkthrough / "journey.json").read_text(encoding="utf-8"))
+    kinds = [j["kind"] for j in result["journeys"]]
+    assert kinds == ["number", "dossier", "lookup", "rating"]
+    for journey in result["journeys"]:
+        assert set(journey) >= {"kind", "dossier_code", "local_ref", "ticket_number", "applicant_name",
+                                "duration_ms", "rss_mb"}
+        assert journey["duration_ms"] > 0 and journey["rss_mb"] > 0
+    dossier = result["journeys"][1]
+    assert dossier["applicant_name"] == "Nguyễn Văn Thử"
+    assert dossier["dossier_code"].startswith("00073-") and dossier["local_ref"].startswith("L-KIOSK-01-")
+    assert result["journeys"][0]["ticket_number"]
+    assert set(result["ui_stall_ms"]) >= {"max", "p99"} and result["startup_ms"] > 0
+
+
+def test_every_screen_was_saved(walkthrough: Path):
+    names = {p.stem.split("-", 1)[1] for p in (walkthrough / "screens").glob("*.png")}
+    assert {"home", "number-ticket", "procedure", "details-video", "consent", "identify-waiting",
+            "form-prefilled", "form-keyboard", "ward", "review", "submitting", "done", "lookup-result",
+            "rating", "rating-thanks"} <= names
+
+
+def test_the_ticket_is_80_mm_wide(walkthrough: Path):
+    from pypdf import PdfReader
+
+    tickets = sorted((walkthrough / "prints").glob("ticket-*.pdf"))
+    assert tickets
+    for ticket in tickets:
+        width_pt = float(PdfReader(ticket).pages[0].mediabox.width)
+        assert width_pt / 72 * 25.4 == pytest.approx(80, abs=0.5)
+
+
+def test_the_receipt_qr_at_203_dpi_scans_back_to_the_dossier_code(walkthrough: Path, tmp_path: Path):
+    import zxingcpp
+    from PIL import Image
+
+    result = json.loads((walkthrough / "journey.json").read_text(encoding="utf-8"))
+    code = result["journeys"][1]["dossier_code"]
+    receipts = sorted((walkthrough / "prints").glob("receipt-*.pdf"))
+    assert len(receipts) == 1
+    subprocess.run(["pdftoppm", "-r", "203", "-gray", "-png", "-singlefile", str(receipts[0]),
+                    str(tmp_path / "receipt")], check=True, timeout=60)
+    decoded = [r.text for r in zxingcpp.read_barcodes(Image.open(tmp_path / "receipt.png"))]
+    assert code in decoded
+
+
+def test_the_receipt_text_extracts_as_vietnamese(walkthrough: Path):
+    receipt = sorted((walkthrough / "prints").glob("receipt-*.pdf"))[0]
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(receipt), "-"], capture_output=True, text=True,
+                          check=True, timeout=60).stdout
+    assert "Nguyễn Văn Thử" in text
+    assert "Đăng ký khai sinh" in text
+    assert "hồ sơ" in text.lower()

@@ -35,6 +35,7 @@ VN_TZ = timezone(timedelta(hours=7))
 DB_NAME = "outbox.sqlite3"
 KEY_NAME = "outbox.key"
 STATES = ("pending", "sent", "acknowledged", "rejected")
+MAX_RETRY_DELAY_S = 3600.0  # even a long Retry-After is tried again within the hour
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -279,11 +280,15 @@ class Outbox:
         return self.items(("pending", "sent"))
 
     def due(self, now: float | None = None, limit: int = 100) -> list[OutboxItem]:
-        """Undelivered items whose next attempt is due, oldest first."""
+        """Undelivered items whose next attempt is due, oldest first.
+
+        An attempt scheduled further ahead than :data:`MAX_RETRY_DELAY_S` can only mean the clock
+        went back (a kiosk booting with a wrong RTC before NTP): it is due now rather than stuck."""
         now = time.time() if now is None else now
         rows = self._conn.execute(
-            f"SELECT {_COLUMNS} FROM outbox WHERE state IN ('pending', 'sent') AND next_attempt_at <= ? "
-            "ORDER BY seq LIMIT ?", (now, limit))
+            f"SELECT {_COLUMNS} FROM outbox WHERE state IN ('pending', 'sent') "
+            "AND (next_attempt_at <= ? OR next_attempt_at > ?) ORDER BY seq LIMIT ?",
+            (now, now + MAX_RETRY_DELAY_S + 60, limit))
         return [_item(r) for r in rows]
 
     def next_attempt_at(self) -> float | None:
@@ -331,9 +336,10 @@ class Outbox:
 
     def mark_retry(self, local_ref: str, error: str, next_attempt_at: float) -> None:
         """No usable answer: back to pending, to be resent (same key) at ``next_attempt_at``."""
+        now = time.time()
         self._update(local_ref, "SET state = 'pending', attempts = attempts + 1, last_error = ?, "
                      "next_attempt_at = ?, updated_at = ?",
-                     (error[:500], next_attempt_at, time.time()), ("pending", "sent"))
+                     (error[:500], min(next_attempt_at, now + MAX_RETRY_DELAY_S), now), ("pending", "sent"))
 
     def mark_unsent(self, local_ref: str) -> None:
         """Marked sent but never posted (the sender stopped early): plainly pending again."""

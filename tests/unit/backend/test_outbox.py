@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+import time
 
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
-from kiosk.backend.outbox import DB_NAME, KEY_NAME, Outbox, OutboxError
+from kiosk.backend.outbox import DB_NAME, KEY_NAME, MAX_RETRY_DELAY_S, Outbox, OutboxError
 from kiosk.core.dossier import sample_dossier
 
 
@@ -96,10 +97,21 @@ def test_a_rejected_dossier_stays_visible_with_its_payload_and_can_be_requeued(o
 def test_retry_schedules_the_next_attempt(outbox):
     a, b = outbox.add(sample_dossier(0)), outbox.add(sample_dossier(1))
     outbox.mark_sent(a.local_ref)
-    outbox.mark_retry(a.local_ref, "ConnectError", next_attempt_at=2_000_000_000.0)
-    assert [i.local_ref for i in outbox.due(now=1_900_000_000.0)] == [b.local_ref]
-    assert [i.local_ref for i in outbox.due(now=2_000_000_001.0)] == [a.local_ref, b.local_ref]
+    when = time.time() + 600
+    outbox.mark_retry(a.local_ref, "ConnectError", next_attempt_at=when)
+    assert [i.local_ref for i in outbox.due(now=when - 1)] == [b.local_ref]
+    assert [i.local_ref for i in outbox.due(now=when + 1)] == [a.local_ref, b.local_ref]
     assert outbox.get(a.local_ref).attempts == 1 and outbox.get(a.local_ref).last_error == "ConnectError"
+
+
+def test_a_clock_that_went_back_does_not_strand_a_dossier(outbox):
+    item = outbox.add(sample_dossier(0))
+    outbox.mark_retry(item.local_ref, "HTTP 429", next_attempt_at=time.time() + 86_400)  # a silly Retry-After
+    assert outbox.get(item.local_ref).next_attempt_at <= time.time() + MAX_RETRY_DELAY_S
+    scheduled = outbox.get(item.local_ref).next_attempt_at
+    assert outbox.due(now=scheduled - 600) == []
+    # The kiosk rebooted with its RTC two days behind: the attempt is not two days away.
+    assert [i.local_ref for i in outbox.due(now=scheduled - 2 * 86_400)] == [item.local_ref]
 
 
 class OutboxMachine(RuleBasedStateMachine):

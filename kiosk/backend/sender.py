@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -101,13 +102,18 @@ class Sender(threading.Thread):
     # --- the thread ---
 
     def run(self) -> None:
-        outbox = Outbox(self._db, self._key)
+        try:
+            outbox = Outbox(self._db, self._key)
+        except (OutboxError, sqlite3.Error, OSError) as exc:
+            log.error("outbox sender cannot open the outbox: %s", exc)
+            self.last_error = exc
+            return
         client = self._client_factory()
         try:
             while not self._stopping.is_set():
                 try:
                     wait = self._round(outbox, client)
-                except (OutboxError, OSError) as exc:  # e.g. disk full: keep the thread, try later
+                except (OutboxError, sqlite3.Error, OSError) as exc:  # e.g. disk full: keep going, try later
                     log.error("outbox sender: %s", exc)
                     self.last_error = exc
                     wait = self._backoff()

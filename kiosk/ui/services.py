@@ -303,7 +303,7 @@ class Services:
                         issued_at=ticket["issued_at"], people_ahead=ticket.get("people_ahead"),
                         priority=ticket.get("priority", False), kiosk_id=self.settings.kiosk_id,
                         offline=ticket.get("offline", False))
-        return render_ticket(doc, self._print_path("ticket", ticket["number"]))
+        return self._render_atomically(render_ticket, doc, self._print_path("ticket", ticket["number"]))
 
     def commit(self, dossier: Any) -> Any:
         """Commit a dossier to the outbox (fsync'd) — always before its receipt prints."""
@@ -331,7 +331,18 @@ class Services:
                          address=address, documents=list(proc.documents), appointment_date=appointment,
                          processing_time=dict(proc.processing_time.get("text") or {}),
                          kiosk_id=self.settings.kiosk_id)
-        return render_receipt(doc, self._print_path("receipt", dossier_code or local_ref))
+        return self._render_atomically(render_receipt, doc, self._print_path("receipt", dossier_code or local_ref))
+
+    @staticmethod
+    def _render_atomically(render: Any, doc: Any, path: Path) -> Any:
+        """Render under a temporary name, then rename: a crash never leaves a half-written PDF behind."""
+        import dataclasses
+        import os
+
+        unfinished = path.with_name(f"unfinished-{path.name}")
+        rendered = render(doc, unfinished)
+        os.replace(unfinished, path)
+        return dataclasses.replace(rendered, path=path)
 
     def lookup(self, code: str) -> dict | None:
         """Status of a dossier by its official code or, before synchronisation, its local reference."""

@@ -314,10 +314,9 @@ class Walkthrough:
         self.feedback = None
         self.screenshot("rating-chosen")
         self.click("rating-send")
-        self.wait_until(lambda: self.feedback is not None, "the feedback to be sent")
+        self.wait_until(lambda: self.feedback is not None, "the feedback to be sent", 60)
         self.screenshot("rating-thanks")
-        if not self.feedback:
-            raise WalkthroughError("the feedback was not delivered")
+        entry["feedback_delivered"] = bool(self.feedback)  # a flaky backend may lose a rating, not a dossier
         self.on_screen(State.HOME, 20)
 
     def extras(self) -> None:

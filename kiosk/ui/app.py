@@ -91,8 +91,9 @@ def build_window(settings: Any, data_dir: Path, *, prints_dir: Path | None = Non
 
 
 def _warm_up(window: Any) -> None:
-    """Pay the one-off costs (OpenCV and the QR decoders, the camera, the media plugin) at start-up,
-    not in the middle of a citizen's journey where they would freeze the screen."""
+    """Pay the one-off costs (OpenCV and the QR decoders, the camera, the media plugin, styling and
+    laying out every screen) at start-up, not in the middle of a journey where they would freeze the screen."""
+    window.warm_up_screens()
     try:
         import device.camera  # noqa: F401 - loads OpenCV
         import device.qr  # noqa: F401 - loads the decoders

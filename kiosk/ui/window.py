@@ -182,6 +182,17 @@ class KioskWindow(QWidget):
         self.retranslate_ui()
         self._show(State.HOME)
 
+    def warm_up_screens(self) -> None:
+        """Style, lay out and paint every screen and the keyboard once, offscreen: the first showing of
+        a screen otherwise costs tens of milliseconds of polish and layout while a citizen waits."""
+        size = self.stack.size() if self.stack.width() > 100 else self.size()
+        self.ensurePolished()
+        for widget in [*self.screens.values(), self.keyboard, self.overlay]:
+            widget.ensurePolished()
+            if widget is not self.overlay:
+                widget.resize(size.width(), widget.height() if widget is self.keyboard else size.height())
+            widget.grab()
+
     # --- building ---------------------------------------------------------------------------------
     @staticmethod
     def _keyboard_height(theme: Theme) -> int:
@@ -413,6 +424,7 @@ class KioskWindow(QWidget):
         self.setStyleSheet(theme.stylesheet())
         self.keyboard.setFixedHeight(self._keyboard_height(theme))
         self.retranslate_ui()
+        self.ensurePolished()
 
     def retranslate_ui(self) -> None:
         lang = self.session.language

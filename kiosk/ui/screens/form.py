@@ -74,6 +74,7 @@ class FieldRow:
             self.input = BigCheckBox()
             self.input.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             self.input.toggled.connect(lambda _=False: self.page.on_changed())
+            self.input.toggled.connect(lambda _=False: self.retranslate(self.page.language or "vi", ""))
         elif field.type == "textarea":
             self.input = QPlainTextEdit()
             self.input.setProperty("keyboard", "text")
@@ -149,7 +150,8 @@ class FieldRow:
         for b, option in self.option_buttons:
             b.setText(tr(option["label"], language))
         if isinstance(self.input, QCheckBox):
-            self.input.setText(tr({"vi": "Đồng ý", "en": "Yes"}, language))
+            self.input.setText(tr({"vi": "✓ Đã đồng ý", "en": "✓ Agreed"} if self.input.isChecked()
+                                  else {"vi": "Chạm để đồng ý", "en": "Touch to agree"}, language))
         if f.type == "ward":
             self.input.setText(ward_text)
 

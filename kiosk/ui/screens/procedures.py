@@ -13,7 +13,6 @@ from kiosk.ui.widgets import button, label, line_edit
 
 class ProcedureScreen(Screen):
     state = State.PROCEDURE
-    wants_keyboard = True
     title = {"vi": "Chọn thủ tục", "en": "Choose a procedure"}
 
     def __init__(self, window) -> None:
@@ -57,9 +56,6 @@ class ProcedureScreen(Screen):
         self.root.addWidget(self.scroll, 1)
         self.scan_hint = label(role="muted")
         self.root.addWidget(self.scan_hint)
-
-    def default_field(self):
-        return self.search
 
     def enter(self) -> None:
         self.window_.camera.sig_decoded.connect(self._on_camera_decoded)

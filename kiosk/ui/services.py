@@ -49,6 +49,7 @@ class KioskSettings:
     client_cert: str = ""
     client_key: str = ""
     backend_timeout_s: float = 10.0
+    heartbeat_interval_s: float = 300.0
     camera: dict[str, Any] = field(default_factory=dict)
     printer: dict[str, Any] = field(default_factory=dict)
 
@@ -61,6 +62,7 @@ class KioskSettings:
                        screen_dpi=k["screen_dpi"], simulate=k["simulate"], backend_url=b["url"],
                        backend_token=b["token"], ca_file=b["ca_file"], client_cert=b["client_cert"],
                        client_key=b["client_key"], backend_timeout_s=b["timeout_s"],
+                       heartbeat_interval_s=b["heartbeat_interval_s"],
                        camera=dict(config["camera"]), printer=dict(config["printer"]))
         for key, value in overrides.items():
             if value is not None:
@@ -155,8 +157,8 @@ class Services:
         if self.settings.simulate:
             self.printer = make_printer(simulate=True, spool_dir=spool)
         else:
-            self.printer = make_printer(simulate=False, spool_dir=spool, queue=printer_cfg.get("queue"),
-                                        media=printer_cfg.get("media"))
+            options = {"media": printer_cfg["media"]} if printer_cfg.get("media") else {}
+            self.printer = make_printer(simulate=False, spool_dir=spool, queue=printer_cfg.get("queue"), **options)
         self.print_worker = PrintWorker(self.printer)
         start = getattr(self.print_worker, "start", None)
         if start is not None and not getattr(self.print_worker, "is_alive", lambda: True)():
@@ -389,6 +391,21 @@ class Services:
         if code and not code.startswith("L-"):
             body["dossier_code"] = code
         return client.send_feedback(body)
+
+    def heartbeat(self, devices: dict[str, str] | None = None) -> Any:
+        """Tell the province this kiosk is alive, with its outbox backlog (worker threads only)."""
+        client = self._client()
+        if client is None:
+            return None
+        status = self.outbox().status()
+        outbox: dict[str, Any] = {"pending": status["undelivered"], "rejected": status.get("rejected", 0)}
+        if status["oldest_pending_age_s"] is not None:
+            outbox["oldest_pending_age_s"] = status["oldest_pending_age_s"]
+        body: dict[str, Any] = {"sent_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+                                "app_version": "0.1.0", "outbox": outbox}
+        if devices:
+            body["devices"] = {k: str(v)[:64] for k, v in list(devices.items())[:16]}
+        return client.heartbeat(self.settings.kiosk_id, body)
 
     def close(self) -> None:
         if self._ward_process is not None:

@@ -322,6 +322,16 @@ class Walkthrough:
     def extras(self) -> None:
         """The accessibility modes and English, for the README."""
         self.probe.begin_journey("extras")
+        # the idle countdown, as a citizen who walked away would leave it (the clock is moved, not waited)
+        self.click("tile-rating")
+        self.on_screen(State.RATING)
+        session = self.window.session
+        session._last_activity -= session.idle_timeout_s + 3
+        self.wait_until(self.window.overlay.isVisible, "the idle countdown", 5)
+        self.screenshot("idle-countdown")
+        self.click("idle-continue")
+        self.click("header-home")
+        self.on_screen(State.HOME)
         self.click("tile-procedure")
         self.on_screen(State.PROCEDURE)
         self.click("header-language")

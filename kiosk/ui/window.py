@@ -176,6 +176,10 @@ class KioskWindow(QWidget):
         self._idle_timer.setInterval(250)
         self._idle_timer.timeout.connect(self._on_idle_timer_timeout)
         self._idle_timer.start()
+        self._heartbeat_timer = QTimer(self)
+        self._heartbeat_timer.setInterval(int(settings.heartbeat_interval_s * 1000))
+        self._heartbeat_timer.timeout.connect(self._on_heartbeat_timer_timeout)
+        self._heartbeat_timer.start()
         QApplication.instance().focusChanged.connect(self._on_app_focus_changed)
         ACTIVITY_LISTENERS.append(self.session.touch)
         self.keyboard.sig_key_pressed.connect(lambda _key: self.session.touch())
@@ -278,6 +282,11 @@ class KioskWindow(QWidget):
 
     def _on_sender_online(self, online: bool) -> None:
         self.online = online
+
+    def _on_heartbeat_timer_timeout(self) -> None:
+        devices = {"camera": "running" if self.camera.running else "idle", "online": str(self.online)}
+        self.backend_runner.run(lambda: self.services.heartbeat(devices), None,
+                                lambda err: log.info("heartbeat not delivered: %r", err))
 
     # --- navigation --------------------------------------------------------------------------------
     @property
@@ -469,6 +478,7 @@ class KioskWindow(QWidget):
 
     def shutdown(self) -> None:
         self._idle_timer.stop()
+        self._heartbeat_timer.stop()
         self.camera.shutdown()
         for runner in (self.backend_runner, self.disk_runner, self.wards_runner):
             runner.shutdown()

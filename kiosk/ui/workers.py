@@ -213,8 +213,7 @@ class SenderBridge(QObject):
     def on_acknowledged(self, local_ref: str, dossier_code: str, appointment_date: Any = None) -> None:
         self.sig_acknowledged.emit(local_ref, dossier_code, str(appointment_date or ""))
 
-    def on_rejected(self, local_ref: str, problem: Any = None, *rest: Any) -> None:
-        message = getattr(problem, "message", None) or (problem if isinstance(problem, dict) else {})
+    def on_rejected(self, local_ref: str, status: Any = None, message: Any = None) -> None:
         if not isinstance(message, dict) or "vi" not in message:
             message = {"vi": "Hồ sơ bị từ chối", "en": "The dossier was refused"}
         self.sig_rejected.emit(local_ref, dict(message))

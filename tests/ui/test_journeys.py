@@ -189,3 +189,25 @@ def test_search_finds_procedures_with_or_without_diacritics(driver, kiosk, qtbot
     search.setText("")
     driver.type_into("procedure-search", "kết hôn")
     qtbot.waitUntil(lambda: marriage.isVisible() and not birth.isVisible())
+
+
+def test_paper_out_keeps_the_number_on_screen_and_says_so(driver, kiosk, qtbot):
+    from device.sim.faults import FAULTS
+
+    FAULTS.set("printer", "paper_out", True)
+    try:
+        with qtbot.waitSignal(kiosk.sig_printed, timeout=15000) as printed:
+            driver.click("tile-number")
+            driver.click(kiosk.screens[State.NUMBER].area_buttons[0][0])
+            driver.click("priority-pregnant")
+        assert printed.args == ["ticket", False]
+        assert driver.find("ticket-number").text().startswith("P")
+        error = kiosk.screens[State.NUMBER].ticket_error.text()
+        assert "giấy" in error and "paper" in error.lower()  # Vietnamese first, then English
+    finally:
+        FAULTS.set("printer", "paper_out", False)
+
+
+def test_heartbeat_reports_the_outbox(kiosk, qtbot):
+    answer = kiosk.backend_runner.call(lambda: kiosk.services.heartbeat({"camera": "idle"}), timeout=15)
+    assert "received_at" in answer

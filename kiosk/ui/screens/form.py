@@ -206,7 +206,13 @@ class FormPage(QScrollArea):
 
     def set_values(self, values: dict[str, str]) -> None:
         for key, row in self.rows.items():
-            row.set_value(values.get(key, ""))
+            row.input.blockSignals(True)  # a pre-fill is not 28 edits to re-check
+            try:
+                row.set_value(values.get(key, ""))
+            finally:
+                row.input.blockSignals(False)
+            if isinstance(row.input, QCheckBox):
+                row.retranslate(self.language or "vi", "")
 
     def validate(self, skip_types: tuple[str, ...] = ("ward",)) -> dict[str, dict]:
         values = self.values()
@@ -222,12 +228,16 @@ class FormPage(QScrollArea):
 
     def clear(self) -> None:
         self.set_values({})
-        self.language = ""  # retranslate on the next visit (the wipe restores Vietnamese)
         self.ward_value = ""
         self._errors = {}
         for row in self.rows.values():
             row.show_error(None, self.language or "vi")
         self.verticalScrollBar().setValue(0)
+
+    def clear_errors(self) -> None:
+        for key in list(self._errors):
+            self.rows[key].show_error(None, self.language or "vi")
+        self._errors = {}
 
     def retranslate(self, language: str, ward_text: str) -> None:
         self.language = language
@@ -281,8 +291,9 @@ class FormScreen(Screen):
                 values.update(data.form)
             if data.identity is not None:
                 values.update(forms.autofill(page.proc, data.identity))
-            page.clear()
+            page.clear_errors()
             page.set_values(values)
+            page.verticalScrollBar().setValue(0)
             self.filled_for = key
         self.summary.setText("")
         self.retranslate_ui()

@@ -121,6 +121,7 @@ QPushButton[role="primary"] {{ background: {p.primary}; color: {p.primary_text};
 QPushButton[role="tile"] {{ background: {p.primary}; color: {p.primary_text}; font-size: {f(36)}px;
     min-height: {max(touch * 3, 200)}px; border-radius: 20px; text-align: center; }}
 QPushButton[role="choice"] {{ text-align: left; padding: 10px 24px; }}
+QPushButton[role="bigchoice"] {{ font-size: {f(34)}px; min-height: {touch * 2}px; padding: 10px 24px; }}
 QPushButton[role="header"] {{ background: {p.header}; color: {p.header_text}; border: 3px solid {p.header_text}; }}
 QPushButton[role="key"] {{ font-size: {f(30)}px; padding: 2px; border-radius: 8px; }}
 QPushButton:checked {{ background: {p.primary}; color: {p.primary_text}; border: 4px solid {p.focus}; }}

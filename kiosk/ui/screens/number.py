@@ -37,7 +37,7 @@ class NumberScreen(Screen):
         lay.addStretch(1)
         self.area_buttons: list[tuple[object, dict]] = []
         for i, area in enumerate(self.services.service_areas()):
-            b = button("choice", lambda a=area: self._on_area_chosen(a), name=f"area-{i}")
+            b = button("bigchoice", lambda a=area: self._on_area_chosen(a), name=f"area-{i}")
             self.area_buttons.append((b, area))
             self.area_grid.addWidget(b, i // 2, i % 2)
         self.pages.addWidget(self.area_page)
@@ -49,7 +49,7 @@ class NumberScreen(Screen):
         lay.addWidget(self.priority_prompt)
         self.priority_buttons = {}
         for key, _text in PRIORITIES:
-            b = button("choice", lambda k=key: self._on_priority_chosen(k), name=f"priority-{key}")
+            b = button("bigchoice", lambda k=key: self._on_priority_chosen(k), name=f"priority-{key}")
             self.priority_buttons[key] = b
             lay.addWidget(b)
         lay.addStretch(1)

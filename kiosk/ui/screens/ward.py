@@ -109,6 +109,12 @@ class WardScreen(Screen):
         self.session.data.ward_code = code
         self.session.touch()
         self.error.setText("")
+        for row in range(self.list.count()):
+            if self.list.item(row).data(Qt.ItemDataRole.UserRole) == code:
+                self.list.setCurrentRow(row)
+                break
+        else:
+            self.list.clearSelection()
         self.retranslate_ui()
 
     def _on_search_changed(self, _text: str) -> None:
@@ -119,10 +125,13 @@ class WardScreen(Screen):
         found = wards.search_wards(query, self._province(), limit=200) if query else \
             wards.wards_in_province(self._province())
         self.list.clear()
+        chosen = self.session.data.ward_code or self.services.ward_code
         for w in found:
             item = QListWidgetItem(w.name)
             item.setData(Qt.ItemDataRole.UserRole, w.code)
             self.list.addItem(item)
+            if w.code == chosen:
+                self.list.setCurrentItem(item)
 
     def _on_next_clicked(self) -> None:
         data = self.session.data

@@ -169,6 +169,10 @@ class KioskWindow(QWidget):
             self.stack.addWidget(screen)
         self.overlay = IdleOverlay(self)
         self.overlay.sig_continue.connect(self._on_overlay_continue)
+        from kiosk.ui.maintenance import CornerGesture
+
+        self.corner = CornerGesture(self)
+        self.corner.sig_triggered.connect(self._on_corner_triggered)
 
         self.session.on_state(self._on_session_state)
         self.session.on_wipe(self._on_session_wipe)
@@ -207,7 +211,7 @@ class KioskWindow(QWidget):
         header = QFrame()
         header.setProperty("role", "header")
         row = QHBoxLayout(header)
-        row.setContentsMargins(16, 10, 16, 10)
+        row.setContentsMargins(16, 10, 56, 10)  # the top-right corner is the maintenance gesture's
         row.setSpacing(12)
         self.back_button = button("header", self.back, name="header-back")
         self.title = label(wrap=False)
@@ -467,6 +471,12 @@ class KioskWindow(QWidget):
     def resizeEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         self.overlay.setGeometry(self.rect())
+        self.corner.place()
+
+    def _on_corner_triggered(self) -> None:
+        from kiosk.ui.maintenance import open_maintenance
+
+        QTimer.singleShot(0, lambda: open_maintenance(self))
 
     def recover(self, where: str = "") -> None:
         """An unexpected error happened: it was logged; start over from home rather than show it."""

@@ -1,0 +1,57 @@
+"""The hidden maintenance gesture, the PIN pad (off the GUI thread, lockout) and the audit."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt
+
+from kiosk.core.pin import PinStore
+from kiosk.core.session import State
+from kiosk.ui import maintenance
+
+
+def _tap_corner(qtbot, kiosk, times=5):
+    for _ in range(times):
+        qtbot.mouseClick(kiosk.corner, Qt.MouseButton.LeftButton)
+
+
+def test_five_taps_in_the_corner_ask_the_pin_and_audit_the_entry(kiosk, qtbot, monkeypatch):
+    asked = []
+    monkeypatch.setattr(maintenance.PinDialog, "ask", classmethod(lambda cls, w: asked.append(w) or True))
+    monkeypatch.setattr(maintenance.MaintenancePanel, "ask", classmethod(lambda cls, w: False))
+    _tap_corner(qtbot, kiosk, 4)
+    assert not asked  # four taps are not the gesture
+    _tap_corner(qtbot, kiosk, 1)
+    qtbot.waitUntil(lambda: asked == [kiosk])
+    audit = PinStore(kiosk.services.data_dir).audit_path.read_text(encoding="utf-8").splitlines()
+    events = [json.loads(line)["event"] for line in audit]
+    assert events[-2:] == ["maintenance_enter", "maintenance_exit"]
+    assert kiosk.isVisible() and kiosk.session.state == State.HOME
+
+
+def test_the_pin_pad_accepts_the_right_pin_and_refuses_a_wrong_one(kiosk, qtbot):
+    PinStore(kiosk.services.data_dir).set_pin("246810")
+    dialog = maintenance.PinDialog(kiosk)
+    dialog.show()
+    for key in "111111":
+        qtbot.mouseClick(dialog.findChild(type(kiosk.home_button), f"pin-{key}"), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.findChild(type(kiosk.home_button), "pin-ok"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Mã PIN không đúng" in dialog.message.text(), timeout=10000)
+    with qtbot.waitSignal(dialog.accepted, timeout=10000):
+        for key in "246810":
+            qtbot.mouseClick(dialog.findChild(type(kiosk.home_button), f"pin-{key}"), Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(dialog.findChild(type(kiosk.home_button), "pin-ok"), Qt.MouseButton.LeftButton)
+    dialog.deleteLater()
+
+
+def test_the_panel_shows_the_outbox_and_prints_a_test_ticket(kiosk, qtbot):
+    panel = maintenance.MaintenancePanel(kiosk)
+    panel.show()
+    qtbot.waitUntil(lambda: "Outbox" in panel.info.text(), timeout=10000)
+    with qtbot.waitSignal(kiosk.sig_printed, timeout=15000) as printed:
+        qtbot.mouseClick(panel.findChild(type(kiosk.home_button), "maintenance-test-print"),
+                         Qt.MouseButton.LeftButton)
+    assert printed.args == ["test", True]
+    panel.accept()
+    panel.deleteLater()

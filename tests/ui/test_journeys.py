@@ -211,3 +211,29 @@ def test_paper_out_keeps_the_number_on_screen_and_says_so(driver, kiosk, qtbot):
 def test_heartbeat_reports_the_outbox(kiosk, qtbot):
     answer = kiosk.backend_runner.call(lambda: kiosk.services.heartbeat({"camera": "idle"}), timeout=15)
     assert "received_at" in answer
+
+
+def test_a_procedure_qr_under_the_camera_opens_its_details(driver, kiosk):
+    driver.click("tile-procedure")
+    driver.on(State.PROCEDURE)
+    kiosk.services.sim_camera.present_card("1.001193")  # the national code of birth registration
+    try:
+        driver.on(State.DETAILS)
+    finally:
+        kiosk.services.sim_camera.remove_card()
+    assert kiosk.session.data.procedure_id == "dang-ky-khai-sinh"
+
+
+def test_an_unplugged_camera_is_said_plainly_and_typing_still_works(driver, kiosk, qtbot):
+    from device.sim.faults import FAULTS
+
+    FAULTS.set("camera", "unplugged", True)
+    try:
+        driver.start_dossier()
+        status = driver.find("identify-status")
+        qtbot.waitUntil(lambda: status.text() not in ("", "Đang chờ thẻ…"), timeout=10000)
+        assert "camera" in status.text().lower()
+    finally:
+        FAULTS.set("camera", "unplugged", False)
+    driver.click("identify-type")
+    driver.on(State.FORM)

@@ -488,6 +488,12 @@ def _cmd_set_pin(args: argparse.Namespace) -> int:
 
 
 def _cmd_self_test(args: argparse.Namespace) -> int:
+    if args.startup:
+        from kiosk.ui.startup import measure_startup
+
+        result = measure_startup()
+        print_json(result) if args.json else print(f"ready_ms: {result.get('ready_ms')}")
+        return 0 if "ready_ms" in result else 1
     from kiosk.diagnostics import self_test
 
     checks = self_test()
@@ -536,6 +542,8 @@ def _add_maintenance_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("self-test", help="check the installed program is whole (forms, QR, PDF, video, outbox)")
     p.add_argument("--json", action="store_true", help="one JSON object per check")
+    p.add_argument("--startup", action="store_true", help="start the UI offscreen on simulated devices and print "
+                   "ready_ms: process start -> home screen shown, event loop idle")
     p.set_defaults(func=_cmd_self_test)
 
     p = sub.add_parser("set-pin", help="set the maintenance PIN (asked twice; only a slow salted hash is kept)")

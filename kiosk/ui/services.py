@@ -192,8 +192,10 @@ class Services:
         self.outbox()
 
     def warm_up_documents(self) -> None:
+        """Fonts for the PDFs and this thread's outbox connection (its encryption) before the first citizen."""
         import tempfile
 
+        self.outbox().status()
         from kiosk.core.documents import TicketDoc, render_ticket
 
         with tempfile.TemporaryDirectory(dir=self.data_dir) as tmp:
@@ -237,9 +239,13 @@ class Services:
 
         if self._ward_process is not None or getattr(sys, "frozen", False):
             return
+        import os
+
+        # niced: loading the tables must not take the CPU from the screen on a small kiosk PC
+        nice = (lambda: os.nice(10)) if hasattr(os, "nice") else None
         self._ward_process = subprocess.Popen(
             [sys.executable, "-m", "kiosk.ui.ward_worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True, encoding="utf-8", bufsize=1)
+            stderr=subprocess.DEVNULL, text=True, encoding="utf-8", bufsize=1, preexec_fn=nice)
 
     def suggest_ward(self, address: str) -> wards.WardInfo | None:
         """The 2025 ward of an address (worker threads only: waits for the helper process)."""

@@ -1,0 +1,47 @@
+"""UI stalls during the citizen journeys (DESIGN.md section 5): runs ``kiosk walkthrough`` and reports
+the stall probe's figures per journey, with start-up time and memory.
+
+    .venv/bin/python benchmarks/ui_stall.py [--rounds 3] [--full]
+
+Target: p99 under one 60 Hz frame (17 ms) and the longest stall under 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3, help="walkthrough rounds (four journeys each)")
+    parser.add_argument("--full", action="store_true", help="without --fast (guide video plays, longer pauses)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "kiosk.cli", "walkthrough", "--out", tmp, "--journeys", str(args.rounds)]
+        if not args.full:
+            cmd.append("--fast")
+        subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+        result = json.loads((Path(tmp) / "journey.json").read_text(encoding="utf-8"))
+    print("| journey | duration ms | stall max ms | stall p99 ms | RSS MB |")
+    print("|---|---:|---:|---:|---:|")
+    for j in result["journeys"]:
+        s = j["ui_stall_ms"]
+        print(f"| {j['kind']} | {j['duration_ms']} | {s['max']} | {s['p99']} | {j['rss_mb']} |")
+    overall = result["ui_stall_ms"]
+    print(f"\nall journeys: max {overall['max']} ms, p99 {overall['p99']} ms ({overall['samples']} samples); "
+          f"start-up {result['startup_ms']} ms; switching text size/contrast {result['mode_switch_stall_ms']} ms")
+    for worst in overall.get("worst", []):
+        print(f"  {worst['ms']} ms in {worst['journey']} — {worst['when']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -37,7 +37,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from device.qr import DecodeResult, QrPipeline, available_decoders  # noqa: E402
-from kiosk.core.identity import IdentityError, build_id_qr, parse_id_qr  # noqa: E402
+from kiosk.core.identity import build_id_qr  # noqa: E402
+from kiosk.core.identity import is_card_qr as is_card  # noqa: E402
 
 FRAME_W, FRAME_H = 1280, 720
 CARD_W, CARD_H = 856, 540  # ID-1 card (85.6 x 54 mm) at 10 px/mm
@@ -288,14 +289,6 @@ def make_no_qr_frame(kind: str, rng: np.random.Generator) -> np.ndarray:
 
 
 # --- the run ---------------------------------------------------------------------------------------
-
-def is_card(text: str) -> bool:
-    try:
-        parse_id_qr(text)
-    except IdentityError:
-        return False
-    return True
-
 
 def machine() -> str:
     model = platform.processor() or "unknown CPU"

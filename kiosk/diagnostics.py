@@ -58,19 +58,12 @@ def _check_qr() -> tuple[str, dict[str, Any]]:
     import cv2
 
     from device.qr import decode
-    from kiosk.core.identity import IdentityError, parse_id_qr
-
-    def is_card(text: str) -> bool:
-        try:
-            parse_id_qr(text)
-            return True
-        except IdentityError:
-            return False
+    from kiosk.core.identity import is_card_qr
 
     frame = cv2.imread(str(SELFTEST_IMAGE), cv2.IMREAD_GRAYSCALE)
     if frame is None:
         raise RuntimeError(f"cannot read {SELFTEST_IMAGE}")
-    result = decode(frame, accept=is_card)
+    result = decode(frame, accept=is_card_qr)
     if result is None:
         raise RuntimeError("the sample card QR was not decoded")
     return f"sample card read by {result.decoder}", {"decoder": result.decoder}

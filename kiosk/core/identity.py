@@ -216,6 +216,15 @@ def parse_id_qr(payload: str | bytes, today: date | None = None) -> Identity:
     )
 
 
+def is_card_qr(text: str) -> bool:
+    """Whether ``text`` parses as a card: the predicate the QR pipeline stops on."""
+    try:
+        parse_id_qr(text)
+    except IdentityError:
+        return False
+    return True
+
+
 def build_id_qr(
     id_number: str,
     full_name: str,

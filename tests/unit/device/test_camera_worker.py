@@ -10,18 +10,10 @@ import pytest
 from device.camera import Camera, CameraError, CameraWorker, OpenCvCamera, make_camera
 from device.sim.camera import SimCamera
 from device.sim.faults import FAULTS
-from kiosk.core.identity import IdentityError, parse_id_qr
+from kiosk.core.identity import is_card_qr as is_card
 from kiosk.core.samples import sample_payload
 
 WAIT = 10.0  # generous: two cores shared by everyone; a pass usually takes a fraction of a second
-
-
-def is_card(text: str) -> bool:
-    try:
-        parse_id_qr(text)
-    except IdentityError:
-        return False
-    return True
 
 
 class Recorder:

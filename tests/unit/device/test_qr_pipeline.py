@@ -12,7 +12,8 @@ import pytest
 
 from device.qr import QrPipeline, available_decoders
 from device.sim.camera import SimCamera, qr_image
-from kiosk.core.identity import IdentityError, parse_id_qr
+from kiosk.core.identity import is_card_qr as is_card
+from kiosk.core.identity import parse_id_qr
 from kiosk.core.samples import sample_payload
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -29,14 +30,6 @@ def _load_generator():
 
 
 bench = _load_generator()
-
-
-def is_card(text: str) -> bool:
-    try:
-        parse_id_qr(text)
-    except IdentityError:
-        return False
-    return True
 
 
 def level(name: str):

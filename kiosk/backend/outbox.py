@@ -158,6 +158,29 @@ def load_or_create_key(key_path: Path) -> bytes:
     return key
 
 
+def enable_wal(conn: sqlite3.Connection, patience: float = 30.0) -> None:
+    """Switch to WAL (a no-op once the file is WAL: the mode is stored in it).
+
+    Changing the journal mode needs an exclusive lock and SQLite answers "database is locked" at
+    once, without its busy handler, while another connection holds one -- e.g. the sender thread
+    opening the outbox at the same moment, or the first connection after a crash replaying the WAL."""
+    deadline = time.monotonic() + patience
+    delay = 0.005
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                return
+            if conn.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() == "wal":
+                return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+        if time.monotonic() > deadline:
+            raise OutboxError(f"{conn}: could not switch the outbox to WAL mode")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+
+
 class Outbox:
     """The outbox database. Not thread-safe: one instance per thread."""
 
@@ -168,7 +191,7 @@ class Outbox:
         self._conn = sqlite3.connect(str(self.db_path), isolation_level=None, timeout=30.0)
         self._depth = 0
         try:
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            enable_wal(self._conn)
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA secure_delete=ON")  # purged payloads are overwritten, not just unlinked
             self._conn.executescript(_SCHEMA)

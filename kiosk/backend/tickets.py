@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.backend.client import BackendClient, Unavailable, Unreachable
-from kiosk.backend.outbox import VN_TZ
+from kiosk.backend.outbox import VN_TZ, enable_wal
 
 LOCAL_PREFIX = "L"
 
@@ -41,7 +41,7 @@ class TicketIssuer:
         self._kiosk_id = kiosk_id
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(str(db_path), isolation_level=None, timeout=30.0, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        enable_wal(self._conn)
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.execute("CREATE TABLE IF NOT EXISTS local_tickets (day TEXT PRIMARY KEY, seq INTEGER NOT NULL)")
 

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import resource
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -181,6 +182,9 @@ class Walkthrough:
             self.probe.end_journey()
             entry["duration_ms"] = round((time.perf_counter() - started) * 1000)
             entry["rss_mb"] = rss_mb()
+            # The soak benchmark also watches for leaked file descriptors and threads.
+            entry["open_files"] = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+            entry["threads"] = threading.active_count()
             entry["ui_stall_ms"] = {k: v for k, v in self.probe.journey(name).items() if k != "samples"}
             self.journeys.append(entry)
         return entry

@@ -1,0 +1,60 @@
+"""Soak: `kiosk walkthrough --journeys 50 --fast` (200 journeys) and what grows while it runs.
+
+Reads journey.json: resident memory after each journey, open file descriptors and Python threads.
+Target: under 5 MB of RSS growth after the first 20 journeys (warm-up), and no growth in open files or
+threads. Also reports the UI stall figures of the whole run. Run: .venv/bin/python benchmarks/soak.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=50, help="walkthrough rounds (4 journeys each)")
+    parser.add_argument("--warmup", type=int, default=20, help="journeys not counted for growth")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="kiosk-soak-") as tmp:
+        out = Path(tmp) / "out"
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "kiosk.cli", "walkthrough", "--out", str(out), "--journeys",
+                        str(args.rounds), "--fast", "--data-dir", str(Path(tmp) / "data")],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        elapsed = time.perf_counter() - started
+        result = json.loads((out / "journey.json").read_text(encoding="utf-8"))
+    journeys = result["journeys"]
+    rss = [j["rss_mb"] for j in journeys]
+    files = [j.get("open_files") for j in journeys]
+    threads = [j.get("threads") for j in journeys]
+    w = args.warmup
+    after = rss[w:]
+    growth = max(after) - after[0]
+    end_growth = after[-1] - after[0]
+    # Least-squares slope of RSS after warm-up, in MB per 100 journeys.
+    n = len(after)
+    xbar, ybar = (n - 1) / 2, sum(after) / n
+    slope = sum((i - xbar) * (y - ybar) for i, y in enumerate(after)) / sum((i - xbar) ** 2 for i in range(n))
+    report = {
+        "journeys": len(journeys),
+        "seconds": round(elapsed, 1),
+        "rss_mb": {"first": rss[0], f"after_{w}": after[0], "last": rss[-1],
+                   "max_growth_after_warmup": round(growth, 1), "end_growth_after_warmup": round(end_growth, 1),
+                   "slope_mb_per_100_journeys": round(slope * 100, 2)},
+        "open_files": {f"after_{w}": files[w], "last": files[-1], "max": max(f for f in files if f is not None)},
+        "threads": {f"after_{w}": threads[w], "last": threads[-1], "max": max(t for t in threads if t is not None)},
+        "ui_stall_ms": {k: result["ui_stall_ms"][k] for k in ("max", "p99")},
+    }
+    print(json.dumps(report, indent=2))
+    ok = end_growth < 5 and files[-1] <= files[w] and threads[-1] <= threads[w]
+    print(f"target (<5 MB after {w} journeys, no fd/thread growth): {'met' if ok else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -112,7 +112,7 @@ class KioskWindow(QWidget):
     """A print job ended: (tag, ok)."""
     sig_wiped = Signal()
     """The session was wiped (idle, finished or home)."""
-    focus_changed = Signal(object)
+    sig_focus_changed = Signal(object)
     """A field inside the window took the focus."""
 
     def __init__(self, services: Services, session: Session | None = None, theme: Theme | None = None,
@@ -397,8 +397,8 @@ class KioskWindow(QWidget):
         if isinstance(new, (QLineEdit, QPlainTextEdit)) and self.isAncestorOf(new):
             self.keyboard.prepare_for(new)
             self.keyboard.show()
-            self.focus_changed.emit(new)
-            QTimer.singleShot(0, lambda w=new: self.focus_changed.emit(w) if w.hasFocus() else None)
+            self.sig_focus_changed.emit(new)
+            QTimer.singleShot(0, lambda w=new: self.sig_focus_changed.emit(w) if w.hasFocus() else None)
         elif (new is None or not self.isAncestorOf(new)) and not self.current.wants_keyboard:
             self.keyboard.hide()
 

@@ -272,7 +272,7 @@ class FormScreen(Screen):
         row.addWidget(self.next_button, 1)
         self.root.addLayout(row)
         self.filled_for: str | None = None
-        window.focus_changed.connect(self._on_window_focus_changed)
+        window.sig_focus_changed.connect(self._on_window_focus_changed)
 
     @property
     def page(self) -> FormPage | None:

@@ -119,7 +119,7 @@ def _warm_up(window: Any) -> None:
                 video.stop()
             video._audio.setMuted(False)
 
-        QTimer.singleShot(1500, done)
+        QTimer.singleShot(1500, video, done)  # with a context: never fires on a closed window
 
 
 def close_window(window: Any) -> None:

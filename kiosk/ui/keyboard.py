@@ -37,7 +37,7 @@ NUMERIC_ROWS = [
     ["text", "0", "-", "hide"],
 ]
 #: Direct tone keys carry the tone's name: a lone combining mark is hard to read on a touchscreen.
-TONE_LABELS = {"tone-s": "sắc ´", "tone-f": "huyền `", "tone-r": "hỏi ̉", "tone-x": "ngã ~", "tone-j": "nặng ."}
+TONE_LABELS = {"tone-s": "sắc ´", "tone-f": "huyền `", "tone-r": "hỏi ?", "tone-x": "ngã ~", "tone-j": "nặng ."}
 SPECIAL_LABELS = {
     "backspace": {"vi": "⌫ Xoá", "en": "⌫ Delete"},
     "enter": {"vi": "↵ Tiếp", "en": "↵ Next"},

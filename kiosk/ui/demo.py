@@ -145,19 +145,9 @@ def run_kiosk(settings: Any, data_dir: Path, windowed: bool = False) -> int:
         window.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint)
         window.showFullScreen()
         app.setOverrideCursor(Qt.CursorShape.BlankCursor)
-    try:
-        from kiosk.core.watchdog import SystemdNotifier
+    from kiosk.ui.watchdog import WatchdogPinger
 
-        notifier = SystemdNotifier()
-        notifier.ready()
-        if notifier.enabled:
-            from PySide6.QtCore import QTimer
-
-            ping = QTimer(window)
-            ping.timeout.connect(notifier.ping)
-            ping.start(notifier.ping_interval_ms())
-    except Exception as err:  # the watchdog is optional outside systemd
-        log.info("no systemd watchdog: %r", err)
+    WatchdogPinger(parent=window).start()
     log.info("kiosk started in %.0f ms", (time.perf_counter() - started) * 1000)
     status = app.exec() if windowed else _run_forever(app)
     close_window(window)

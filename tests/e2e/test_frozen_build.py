@@ -30,3 +30,8 @@ def test_frozen_build_passes_its_self_test(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert {c["check"] for c in checks} >= {"forms", "qr", "ticket", "video", "outbox"}
     assert all(c["ok"] for c in checks)
+    # The frozen UI starts too: Qt widgets, multimedia and the simulated devices, offscreen.
+    startup = subprocess.run([str(app), "self-test", "--startup", "--json"], capture_output=True, text=True,
+                             env=bare, cwd=tmp_path, check=False, timeout=300)
+    assert startup.returncode == 0, startup.stdout + startup.stderr[-3000:]
+    assert json.loads(startup.stdout.strip().splitlines()[-1])["ready_ms"] > 0

@@ -173,7 +173,12 @@ def _doctor_printer(cfg: Any, simulate: bool, data_dir: Path) -> Part:
 
     printer = make_printer(simulate, spool_dir=data_dir / "spool", queue=cfg["printer"]["queue"],
                            media=cfg["printer"]["media"])
-    status = printer.status()
+    return printer_part(printer.status(), cfg["printer"]["queue"], simulate)
+
+
+def printer_part(status: Any, queue: str, simulate: bool) -> Part:
+    """The printer's health from its status (``device.printer.PrinterStatus``), with what to do."""
+    cfg = {"printer": {"queue": queue}}
     actions = {
         "paper_out": _msg("Lắp cuộn giấy in mới (khổ 80 mm).", "Load a new paper roll (80 mm)."),
         "offline": _msg("Bật máy in và kiểm tra cáp; xem lpstat -p.", "Switch the printer on and check its cable; "
@@ -256,17 +261,35 @@ def _doctor_disk(data_dir: Path) -> Part:
                 {"free_mb": round(free_mb)})
 
 
+def guarded(name: str, fn: Callable[[], Part]) -> Part:
+    """Run one check; a check that crashes is reported as that part failing."""
+    try:
+        return fn()
+    except Exception as exc:  # doctor must name the part, never die with a traceback
+        return Part(name, False, "error", _msg(f"Lỗi khi kiểm tra {name}.", f"Checking {name} failed."),
+                    _msg("Xem nhật ký của kiosk.", "See the kiosk log."),
+                    {"detail": f"{type(exc).__name__}: {exc}"})
+
+
+def running_parts(printer: Any, queue: str, backend: dict[str, Any], data_dir: Path,
+                  simulate: bool) -> dict[str, Part]:
+    """The checks the maintenance screen runs inside the running kiosk (slow: off the GUI thread).
+
+    It asks the kiosk's own printer (a second printer object would not know the paper left) and the
+    backend the kiosk talks to (``backend``: url, token, ca_file, timeout_s); the camera is shown live."""
+    parts = {"printer": guarded("printer", lambda: printer_part(printer.status(), queue, simulate))
+             if printer is not None else Part("printer", False, "not_found",
+                                              _msg("Chưa kết nối máy in.", "No printer attached."),
+                                              _msg("Kiểm tra máy in rồi khởi động lại kiosk.",
+                                                   "Check the printer, then restart the kiosk."))}
+    parts["backend"] = guarded("backend", lambda: _doctor_backend({"backend": backend}, False, data_dir))
+    parts["outbox"] = guarded("outbox", lambda: _doctor_outbox(data_dir))
+    parts["disk"] = guarded("disk", lambda: _doctor_disk(data_dir))
+    return parts
+
+
 def doctor(cfg: Any, data_dir: Path, simulate: bool) -> dict[str, Part]:
     """Check every device and link; a check that crashes is reported as that part failing."""
-
-    def guarded(name: str, fn: Callable[[], Part]) -> Part:
-        try:
-            return fn()
-        except Exception as exc:  # doctor must name the part, never die with a traceback
-            return Part(name, False, "error", _msg(f"Lỗi khi kiểm tra {name}.", f"Checking {name} failed."),
-                        _msg("Xem nhật ký của kiosk.", "See the kiosk log."),
-                        {"detail": f"{type(exc).__name__}: {exc}"})
-
     return {
         "camera": guarded("camera", lambda: _doctor_camera(cfg, simulate)),
         "printer": guarded("printer", lambda: _doctor_printer(cfg, simulate, data_dir)),

@@ -1,20 +1,35 @@
 """Maintenance mode behind a hidden gesture and the PIN (DESIGN.md sections 3 and 10).
 
 Five quick taps in the top-right corner open the PIN pad; the PIN is checked off the GUI thread
-(argon2 is slow on purpose) with the growing lockout of ``kiosk.core.pin``; every entry is audited.
-The panel shows the outbox and devices, prints a test ticket, and is the only way out of the kiosk.
+(argon2 is slow on purpose) with the growing lockout of ``kiosk.core.pin``; every entry and exit is
+audited. The panel's pages (kiosk/ui/screens/maint_*.py): diagnostics, test print, outbox,
+configuration, logs, restart, and the only way out of the kiosk.
+
+The PIN pad and the panel are overlays inside the kiosk window, not separate windows: a fullscreen
+kiosk under a bare compositor has no window manager to place dialogs, and the walkthrough's
+screenshots of the window show them. Neither blocks in a nested event loop: ``ask(window, on_done)``.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDialog, QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from kiosk.ui.widgets import both, button, label, tr
+from kiosk.ui.widgets import ACTIVITY_LISTENERS, both, button, label
 
 if TYPE_CHECKING:
     from kiosk.ui.window import KioskWindow
@@ -50,48 +65,121 @@ class CornerGesture(QWidget):
         event.accept()
 
 
-class PinDialog(QDialog):
-    """The PIN pad. ``PinDialog.ask(window)`` -> True once a correct PIN was entered."""
+#: The clock the PIN lockout runs on; injectable so the walkthrough and tests move time instead of waiting.
+PIN_CLOCK: Callable[[], float] = time.time
+#: Exit statuses for the supervisor: systemd (Restart=always) starts the kiosk again after RESTART_STATUS;
+#: the unit lists EXIT_TO_OS_STATUS in RestartPreventExitStatus= so "exit to the OS" stays out.
+RESTART_STATUS = 75
+EXIT_TO_OS_STATUS = 64
+IDLE_CLOSE_S = 300.0  # a technician who walks away does not leave maintenance open to citizens
+
+
+def pin_store(window: KioskWindow) -> Any:
+    from kiosk.core.pin import PinStore
+
+    return PinStore(window.services.data_dir, clock=PIN_CLOCK)
+
+
+class Overlay(QFrame):
+    """A frame covering the whole kiosk window, following its size, above everything in it."""
+
+    def __init__(self, window: KioskWindow) -> None:
+        super().__init__(window)
+        self.window_ = window
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 (Qt override)
+        if watched is self.window_ and event.type() == QEvent.Type.Resize:
+            self.setGeometry(self.window_.rect())
+        return False
+
+    def open(self) -> None:
+        self.setGeometry(self.window_.rect())
+        self.show()
+        self.raise_()
+
+    def close_overlay(self) -> None:
+        self.window_.removeEventFilter(self)
+        self.hide()
+        self.deleteLater()
+
+
+class PinDialog(Overlay):
+    """The PIN pad. ``PinDialog.ask(window, on_done)``: ``on_done(True)`` once a correct PIN was entered."""
+
+    sig_finished = Signal(bool)
+    """The pad closed: True after the right PIN, False when cancelled."""
 
     def __init__(self, window: KioskWindow) -> None:
         super().__init__(window)
         self.setObjectName("pin-dialog")
-        self.window_ = window
-        self.setModal(True)
-        self.setStyleSheet(window.styleSheet())
-        lang = window.session.language
-        layout = QVBoxLayout(self)
-        layout.addWidget(label(tr({"vi": "Bảo trì — nhập mã PIN", "en": "Maintenance — enter the PIN"}, lang),
-                               role="title"))
-        self.shown = label(role="big")
+        self.setProperty("role", "overlay")
+        outer = QVBoxLayout(self)
+        row = QHBoxLayout()
+        box = QFrame(self)
+        box.setProperty("role", "dialog")
+        box.setFixedWidth(760)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(40, 28, 40, 28)
+        self.heading = label(role="title")
+        self.shown = label(role="big", wrap=False)
+        self.shown.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.shown.setFixedHeight(110)
         self.message = label(role="error")
+        self.message.setObjectName("pin-message")
+        self.message.setMinimumHeight(64)
+        layout.addWidget(self.heading)
         layout.addWidget(self.shown)
         layout.addWidget(self.message)
         grid = QGridLayout()
+        grid.setSpacing(12)
+        self.keys: dict[str, QPushButton] = {}
         for i, key in enumerate(["1", "2", "3", "4", "5", "6", "7", "8", "9", "back", "0", "ok"]):
-            text = {"back": "⌫", "ok": "OK"}.get(key, key)
             b = button("primary" if key == "ok" else None, lambda k=key: self._on_key_clicked(k), name=f"pin-{key}")
-            b.setText(text)
+            b.setText({"back": "⌫", "ok": "OK"}.get(key, key))
+            b.setMinimumHeight(round(window.theme.touch_px * 1.4))
             grid.addWidget(b, i // 3, i % 3)
+            self.keys[key] = b
         layout.addLayout(grid)
-        cancel = button(None, self.reject, name="pin-cancel")
-        cancel.setText(tr({"vi": "Huỷ", "en": "Cancel"}, lang))
-        layout.addWidget(cancel)
+        self.cancel = button(None, lambda: self._finish(False), name="pin-cancel")
+        layout.addWidget(self.cancel)
+        row.addStretch(1)
+        row.addWidget(box)
+        row.addStretch(1)
+        outer.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(1)
         self.pin = ""
         self.busy = False
-        self.resize(700, 800)
+        self.locked_until = 0.0
+        self.last_check: Any = None
+        self._message: dict[str, str] | None = None
+        self._lock_timer = QTimer(self)
+        self._lock_timer.setInterval(250)
+        self._lock_timer.timeout.connect(self._on_lock_timer_timeout)
+        self.retranslate_ui()
 
     @classmethod
-    def ask(cls, window: KioskWindow) -> bool:
-        dialog = cls(window)
-        try:
-            return dialog.exec() == QDialog.DialogCode.Accepted
-        finally:
-            dialog.pin = ""
-            dialog.deleteLater()
+    def ask(cls, window: KioskWindow, on_done: Callable[[bool], None]) -> PinDialog:
+        pad = cls(window)
+        pad.sig_finished.connect(on_done)
+        pad.open()
+        pad.check_lock()
+        return pad
+
+    def check_lock(self) -> None:
+        """A lockout from before (even before a restart) is shown as soon as the pad opens."""
+        store = pin_store(self.window_)
+        self.busy = True
+        self.window_.disk_runner.run(store.status, self._on_status, lambda err: self._on_status(None))
+
+    def _on_status(self, check: Any) -> None:
+        self.busy = False
+        if check is not None and check.code in ("locked", "no_pin"):
+            self._show_check(check)
 
     def _on_key_clicked(self, key: str) -> None:
-        if self.busy:
+        if self.busy or self.is_locked():
             return
         if key == "back":
             self.pin = self.pin[:-1]
@@ -101,127 +189,244 @@ class PinDialog(QDialog):
             self.pin += key
         self.shown.setText("●" * len(self.pin))
 
-    def _verify(self) -> None:
-        from kiosk.core.pin import PinStore
+    def is_locked(self) -> bool:
+        return PIN_CLOCK() < self.locked_until
 
-        store = PinStore(self.window_.services.data_dir)
+    def _verify(self) -> None:
+        store = pin_store(self.window_)
         pin, self.pin = self.pin, ""
         self.shown.setText("")
         self.busy = True
+        self._set_keys_enabled(False)
         self.window_.disk_runner.run(lambda: store.verify(pin), self._on_verified,
                                      lambda err: self._on_verified(None))
 
     def _on_verified(self, check: Any) -> None:
         self.busy = False
+        self._set_keys_enabled(True)
         if check is not None and check.ok:
-            self.accept()
+            self._finish(True)
             return
-        message = check.message if check is not None else {"vi": "Không kiểm tra được mã PIN.",
-                                                            "en": "The PIN could not be checked."}
-        self.message.setText(both(message))
+        if check is None:
+            self._message = {"vi": "Không kiểm tra được mã PIN.", "en": "The PIN could not be checked."}
+            self.retranslate_ui()
+            return
+        self._show_check(check)
+
+    def _show_check(self, check: Any) -> None:
+        self.last_check = check
+        self._message = check.message
+        if check.code == "locked" and check.locked_for_s > 0:
+            self.locked_until = PIN_CLOCK() + check.locked_for_s
+            self._set_keys_enabled(False)
+            self._lock_timer.start()
+        self.retranslate_ui()
+
+    def _on_lock_timer_timeout(self) -> None:
+        remaining = self.locked_until - PIN_CLOCK()
+        if remaining <= 0:
+            self._lock_timer.stop()
+            self.locked_until = 0.0
+            self._set_keys_enabled(True)
+            self._message = {"vi": "Có thể nhập lại mã PIN.", "en": "You may enter the PIN again."}
+        else:
+            seconds = int(remaining + 0.999)
+            self._message = {"vi": f"Đã khóa do nhập sai nhiều lần. Thử lại sau {seconds} giây.",
+                             "en": f"Locked after too many wrong PINs. Try again in {seconds} s."}
+        self.retranslate_ui()
+
+    def _set_keys_enabled(self, on: bool) -> None:
+        for b in self.keys.values():
+            b.setEnabled(on)
+
+    def _finish(self, ok: bool) -> None:
+        self.pin = ""
+        self._lock_timer.stop()
+        self.close_overlay()
+        self.sig_finished.emit(ok)
+
+    def retranslate_ui(self) -> None:
+        self.heading.setText("Bảo trì — nhập mã PIN\nMaintenance — enter the PIN")
+        self.message.setText(both(self._message) if self._message else "")
+        self.cancel.setText("Huỷ / Cancel")
 
 
-class MaintenancePanel(QDialog):
-    """Diagnostics for a technician: outbox, printer, camera, test print, and leaving the kiosk."""
+class MaintenancePanel(Overlay):
+    """The technician's pages, over the whole kiosk window. ``ask(window, on_done)``: ``on_done(action)``
+    with action "close" (back to the kiosk), "restart", "exit" or "idle" (closed after no touch)."""
 
-    sig_quit_requested = Signal()
-    """The technician chose to close the kiosk application."""
+    sig_finished = Signal(str)
+    """The panel closed; the action the technician chose."""
 
     def __init__(self, window: KioskWindow) -> None:
+        from kiosk.ui.screens.maint_common import ConfirmPage, MaintPage, MenuPage
+        from kiosk.ui.screens.maint_config import ConfigPage
+        from kiosk.ui.screens.maint_diagnostics import DiagnosticsPage
+        from kiosk.ui.screens.maint_logs import LogsPage
+        from kiosk.ui.screens.maint_outbox import OutboxPage
+        from kiosk.ui.screens.maint_print import TestPrintPage
+        from kiosk.ui.workers import TaskRunner
+
         super().__init__(window)
         self.setObjectName("maintenance-panel")
-        self.window_ = window
-        self.setModal(True)
-        self.setStyleSheet(window.styleSheet())
+        self.setAutoFillBackground(True)
+        self.language = "vi"
+        self.runner = TaskRunner("maintenance", parent=self)
         layout = QVBoxLayout(self)
-        layout.addWidget(label("Bảo trì / Maintenance", role="title"))
-        self.info = label()
-        self.info.setObjectName("maintenance-info")
-        layout.addWidget(self.info)
-        row = QHBoxLayout()
-        for name, text, slot in (("maintenance-refresh", "Làm mới / Refresh", self.refresh),
-                                 ("maintenance-test-print", "In thử / Test print", self._on_test_print_clicked),
-                                 ("maintenance-quit", "Thoát kiosk / Exit kiosk", self._on_quit_clicked),
-                                 ("maintenance-close", "Đóng / Close", self.accept)):
-            b = button(None, slot, name=name)
-            b.setText(text)
-            row.addWidget(b)
-        layout.addLayout(row)
-        self.resize(1400, 700)
-        self.refresh()
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        header = QFrame()
+        header.setProperty("role", "header")
+        row = QHBoxLayout(header)
+        row.setContentsMargins(16, 10, 16, 10)
+        self.back_button = button("header", self.go_back, name="maint-back")
+        self.title = label(wrap=False)
+        self.title.setObjectName("maint-title")
+        self.language_button = button("header", self._on_language_clicked, name="maint-language")
+        for b in (self.back_button, self.language_button):
+            b.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        row.addWidget(self.back_button)
+        row.addWidget(self.title, 1)
+        row.addWidget(self.language_button)
+        layout.addWidget(header)
+        self.stack = QStackedWidget()
+        layout.addWidget(self.stack, 1)
+        self.pages: dict[str, MaintPage] = {}
+        for page in (MenuPage(self), DiagnosticsPage(self), TestPrintPage(self), OutboxPage(self),
+                     ConfigPage(self), LogsPage(self), ConfirmPage(self, "restart"), ConfirmPage(self, "exit")):
+            self.pages[page.name] = page
+            self.stack.addWidget(page)
+        self.last_touch = time.monotonic()
+        ACTIVITY_LISTENERS.append(self._on_activity)
+        self._idle_timer = QTimer(self)
+        self._idle_timer.setInterval(5000)
+        self._idle_timer.timeout.connect(self._on_idle_timer_timeout)
+        self._idle_timer.start()
+        self.current = "menu"
+        self.retranslate_ui()
+        self.pages["menu"].enter()
 
     @classmethod
-    def ask(cls, window: KioskWindow) -> bool:
-        """Show the panel; True if the technician asked to leave the kiosk."""
+    def ask(cls, window: KioskWindow, on_done: Callable[[str], None]) -> MaintenancePanel:
         panel = cls(window)
-        wants_quit: list[bool] = []
-        panel.sig_quit_requested.connect(lambda: wants_quit.append(True))
-        try:
-            panel.exec()
-        finally:
-            panel.deleteLater()
-        return bool(wants_quit)
+        panel.sig_finished.connect(on_done)
+        panel.open()
+        return panel
 
-    def refresh(self) -> None:
-        services = self.window_.services
-        self.info.setText("…")
-        self.window_.disk_runner.run(lambda: _diagnostics(services, self.window_), self._on_diagnostics)
+    # --- navigation ---------------------------------------------------------------------------------
+    def page(self, name: str) -> Any:
+        return self.pages[name]
 
-    def _on_diagnostics(self, lines: list[str]) -> None:
-        self.info.setText("\n".join(lines))
+    def open_page(self, name: str) -> None:
+        self._on_activity()
+        if name == "close":
+            self.finish("close")
+            return
+        old = self.pages[self.current]
+        if name != self.current:
+            old.leave()
+        self.current = name
+        page = self.pages[name]
+        page.retranslate_ui()
+        self.stack.setCurrentWidget(page)
+        page.enter()
+        self._refresh_header()
 
-    def _on_test_print_clicked(self) -> None:
-        area = {"id": "test", "vi": "IN THỬ", "en": "TEST PRINT"}
+    def go_back(self) -> None:
+        """Back to the menu; from the menu, back to the kiosk."""
+        if self.current == "menu":
+            self.finish("close")
+        else:
+            self.open_page("menu")
 
-        def render() -> Any:
-            from datetime import datetime
+    def finish(self, action: str) -> None:
+        if self.current != "menu":
+            self.pages[self.current].leave()
+        self._idle_timer.stop()
+        if self._on_activity in ACTIVITY_LISTENERS:
+            ACTIVITY_LISTENERS.remove(self._on_activity)
+        self.runner.cancel_callbacks()
+        self.runner.shutdown()
+        self.close_overlay()
+        self.sig_finished.emit(action)
 
-            ticket = {"number": "T000", "area": {"vi": area["vi"], "en": area["en"]}, "priority": False,
-                      "issued_at": datetime.now().astimezone(), "offline": True, "people_ahead": None}
-            return self.window_.services.render_ticket(ticket)
+    def _on_activity(self) -> None:
+        self.last_touch = time.monotonic()
 
-        def printed(ok: bool, message: dict | None) -> None:
-            self.info.setText(self.info.text() + ("\nIn thử: xong / test print: done" if ok
-                                                  else f"\nIn thử lỗi / test print failed: {both(message or {})}"))
+    def _on_idle_timer_timeout(self) -> None:
+        if time.monotonic() - self.last_touch > IDLE_CLOSE_S:
+            self.finish("idle")
 
-        self.window_.disk_runner.run(render, lambda doc: self.window_.print_document("test", doc.path, printed,
-                                                                                     doc.media))
+    # --- look -----------------------------------------------------------------------------------------
+    def _on_language_clicked(self) -> None:
+        self.language = "en" if self.language == "vi" else "vi"
+        self.retranslate_ui()
 
-    def _on_quit_clicked(self) -> None:
-        self.sig_quit_requested.emit()
-        self.accept()
+    def _refresh_header(self) -> None:
+        from kiosk.ui.screens.maint_common import bi
+
+        page = self.pages[self.current]
+        if self.current == "menu":
+            self.title.setText(bi(page.title, self.language))
+            self.back_button.setText(bi({"vi": "← Về kiosk", "en": "← Kiosk"}, self.language))
+        else:
+            self.title.setText(bi({"vi": "Bảo trì", "en": "Maintenance"}, self.language) + " — "
+                               + bi(page.title, self.language))
+            self.back_button.setText(bi({"vi": "← Quay lại", "en": "← Back"}, self.language))
+
+    def retranslate_ui(self) -> None:
+        self.language_button.setText("English first" if self.language == "vi" else "Tiếng Việt trước")
+        for page in self.pages.values():
+            page.retranslate_ui()
+        self._refresh_header()
 
 
-def _diagnostics(services: Any, window: Any) -> list[str]:
-    status = services.outbox().status()
-    lines = [f"Kiosk: {services.settings.kiosk_id} — {services.ward_display}",
-             f"Backend: {services.backend_url or '(offline only)'} — online: {window.online}",
-             f"Outbox: {status}"]
-    printer = services.printer
-    if printer is not None:
-        try:
-            ps = printer.status()
-            lines.append(f"Printer: {ps.state}, paper {ps.paper}")
-        except Exception as err:  # diagnostics must never fail
-            lines.append(f"Printer: {err!r}")
-    lines.append(f"Camera: {'running' if window.camera.running else 'idle'}")
-    return lines
+def quit_app(window: KioskWindow, status: int) -> None:
+    """Leave the kiosk application with ``status`` (the supervisor decides what follows)."""
+    from PySide6.QtWidgets import QApplication
+
+    window.kiosk_mode = False
+    QApplication.instance().exit(status)
+
+
+def restart_app(window: KioskWindow) -> None:
+    """Under systemd the unit starts the kiosk again; elsewhere (a demo) the process replaces itself."""
+    import atexit
+    import os
+    import sys
+
+    if not os.environ.get("INVOCATION_ID"):  # not a systemd service
+        argv = [sys.executable, *sys.argv[1:]] if getattr(sys, "frozen", False) else [sys.executable,
+                                                                                         *sys.orig_argv[1:]]
+        atexit.register(lambda: os.execv(argv[0], argv))
+    quit_app(window, RESTART_STATUS)
+
+
+def is_open(window: KioskWindow) -> bool:
+    return any(w.isVisible() for w in window.findChildren(Overlay))
 
 
 def open_maintenance(window: KioskWindow) -> None:
-    """The gesture was made: PIN, then the panel; every entry is audited."""
-    from kiosk.core.pin import PinStore
-
-    window.session.wipe()  # never show a citizen's data to a technician
-    if not PinDialog.ask(window):
+    """The gesture was made: PIN, then the panel; every entry and exit is audited."""
+    if is_open(window):
         return
-    store = PinStore(window.services.data_dir)
-    store.audit("maintenance_enter", kiosk_id=window.services.settings.kiosk_id)
-    log.info("maintenance mode entered")
-    quit_requested = MaintenancePanel.ask(window)
-    store.audit("maintenance_exit", quit=quit_requested)
-    if quit_requested:
-        from PySide6.QtWidgets import QApplication
+    window.session.wipe()  # never show a citizen's data to a technician
 
-        window.kiosk_mode = False
-        QApplication.instance().quit()
+    def on_pin(ok: bool) -> None:
+        if not ok:
+            return
+        pin_store(window).audit("maintenance_enter", kiosk_id=window.services.settings.kiosk_id)
+        log.info("maintenance mode entered")
+        MaintenancePanel.ask(window, on_panel_done)
+
+    def on_panel_done(action: str) -> None:
+        pin_store(window).audit("maintenance_exit", action=action)
+        log.info("maintenance mode left: %s", action)
+        window.keyboard.hide()
+        window.session.touch()
+        if action == "exit":
+            quit_app(window, EXIT_TO_OS_STATUS)
+        elif action == "restart":
+            restart_app(window)
+
+    PinDialog.ask(window, on_pin)

@@ -34,12 +34,17 @@ class TaskRunner(QObject):
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"kiosk-{name}")
         self._ids = itertools.count(1)
         self._callbacks: dict[int, tuple[Callable[[Any], None] | None, Callable[[BaseException], None] | None]] = {}
+        self._kept: set[int] = set()
         self.sig_finished.connect(self._on_pool_finished)
 
     def run(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
-            on_error: Callable[[BaseException], None] | None = None) -> int:
+            on_error: Callable[[BaseException], None] | None = None, survive_wipe: bool = False) -> int:
+        """Run ``fn`` on this runner's thread; ``survive_wipe``: the callbacks are the kiosk's own (the
+        warm-up), not a citizen's, so a session wipe does not cancel them."""
         task_id = next(self._ids)
         self._callbacks[task_id] = (on_done, on_error)
+        if survive_wipe:
+            self._kept.add(task_id)
 
         def job() -> None:
             try:
@@ -58,10 +63,11 @@ class TaskRunner(QObject):
 
     def cancel_callbacks(self) -> None:
         """Forget pending callbacks (the session was wiped: results must not land on a new citizen)."""
-        self._callbacks.clear()
+        self._callbacks = {k: v for k, v in self._callbacks.items() if k in self._kept}
 
     def _on_pool_finished(self, task_id: int, result: Any, error: BaseException | None) -> None:
         on_done, on_error = self._callbacks.pop(task_id, (None, None))
+        self._kept.discard(task_id)
         if error is not None:
             if on_error is not None:
                 on_error(error)
@@ -105,6 +111,8 @@ class CameraBridge(QObject):
         self._commands: queue.Queue = queue.Queue()
         self._control: threading.Thread | None = None
         self.running = False
+        self.frames_seen = 0  # every captured frame, before thinning (maintenance shows the capture rate)
+        self.status = "idle"  # the last status code (the heartbeat reports it)
 
     @property
     def camera(self) -> Any:
@@ -173,6 +181,7 @@ class CameraBridge(QObject):
         self.sig_decoded.emit(text)
 
     def _on_worker_frame(self, frame: Any) -> None:
+        self.frames_seen += 1
         now = time.monotonic()
         if now - self._last_preview < self._preview_interval:
             return
@@ -180,6 +189,7 @@ class CameraBridge(QObject):
         self.sig_frame.emit(frame_to_qimage(frame))
 
     def _on_worker_status(self, code: str, message: dict | None = None) -> None:
+        self.status = code
         self.sig_status.emit(code, dict(message or {}))
 
 

@@ -18,8 +18,9 @@ def _tap_corner(qtbot, kiosk, times=5):
 
 def test_five_taps_in_the_corner_ask_the_pin_and_audit_the_entry(kiosk, qtbot, monkeypatch):
     asked = []
-    monkeypatch.setattr(maintenance.PinDialog, "ask", classmethod(lambda cls, w: asked.append(w) or True))
-    monkeypatch.setattr(maintenance.MaintenancePanel, "ask", classmethod(lambda cls, w: False))
+    monkeypatch.setattr(maintenance.PinDialog, "ask",
+                        classmethod(lambda cls, w, done: (asked.append(w), done(True))))
+    monkeypatch.setattr(maintenance.MaintenancePanel, "ask", classmethod(lambda cls, w, done: done("close")))
     _tap_corner(qtbot, kiosk, 4)
     assert not asked  # four taps are not the gesture
     _tap_corner(qtbot, kiosk, 1)
@@ -32,26 +33,16 @@ def test_five_taps_in_the_corner_ask_the_pin_and_audit_the_entry(kiosk, qtbot, m
 
 def test_the_pin_pad_accepts_the_right_pin_and_refuses_a_wrong_one(kiosk, qtbot):
     PinStore(kiosk.services.data_dir).set_pin("246810")
-    dialog = maintenance.PinDialog(kiosk)
-    dialog.show()
+    results = []
+    pad = maintenance.PinDialog.ask(kiosk, results.append)
+    qtbot.waitUntil(lambda: not pad.busy)
     for key in "111111":
-        qtbot.mouseClick(dialog.findChild(type(kiosk.home_button), f"pin-{key}"), Qt.MouseButton.LeftButton)
-    qtbot.mouseClick(dialog.findChild(type(kiosk.home_button), "pin-ok"), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "Mã PIN không đúng" in dialog.message.text(), timeout=10000)
-    with qtbot.waitSignal(dialog.accepted, timeout=10000):
+        qtbot.mouseClick(pad.keys[key], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(pad.keys["ok"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Mã PIN không đúng" in pad.message.text(), timeout=10000)
+    assert "Wrong PIN" in pad.message.text()
+    with qtbot.waitSignal(pad.sig_finished, timeout=10000) as finished:
         for key in "246810":
-            qtbot.mouseClick(dialog.findChild(type(kiosk.home_button), f"pin-{key}"), Qt.MouseButton.LeftButton)
-        qtbot.mouseClick(dialog.findChild(type(kiosk.home_button), "pin-ok"), Qt.MouseButton.LeftButton)
-    dialog.deleteLater()
-
-
-def test_the_panel_shows_the_outbox_and_prints_a_test_ticket(kiosk, qtbot):
-    panel = maintenance.MaintenancePanel(kiosk)
-    panel.show()
-    qtbot.waitUntil(lambda: "Outbox" in panel.info.text(), timeout=10000)
-    with qtbot.waitSignal(kiosk.sig_printed, timeout=15000) as printed:
-        qtbot.mouseClick(panel.findChild(type(kiosk.home_button), "maintenance-test-print"),
-                         Qt.MouseButton.LeftButton)
-    assert printed.args == ["test", True]
-    panel.accept()
-    panel.deleteLater()
+            qtbot.mouseClick(pad.keys[key], Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(pad.keys["ok"], Qt.MouseButton.LeftButton)
+    assert finished.args == [True] and results == [True]

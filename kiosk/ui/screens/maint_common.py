@@ -1,0 +1,176 @@
+"""What the maintenance pages share: bilingual texts, the page base class, the menu and the confirmations.
+
+Technicians may be a ward IT officer or a vendor on the phone: every text shows both languages, the
+chosen one first (``retranslate_ui`` swaps the order live). Pages run their checks on the panel's own
+worker thread, never on the GUI thread, and never on the window's runners (a session wipe cancels those).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QGridLayout, QPushButton, QVBoxLayout, QWidget
+
+from kiosk.ui.widgets import Text, button, label
+
+if TYPE_CHECKING:
+    from kiosk.ui.maintenance import MaintenancePanel
+
+
+def bi(text: Text, language: str, sep: str = " / ") -> str:
+    """Both languages on one line, the chosen one first."""
+    other = "en" if language == "vi" else "vi"
+    first, second = text.get(language, ""), text.get(other, "")
+    return first if not second or second == first else f"{first}{sep}{second}"
+
+
+def tall(widget: QWidget, px: int) -> QWidget:
+    """At least ``px`` high (the theme's ``min-height`` would override ``setMinimumHeight``)."""
+    widget.setStyleSheet(f"min-height: {px}px;")
+    return widget
+
+
+def audit(page_or_window: Any, event: str, **details: Any) -> None:
+    """Append to the maintenance audit trail (the same store and clock as the PIN pad's)."""
+    from kiosk.ui.maintenance import pin_store
+
+    window = getattr(page_or_window, "window_", page_or_window)
+    pin_store(window).audit(event, **details)
+
+
+def bi2(text: Text, language: str) -> str:
+    """Both languages on two lines (big buttons), the chosen one first."""
+    return bi(text, language, "\n")
+
+
+class MaintPage(QWidget):
+    """One maintenance page inside the panel's stack."""
+
+    name = ""
+    title: Text = {"vi": "", "en": ""}
+
+    def __init__(self, panel: MaintenancePanel) -> None:
+        super().__init__()
+        self.panel = panel
+        self.setObjectName(f"maint-page-{self.name}")
+        self.root = QVBoxLayout(self)
+        self.root.setContentsMargins(32, 20, 32, 20)
+        self.root.setSpacing(16)
+
+    @property
+    def window_(self) -> Any:
+        return self.panel.window_
+
+    @property
+    def services(self) -> Any:
+        return self.panel.window_.services
+
+    @property
+    def language(self) -> str:
+        return self.panel.language
+
+    def bi(self, text: Text) -> str:
+        return bi(text, self.language)
+
+    def run(self, fn: Callable[[], Any], on_done: Callable[[Any], None],
+            on_error: Callable[[BaseException], None] | None = None) -> None:
+        """Run ``fn`` off the GUI thread; the callbacks come back on it (dropped once the panel closed)."""
+        self.panel.runner.run(fn, on_done, on_error or self._on_task_failed)
+
+    def _on_task_failed(self, err: BaseException) -> None:
+        self.window_.log.error("maintenance task failed on %s: %r", self.name, err)
+
+    def enter(self) -> None:
+        """The page is shown."""
+
+    def leave(self) -> None:
+        """Another page is shown (or the panel closes)."""
+
+    def retranslate_ui(self) -> None:
+        """Set every text in the current language order."""
+
+
+MENU = [
+    ("diagnostics", {"vi": "Chẩn đoán thiết bị", "en": "Diagnostics"}),
+    ("print", {"vi": "In thử", "en": "Test print"}),
+    ("outbox", {"vi": "Hồ sơ chờ gửi", "en": "Outbox"}),
+    ("config", {"vi": "Cấu hình", "en": "Configuration"}),
+    ("logs", {"vi": "Nhật ký", "en": "Logs"}),
+    ("restart", {"vi": "Khởi động lại ứng dụng", "en": "Restart the app"}),
+    ("exit", {"vi": "Thoát ra hệ điều hành", "en": "Exit to the OS"}),
+    ("close", {"vi": "Về màn hình kiosk", "en": "Back to the kiosk"}),
+]
+
+
+class MenuPage(MaintPage):
+    name = "menu"
+    title = {"vi": "Bảo trì", "en": "Maintenance"}
+
+    def __init__(self, panel: MaintenancePanel) -> None:
+        super().__init__(panel)
+        self.info = label(role="subtitle")
+        self.info.setObjectName("maint-info")
+        self.root.addWidget(self.info)
+        grid = QGridLayout()
+        grid.setSpacing(20)
+        self.tiles: dict[str, QPushButton] = {}
+        for i, (key, _text) in enumerate(MENU):
+            tile = button("primary" if key not in ("restart", "exit", "close") else None,
+                          lambda k=key: self.panel.open_page(k), name=f"maint-{key}")
+            tall(tile, max(3 * self.window_.theme.touch_px, 170))
+            grid.addWidget(tile, i // 4, i % 4)
+            self.tiles[key] = tile
+        self.root.addLayout(grid)
+        self.root.addStretch(1)
+
+    def enter(self) -> None:
+        self.retranslate_ui()
+
+    def retranslate_ui(self) -> None:
+        from kiosk.ui.screens.maint_diagnostics import app_version
+
+        s = self.services
+        self.info.setText(f"Kiosk {s.settings.kiosk_id} — {s.ward_display}\n"
+                          f"{self.bi({'vi': 'Phiên bản', 'en': 'Version'})}: {app_version()}")
+        for key, text in MENU:
+            self.tiles[key].setText(bi2(text, self.language))
+
+
+CONFIRM = {
+    "restart": ({"vi": "Khởi động lại ứng dụng kiosk?", "en": "Restart the kiosk application?"},
+                {"vi": "Kiosk tắt rồi tự mở lại sau vài giây. Hồ sơ đã lưu không bị mất.",
+                 "en": "The kiosk closes and opens again within seconds. Saved dossiers are kept."},
+                {"vi": "Có, khởi động lại", "en": "Yes, restart"}),
+    "exit": ({"vi": "Thoát ra hệ điều hành?", "en": "Exit to the operating system?"},
+             {"vi": "Kiosk đóng lại và người dân không dùng được cho tới khi mở lại.",
+              "en": "The kiosk closes and citizens cannot use it until it is started again."},
+             {"vi": "Có, thoát", "en": "Yes, exit"}),
+}
+
+
+class ConfirmPage(MaintPage):
+    """Restart and exit ask once more: a mistaken tap must not close a kiosk full of waiting citizens."""
+
+    def __init__(self, panel: MaintenancePanel, action: str) -> None:
+        self.name = action
+        self.action = action
+        self.title = CONFIRM[action][0]
+        super().__init__(panel)
+        self.question = label(role="title")
+        self.explain = label()
+        self.root.addWidget(self.question)
+        self.root.addWidget(self.explain)
+        self.root.addStretch(1)
+        self.yes = button("primary", lambda: self.panel.finish(self.action), name=f"maint-{action}-confirm")
+        self.no = button(None, self.panel.go_back, name=f"maint-{action}-cancel")
+        for b in (self.yes, self.no):
+            tall(b, 2 * self.window_.theme.touch_px)
+            self.root.addWidget(b)
+
+    def retranslate_ui(self) -> None:
+        question, explain, yes = CONFIRM[self.action]
+        self.question.setText(self.bi(question))
+        self.explain.setText(self.bi(explain))
+        self.yes.setText(self.bi(yes))
+        self.no.setText(self.bi({"vi": "Không, quay lại", "en": "No, go back"}))

@@ -1,0 +1,187 @@
+"""Outbox: the dossiers not yet recorded by the province, retried on demand, exported for support.
+
+Only what the outbox keeps in clear is shown: references, procedure, state, attempts and the masked ID
+number (``0010******45``); the encrypted personal payload is never opened here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem
+
+from kiosk.ui.screens.maint_common import MaintPage, audit
+from kiosk.ui.widgets import button, label
+
+SHOWN_STATES = ("pending", "sent", "rejected")
+STATE_TEXT = {"pending": {"vi": "chờ gửi", "en": "pending"}, "sent": {"vi": "đang gửi", "en": "sending"},
+              "rejected": {"vi": "BỊ TỪ CHỐI", "en": "REJECTED"}}
+
+
+def outbox_rows(data_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The undelivered and rejected dossiers (masked, oldest first) and the counts (worker threads only)."""
+    from kiosk.backend.outbox import Outbox
+    from kiosk.core.logs import mask_personal
+
+    with Outbox.in_data_dir(data_dir) as outbox:
+        items, status = outbox.items(SHOWN_STATES), outbox.status()
+    rows = []
+    for item in items:
+        row = item.to_json()
+        if row.get("problem"):
+            # a backend's problem text may quote what it refused: mask it like a log line
+            row["problem"] = json.loads(mask_personal(json.dumps(row["problem"], ensure_ascii=False)))
+        if row.get("last_error"):
+            row["last_error"] = mask_personal(row["last_error"])
+        rows.append(row)
+    return rows, status
+
+
+def export_outbox(data_dir: Path, now: datetime | None = None) -> Path:
+    """Write the outbox list for support as ``<data dir>/support/outbox-<time>.json`` (masked IDs only)."""
+    rows, status = outbox_rows(data_dir)
+    now = now or datetime.now().astimezone()
+    folder = data_dir / "support"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"outbox-{now:%Y%m%d-%H%M%S}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"exported_at": now.isoformat(timespec="seconds"), "status": status,
+                               "dossiers": rows}, ensure_ascii=False, indent=2), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def requeue(data_dir: Path, local_refs: list[str]) -> int:
+    """Send rejected dossiers again; returns how many were requeued (worker threads only)."""
+    from kiosk.backend.outbox import Outbox
+
+    done = 0
+    with Outbox.in_data_dir(data_dir) as outbox:
+        for ref in local_refs:
+            item = outbox.get(ref)
+            if item is not None and item.state == "rejected":
+                outbox.requeue(ref)
+                done += 1
+    return done
+
+
+class OutboxPage(MaintPage):
+    name = "outbox"
+    title = {"vi": "Hồ sơ chờ gửi", "en": "Outbox"}
+
+    def __init__(self, panel_: Any) -> None:
+        super().__init__(panel_)
+        self.summary = label(role="subtitle")
+        self.summary.setObjectName("maint-outbox-summary")
+        self.root.addWidget(self.summary)
+        self.list = QListWidget()
+        self.list.setObjectName("maint-outbox-list")
+        self.list.setWordWrap(True)
+        self.list.setSelectionMode(QListWidget.SelectionMode.MultiSelection)
+        self.list.itemSelectionChanged.connect(self.retranslate_ui)
+        self.root.addWidget(self.list, 1)
+        self.message = label()
+        self.message.setObjectName("maint-outbox-message")
+        self.root.addWidget(self.message)
+        row = QHBoxLayout()
+        self.retry_button = button("primary", self._on_retry_clicked, name="maint-outbox-retry")
+        self.export_button = button(None, self._on_export_clicked, name="maint-outbox-export")
+        self.refresh_button = button(None, self.refresh, name="maint-outbox-refresh")
+        for b in (self.retry_button, self.export_button, self.refresh_button):
+            row.addWidget(b)
+        self.root.addLayout(row)
+        self.rows: list[dict[str, Any]] = []
+        self.status: dict[str, Any] = {}
+        self.loaded = False
+        self._message: dict[str, str] | None = None
+
+    def enter(self) -> None:
+        self._message = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.loaded = False
+        data_dir = self.services.data_dir
+        self.run(lambda: outbox_rows(data_dir), self._on_loaded)
+
+    def _on_loaded(self, result: tuple[list[dict], dict]) -> None:
+        self.rows, self.status = result
+        self.list.clear()
+        for row in self.rows:
+            item = QListWidgetItem(self._row_text(row))
+            item.setData(Qt.ItemDataRole.UserRole, row["local_ref"])
+            self.list.addItem(item)
+        self.loaded = True
+        self.retranslate_ui()
+
+    def _row_text(self, row: dict[str, Any]) -> str:
+        created = row["created_at"] or ""
+        try:
+            created = datetime.fromisoformat(created).astimezone().strftime("%d/%m/%Y %H:%M")
+        except ValueError:
+            pass
+        state = self.bi(STATE_TEXT.get(row["state"], {"vi": row["state"], "en": row["state"]}))
+        text = (f"{row['local_ref']}  ·  {state}  ·  {row['procedure_code']}  ·  "
+                f"CCCD {row['id_masked'] or '—'}\n{created}  ·  "
+                + self.bi({"vi": f"{row['attempts']} lần gửi", "en": f"{row['attempts']} attempts"}))
+        problem = row.get("problem") or {}
+        reason = problem.get("title") or problem.get("detail") or row.get("last_error")
+        if reason:
+            text += f"\n{str(reason)[:140]}"
+        return text
+
+    def selected_refs(self) -> list[str]:
+        return [i.data(Qt.ItemDataRole.UserRole) for i in self.list.selectedItems()]
+
+    def _on_retry_clicked(self) -> None:
+        refs = self.selected_refs() or [r["local_ref"] for r in self.rows if r["state"] == "rejected"]
+        data_dir = self.services.data_dir
+        self.run(lambda: requeue(data_dir, refs), self._on_requeued)
+
+    def _on_requeued(self, count: int) -> None:
+        sender = self.services.sender
+        if sender is not None:
+            sender.wake()
+        audit(self, "outbox_retry", requeued=count)
+        self._message = {"vi": f"Đã đưa {count} hồ sơ vào hàng gửi lại.", "en": f"{count} dossiers queued again."}
+        self.refresh()
+
+    def _on_export_clicked(self) -> None:
+        data_dir = self.services.data_dir
+        self.run(lambda: export_outbox(data_dir), self._on_exported)
+
+    def _on_exported(self, path: Path) -> None:
+        self.exported_path = path
+        audit(self, "outbox_export", path=str(path))
+        self._message = {"vi": f"Đã xuất danh sách (số CCCD đã che): {path}",
+                         "en": f"List exported (ID numbers masked): {path}"}
+        self.retranslate_ui()
+
+    def retranslate_ui(self) -> None:
+        s = self.status
+        if self.loaded:
+            self.summary.setText(self.bi({
+                "vi": f"Chờ gửi: {s.get('undelivered', 0)} · Bị từ chối: {s.get('rejected', 0)} · "
+                      f"Đã gửi xong: {s.get('acknowledged', 0)}",
+                "en": f"waiting {s.get('undelivered', 0)} · rejected {s.get('rejected', 0)} · "
+                      f"delivered {s.get('acknowledged', 0)}"}))
+        else:
+            self.summary.setText("…")
+        for i, row in enumerate(self.rows):
+            if self.list.item(i) is not None:
+                self.list.item(i).setText(self._row_text(row))
+        if self.loaded and not self.rows:
+            self.message.setText(self.bi({"vi": "Không có hồ sơ nào đang chờ.", "en": "Nothing is waiting."}))
+        else:
+            self.message.setText(self.bi(self._message) if self._message else "")
+        chosen = len(self.selected_refs())
+        self.retry_button.setText(self.bi({"vi": f"Gửi lại ngay ({chosen} đã chọn)", "en": f"Retry now ({chosen})"}
+                                          if chosen else {"vi": "Gửi lại ngay hồ sơ bị từ chối",
+                                                          "en": "Retry rejected now"}))
+        self.export_button.setText(self.bi({"vi": "Xuất cho hỗ trợ", "en": "Export for support"}))
+        self.refresh_button.setText(self.bi({"vi": "Làm mới", "en": "Refresh"}))

@@ -403,7 +403,8 @@ def _cmd_walkthrough(args: argparse.Namespace) -> int:
     from kiosk.ui.walkthrough import run_walkthrough
 
     status = run_walkthrough(args.out, rounds=args.journeys, fast=args.fast, backend_url=args.backend,
-                             token=args.token, data_dir=args.data_dir, started=started)
+                             token=args.token, data_dir=args.data_dir, started=started,
+                             maintenance=getattr(args, "maintenance", False))
     out = args.out.resolve()
     print(f"Màn hình / screens: {out / 'screens'}")
     print(f"Bản in / prints:    {out / 'prints'}")
@@ -456,6 +457,8 @@ def _add_ui_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fast", action="store_true", help="skip animations and video playback time")
     p.add_argument("--backend", default=None, help="backend URL (default: an in-process simulator)")
     p.add_argument("--token", default=None, help="device token for --backend")
+    p.add_argument("--maintenance", action="store_true", help="the technician's journey instead: PIN with lockout, "
+                   "diagnostics, test print, outbox, configuration, logs, exit (screens/NN-maint-*.png)")
     _data_dir_arg(p)
     p.set_defaults(func=_cmd_walkthrough)
 

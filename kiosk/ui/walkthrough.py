@@ -374,7 +374,8 @@ class Walkthrough:
 
 
 def run_walkthrough(out_dir: Path, *, rounds: int = 1, fast: bool = False, backend_url: str | None = None,
-                    token: str | None = None, data_dir: Path | None = None, started: float | None = None) -> int:
+                    token: str | None = None, data_dir: Path | None = None, started: float | None = None,
+                    maintenance: bool = False) -> int:
     """The ``kiosk walkthrough`` command; returns the exit status."""
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     started = started or time.perf_counter()
@@ -395,7 +396,12 @@ def run_walkthrough(out_dir: Path, *, rounds: int = 1, fast: bool = False, backe
     window.setFixedSize(1920, 1080)
     window.show()
     probe = StallProbe()
-    walk = Walkthrough(window, out_dir, fast=fast, probe=probe)
+    if maintenance:  # the technician's journey instead of the citizens'
+        from kiosk.ui.maint_walkthrough import MaintenanceWalkthrough
+
+        walk: Walkthrough = MaintenanceWalkthrough(window, out_dir, fast=fast, probe=probe)
+    else:
+        walk = Walkthrough(window, out_dir, fast=fast, probe=probe)
     QTest.qWait(50)
     startup_ms = round((time.perf_counter() - started) * 1000)
     probe.start()

@@ -55,15 +55,19 @@ def install_crash_guard(window: Any) -> None:
 
 def build_window(settings: Any, data_dir: Path, *, prints_dir: Path | None = None, kiosk_mode: bool = False,
                  autoplay_video: bool = True, start_simulator: bool = False, thanks_ms: int = 5000,
-                 ack_wait_ms: int = 6000) -> Any:
-    """Wire services and the window; start the printer worker, the sender and (demo) the backend simulator."""
+                 ack_wait_ms: int = 6000, defer_warm_up: bool = False) -> Any:
+    """Wire services and the window with its home screen; start the printer worker, the sender and (demo)
+    the backend simulator, and pay the one-off costs (see :func:`start_warm_up`).
+
+    ``defer_warm_up``: return as soon as the home screen can be shown and run the warm-up on the event
+    loop once it turns (the kiosk: a citizen can touch the home screen in a fraction of the time).
+    Otherwise the warm-up is finished on return (tests and tools that drive every screen at once)."""
     from kiosk.ui.services import Services
     from kiosk.ui.theme import Theme
     from kiosk.ui.window import KioskWindow
 
     app = application()
     services = Services(settings, data_dir, prints_dir=prints_dir)
-    services.start_ward_suggester()
     if start_simulator and not settings.backend_url:
         from kiosk.backend.simulator import start_simulator_thread
 
@@ -74,41 +78,113 @@ def build_window(settings: Any, data_dir: Path, *, prints_dir: Path | None = Non
                   high_contrast=settings.high_contrast)
     window = KioskWindow(services, theme=theme, kiosk_mode=kiosk_mode, autoplay_video=autoplay_video,
                          thanks_ms=thanks_ms, ack_wait_ms=ack_wait_ms)
-    _warm_up(window)
-    try:
-        # httpx builds its TLS context (CA bundle) on creation: ~0.1 s holding the GIL, so not mid-journey
-        window.backend_runner.call(services.warm_up, timeout=30)
-        # reportlab parses the embedded font in pure Python on first use: do it now, not at the first ticket
-        window.disk_runner.call(services.warm_up_documents, timeout=30)
-    except Exception as err:
-        log.warning("backend client warm-up failed: %r", err)
-    try:
-        window.attach_printer(services.start_printer())
-    except Exception as err:
-        log.error("printer not available: %r", err)
-    window.attach_sender()
+    start_warm_up(window)
+    if not defer_warm_up:
+        wait_warmed_up(window)
     return window
 
 
-def _warm_up(window: Any) -> None:
-    """Pay the one-off costs (OpenCV and the QR decoders, the camera, the media plugin, styling and
-    laying out every screen) at start-up, not in the middle of a journey where they would freeze the screen."""
-    window.warm_up_screens()
-    try:
+def wait_warmed_up(window: Any, timeout_s: float = 120.0) -> bool:
+    """Turn the event loop until the window's warm-up is over (walkthrough, benchmarks, tests)."""
+    from PySide6.QtCore import QDeadlineTimer, QEventLoop
+
+    deadline = time.monotonic() + timeout_s
+    app = QApplication.instance()
+    while not window.warmed_up and time.monotonic() < deadline:
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents | QEventLoop.ProcessEventsFlag.WaitForMoreEvents,
+                          QDeadlineTimer(50))
+    return bool(window.warmed_up)
+
+
+def start_warm_up(window: Any) -> None:
+    """Pay the one-off costs after the home screen is up, without freezing it.
+
+    Plain-Python work goes to worker threads at once: the backend client's TLS context (~0.1 s), the
+    catalogue (~0.5 s of schema checks), reportlab and its fonts (a first ticket), OpenCV and the QR
+    decoders, the camera, the printer worker and the sender; the old-address converter loads in its
+    helper process. Qt widget work stays on the GUI thread in short steps, one per turn of the event
+    loop (``QTimer.singleShot(0)``), so a touch on the home screen waits for one step at most: build
+    each screen and paint it once offscreen, then open the media pipeline once. When both are done the
+    window's ``warmed_up`` is set and ``sig_warmed_up`` emitted."""
+    from PySide6.QtCore import QTimer
+
+    services = window.services
+    pending = {"threads": 3, "gui": True}
+
+    def finished_one(what: str) -> Any:
+        def done(_result: Any = None) -> None:
+            pending["threads"] -= 1
+            check_done()
+
+        def failed(err: BaseException) -> None:
+            log.warning("warm-up of %s failed: %r", what, err)
+            done()
+
+        return done, failed
+
+    def check_done() -> None:
+        if pending["threads"] == 0 and not pending["gui"] and not window.warmed_up:
+            window.warmed_up = True
+            log.info("warm-up done")
+            window.sig_warmed_up.emit()
+
+    def backend() -> None:
+        # httpx builds its TLS context (CA bundle) on creation: ~0.1 s holding the GIL, so not mid-journey
+        services.warm_up()
+
+    def documents() -> None:
+        from kiosk.core import wards
+
+        wards.wards()  # the 2025 ward list (~0.15 s): the ward screen and the receipts need it
+        services.catalogue  # noqa: B018 - loads and checks the procedures
+        # reportlab parses the embedded font in pure Python on first use: now, not at the first ticket
+        services.warm_up_documents()
+
+    def camera() -> None:
         import device.camera  # noqa: F401 - loads OpenCV
         import device.qr  # noqa: F401 - loads the decoders
-        import kiosk.core.documents  # noqa: F401 - loads reportlab before the first ticket
 
         window.camera.camera  # noqa: B018 - creates the camera object
         window.camera.decoder  # noqa: B018 - and the QR pipeline
-    except Exception as err:
-        log.error("camera not available: %r", err)
+
+    def start_background() -> None:
+        services.start_ward_suggester()
+        window.backend_runner.run(backend, *finished_one("the backend client"), survive_wipe=True)
+        window.disk_runner.run(documents, *finished_one("the catalogue and documents"), survive_wipe=True)
+        window.wards_runner.run(camera, *finished_one("the camera"), survive_wipe=True)
+
+    def start_printer_and_sender() -> None:
+        try:
+            window.attach_printer(services.start_printer())
+        except Exception as err:
+            log.error("printer not available: %r", err)
+        window.attach_sender()
+
+    # nothing starts before the event loop has turned once: that turn shows the home screen
+    steps = [lambda: None, start_background, start_printer_and_sender, *window.warm_up_steps(),
+             lambda: _warm_up_media(window)]
+
+    def next_step() -> None:
+        if not steps:
+            pending["gui"] = False
+            check_done()
+            return
+        try:
+            steps.pop(0)()
+        except Exception as err:
+            log.error("warm-up step failed: %r", err)
+        QTimer.singleShot(0, window, next_step)  # with a context: never fires on a closed window
+
+    QTimer.singleShot(0, window, next_step)
+
+
+def _warm_up_media(window: Any) -> None:
+    """Open the guide-video decoder pipeline once, silently, so the first guide video starts without a hitch."""
     from kiosk.core.session import State
 
     details = window.screens[State.DETAILS]
     video = details.video
     if video._ensure_player() and window.services.catalogue:
-        # open the decoder pipeline once, silently, so the first guide video starts without a hitch
         from PySide6.QtCore import QTimer
 
         video._audio.setMuted(True)

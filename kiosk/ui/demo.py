@@ -107,7 +107,7 @@ def run_demo(settings: Any, data_dir: Path) -> int:
 
     setup_logging(data_dir)
     app = application()
-    window = build_window(settings, data_dir, start_simulator=True)
+    window = build_window(settings, data_dir, start_simulator=True, defer_warm_up=True)
     install_crash_guard(window)
     _remember_codes(window)
     screen = app.primaryScreen().availableGeometry()
@@ -136,7 +136,7 @@ def run_kiosk(settings: Any, data_dir: Path, windowed: bool = False) -> int:
     started = time.perf_counter()
     app = application()
     app.setQuitOnLastWindowClosed(False)
-    window = build_window(settings, data_dir, kiosk_mode=not windowed)
+    window = build_window(settings, data_dir, kiosk_mode=not windowed, defer_warm_up=True)
     install_crash_guard(window)
     if windowed:
         window.resize(1920, 1080)

@@ -12,10 +12,10 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kiosk.core import forms, wards
-from kiosk.core.wards import fold
+if TYPE_CHECKING:  # the catalogue (jsonschema) and the ward list load after the home screen is shown
+    from kiosk.core import forms, wards
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +79,9 @@ class Services:
         self.data_dir = Path(data_dir)
         self.prints_dir = Path(prints_dir) if prints_dir else self.data_dir / "prints"
         self.prints_dir.mkdir(parents=True, exist_ok=True)
-        self.catalogue = catalogue if catalogue is not None else forms.load_catalogue()
-        self._by_id = {p.id: p for p in self.catalogue}
+        self._catalogue = catalogue
+        self._catalogue_lock = threading.Lock()
+        self._by_id: dict[str, forms.Procedure] = {}
         self.sim_camera: Any = None
         self.printer: Any = None
         self.print_worker: Any = None
@@ -93,6 +94,7 @@ class Services:
         self._print_seq = 0
         self._ward_process: Any = None
         self._ward_lock = threading.Lock()
+        self._ward_display: str | None = None
 
     # --- identity of this kiosk -----------------------------------------------------------------
     @property
@@ -101,12 +103,22 @@ class Services:
 
     @property
     def ward(self) -> wards.WardInfo | None:
+        from kiosk.core import wards
+
         return wards.ward_by_code(self.settings.ward_code)
 
     @property
     def ward_display(self) -> str:
-        ward = self.ward
-        return ward.full_name if ward else self.settings.ward_code
+        """"Phường Cửa Nam, Thành phố Hà Nội" for the home screen.
+
+        Read from the division list shipped inside vietnam-provinces (JSON, ~10 ms) rather than through
+        its Python API, whose import builds a 3,321-member enum (~150 ms) before the first screen."""
+        if self._ward_display is None:
+            self._ward_display = _ward_display_from_data(self.settings.ward_code)
+        if self._ward_display is None:
+            ward = self.ward
+            self._ward_display = ward.full_name if ward else self.settings.ward_code
+        return self._ward_display
 
     @property
     def ward_display_short(self) -> str:
@@ -114,11 +126,31 @@ class Services:
         return ward.name if ward else self.settings.ward_code
 
     # --- catalogue ------------------------------------------------------------------------------
+    @property
+    def catalogue(self) -> list[forms.Procedure]:
+        """The procedures, loaded on first use (about half a second of schema checks: the window's
+        warm-up loads them on a worker thread after the home screen is shown; a GUI-thread caller
+        that comes earlier waits for that load rather than doing it twice)."""
+        if self._catalogue is None:
+            with self._catalogue_lock:
+                if self._catalogue is None:
+                    from kiosk.core import forms
+
+                    catalogue = forms.load_catalogue()
+                    self._by_id = {p.id: p for p in catalogue}
+                    self._catalogue = catalogue
+        elif not self._by_id:
+            self._by_id = {p.id: p for p in self._catalogue}
+        return self._catalogue
+
     def procedure(self, procedure_id: str | None) -> forms.Procedure:
+        self.catalogue  # noqa: B018 - loads it (and the index) on first use
         return self._by_id[procedure_id or ""]
 
     @staticmethod
     def area_key(area: dict) -> str:
+        from kiosk.core.wards import fold
+
         return area.get("id") or fold(area.get("vi", "")).replace(" ", "-")[:32] or OTHER_AREA["id"]
 
     def service_areas(self) -> list[dict]:
@@ -239,18 +271,19 @@ class Services:
 
         if self._ward_process is not None or getattr(sys, "frozen", False):
             return
-        import os
-
-        # niced: loading the tables must not take the CPU from the screen on a small kiosk PC
-        nice = (lambda: os.nice(10)) if hasattr(os, "nice") else None
+        # niced: loading the tables must not take the CPU from the screen on a small kiosk PC. The child
+        # nices itself: a preexec_fn would make Popen fork this whole process in Python, holding the GIL.
+        code = "import os, runpy; os.nice(10); runpy.run_module('kiosk.ui.ward_worker', run_name='__main__')"
         self._ward_process = subprocess.Popen(
-            [sys.executable, "-m", "kiosk.ui.ward_worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, text=True, encoding="utf-8", bufsize=1, preexec_fn=nice)
+            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True, encoding="utf-8", bufsize=1)
 
     def suggest_ward(self, address: str) -> wards.WardInfo | None:
         """The 2025 ward of an address (worker threads only: waits for the helper process)."""
         proc = self._ward_process
         if proc is None or proc.poll() is not None:
+            from kiosk.core import wards
+
             return wards.suggest_ward(address)
         with self._ward_lock:
             proc.stdin.write(json.dumps(address, ensure_ascii=False) + "\n")
@@ -259,6 +292,8 @@ class Services:
             while line.strip() == "ready":
                 line = proc.stdout.readline()
         found = json.loads(line) if line.strip() else None
+        from kiosk.core import wards
+
         return wards.ward_by_code(found["code"]) if found else None
 
     # --- blocking operations (worker threads only) -----------------------------------------------
@@ -328,6 +363,7 @@ class Services:
                        ward_code: str, local_ref: str, dossier_code: str | None,
                        appointment_date: str | None) -> Any:
         """The rendered receipt (path and media)."""
+        from kiosk.core import wards
         from kiosk.core.documents import ReceiptDoc, render_receipt
 
         ward = wards.ward_by_code(ward_code) or self.ward
@@ -433,3 +469,22 @@ class Services:
         if self.simulator is not None:
             self.simulator.stop()
 
+
+def _ward_display_from_data(code: str) -> str | None:
+    """The ward's "name, province" from vietnam-provinces' flat JSON, without importing the package
+    (a targeted search of the text: parsing all 3,321 wards would cost more than the rest of the screen)."""
+    import importlib.util
+    import re
+
+    try:
+        spec = importlib.util.find_spec("vietnam_provinces")
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        path = Path(next(iter(spec.submodule_search_locations))) / "data" / "flat-divisions.json"
+        pattern = rf'"code":\s*{int(code)},\s*"name":\s*("[^"]*"),\s*"province_name":\s*("[^"]*")'
+        found = re.search(pattern, path.read_text(encoding="utf-8"))
+        if found:
+            return f"{json.loads(found[1])}, {json.loads(found[2])}"
+    except (OSError, ValueError):
+        log.warning("ward list not readable, falling back to vietnam_provinces")
+    return None

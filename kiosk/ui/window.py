@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent
@@ -24,29 +24,39 @@ from PySide6.QtWidgets import (
 from kiosk.core.session import Session, State, TransitionError
 from kiosk.ui.keyboard import OnScreenKeyboard
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.screens.consent import ConsentScreen
-from kiosk.ui.screens.details import DetailsScreen
-from kiosk.ui.screens.done import DoneScreen
-from kiosk.ui.screens.form import FormScreen
 from kiosk.ui.screens.home import HomeScreen
-from kiosk.ui.screens.identify import IdentifyScreen
-from kiosk.ui.screens.lookup import LookupScreen
-from kiosk.ui.screens.number import NumberScreen
-from kiosk.ui.screens.procedures import ProcedureScreen
-from kiosk.ui.screens.rating import RatingScreen
-from kiosk.ui.screens.review import ReviewScreen
-from kiosk.ui.screens.submitting import SubmittingScreen
-from kiosk.ui.screens.ward import WardScreen
 from kiosk.ui.services import Services
-from kiosk.ui.submission import Submission
 from kiosk.ui.theme import Theme
 from kiosk.ui.widgets import ACTIVITY_LISTENERS, button, label, tr
 from kiosk.ui.workers import CameraBridge, PrintBridge, SenderBridge, TaskRunner
 
+if TYPE_CHECKING:
+    from kiosk.ui.submission import Submission
+
 log = logging.getLogger("kiosk.ui")
 
-SCREENS = [HomeScreen, NumberScreen, ProcedureScreen, DetailsScreen, ConsentScreen, IdentifyScreen, FormScreen,
-           WardScreen, ReviewScreen, SubmittingScreen, DoneScreen, LookupScreen, RatingScreen]
+#: Every screen, in stack order, as (state, module, class). Only the home screen is imported and built
+#: before the window is shown; the others (the forms pull in jsonschema and the whole catalogue) are built
+#: by the warm-up right after, or on demand if a citizen is quicker than the warm-up.
+SCREENS = [
+    (State.HOME, "home", "HomeScreen"), (State.NUMBER, "number", "NumberScreen"),
+    (State.PROCEDURE, "procedures", "ProcedureScreen"), (State.DETAILS, "details", "DetailsScreen"),
+    (State.CONSENT, "consent", "ConsentScreen"), (State.IDENTIFY, "identify", "IdentifyScreen"),
+    (State.FORM, "form", "FormScreen"), (State.WARD, "ward", "WardScreen"), (State.REVIEW, "review", "ReviewScreen"),
+    (State.SUBMITTING, "submitting", "SubmittingScreen"), (State.DONE, "done", "DoneScreen"),
+    (State.LOOKUP, "lookup", "LookupScreen"), (State.RATING, "rating", "RatingScreen"),
+]
+
+
+class ScreenTable(dict):
+    """State -> screen; a screen not built yet is built when first asked for."""
+
+    def __init__(self, build: Callable[[State], Screen]) -> None:
+        super().__init__()
+        self._build = build
+
+    def __missing__(self, state: State) -> Screen:
+        return self._build(State(state))
 
 
 class IdleOverlay(QFrame):
@@ -114,6 +124,8 @@ class KioskWindow(QWidget):
     """The session was wiped (idle, finished or home)."""
     sig_focus_changed = Signal(object)
     """A field inside the window took the focus."""
+    sig_warmed_up = Signal()
+    """Every screen is built and every one-off cost paid (see ``warmed_up``)."""
 
     def __init__(self, services: Services, session: Session | None = None, theme: Theme | None = None,
                  kiosk_mode: bool = False, autoplay_video: bool = True, thanks_ms: int = 5000,
@@ -144,7 +156,11 @@ class KioskWindow(QWidget):
         self.sender_bridge = SenderBridge(self)
         self.sender_bridge.sig_acknowledged.connect(self._on_sender_acknowledged)
         self.sender_bridge.sig_online.connect(self._on_sender_online)
-        self.submission = Submission(self, ack_wait_ms=ack_wait_ms)
+        self._ack_wait_ms = ack_wait_ms
+        self._submission: Submission | None = None
+        #: True once every screen is built and every one-off cost is paid (kiosk.ui.app.start_warm_up);
+        #: journeys started before that still work, they may only wait for what they need.
+        self.warmed_up = False
 
         self.setStyleSheet(self.theme.stylesheet())
         layout = QVBoxLayout(self)
@@ -162,11 +178,9 @@ class KioskWindow(QWidget):
         self.keyboard.hide()
         layout.addWidget(self.keyboard)
 
-        self.screens: dict[State, Screen] = {}
-        for cls in SCREENS:
-            screen = cls(self)
-            self.screens[State(cls.state)] = screen
-            self.stack.addWidget(screen)
+        self.screens: dict[State, Screen] = ScreenTable(self._build_screen)
+        self.screens[State.HOME] = HomeScreen(self)
+        self.stack.addWidget(self.screens[State.HOME])
         self.overlay = IdleOverlay(self)
         self.overlay.sig_continue.connect(self._on_overlay_continue)
         from kiosk.ui.maintenance import CornerGesture
@@ -190,16 +204,52 @@ class KioskWindow(QWidget):
         self.retranslate_ui()
         self._show(State.HOME)
 
+    @property
+    def submission(self) -> Submission:
+        if self._submission is None:
+            from kiosk.ui.submission import Submission
+
+            self._submission = Submission(self, ack_wait_ms=self._ack_wait_ms)
+        return self._submission
+
+    def _build_screen(self, state: State) -> Screen:
+        import importlib
+
+        index, module, name = next((i, m, n) for i, (s, m, n) in enumerate(SCREENS) if s == state)
+        cls = getattr(importlib.import_module(f"kiosk.ui.screens.{module}"), name)
+        screen = cls(self)
+        self.screens[state] = screen
+        # keep the stack in SCREENS order, whatever order the screens are built in
+        position = sum(1 for s, _m, _n in SCREENS[:index] if s in self.screens)
+        self.stack.insertWidget(position, screen)
+        screen.retranslate_ui()
+        return screen
+
+    def warm_up_steps(self) -> list[Callable[[], None]]:
+        """The GUI-thread part of the warm-up, in short steps: build each screen, then style, lay out
+        and paint it once offscreen (a first showing otherwise costs tens of milliseconds of polish and
+        layout while a citizen waits). Run one step per turn of the event loop (kiosk.ui.app)."""
+        steps: list[Callable[[], None]] = []
+        for state, _module, _name in SCREENS:
+            steps.append(lambda s=state: self.screens[s])
+            steps.append(lambda s=state: self._paint_offscreen(self.screens[s]))
+        steps.append(lambda: self._paint_offscreen(self.keyboard))
+        steps.append(lambda: self._paint_offscreen(self.overlay))
+        steps.append(lambda: self.submission)
+        return steps
+
     def warm_up_screens(self) -> None:
-        """Style, lay out and paint every screen and the keyboard once, offscreen: the first showing of
-        a screen otherwise costs tens of milliseconds of polish and layout while a citizen waits."""
+        """Every warm-up step at once (blocks the event loop: for tests and tools, not the kiosk)."""
+        for step in self.warm_up_steps():
+            step()
+
+    def _paint_offscreen(self, widget: QWidget) -> None:
         size = self.stack.size() if self.stack.width() > 100 else self.size()
         self.ensurePolished()
-        for widget in [*self.screens.values(), self.keyboard, self.overlay]:
-            widget.ensurePolished()
-            if widget is not self.overlay:
-                widget.resize(size.width(), widget.height() if widget is self.keyboard else size.height())
-            widget.grab()
+        widget.ensurePolished()
+        if widget is not self.overlay:
+            widget.resize(size.width(), widget.height() if widget is self.keyboard else size.height())
+        widget.grab()
 
     # --- building ---------------------------------------------------------------------------------
     @staticmethod
@@ -347,7 +397,8 @@ class KioskWindow(QWidget):
         for runner in (self.backend_runner, self.disk_runner, self.wards_runner):
             runner.cancel_callbacks()
         self.overlay.hide()
-        self.submission.reset()
+        if self._submission is not None:
+            self._submission.reset()
         self.stop_camera()
         for screen in self.screens.values():
             screen.reset()

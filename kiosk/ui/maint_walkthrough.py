@@ -20,7 +20,7 @@ from kiosk.ui import maintenance
 from kiosk.ui.walkthrough import Walkthrough, WalkthroughError
 
 PIN = "246810"
-WRONG_PIN = "111111"
+WRONG_PIN = "86420975"
 
 
 class PinClock:
@@ -193,6 +193,9 @@ class MaintenanceWalkthrough(Walkthrough):
         shown = "\n".join(page.list.item(i).text() for i in range(page.list.count()))
         if "******" not in shown:
             raise WalkthroughError("the outbox does not show the masked ID number")
+        self.click("maint-outbox-export")
+        self.wait_until(lambda: getattr(page, "exported_path", None) is not None, "the export")
+        self.summary["export"] = str(page.exported_path)
         self.settle(50)
         self.screenshot("maint-outbox")
         first = page.list.item(0)
@@ -210,9 +213,6 @@ class MaintenanceWalkthrough(Walkthrough):
         self.click("maint-outbox-refresh")
         self.wait_until(lambda: page.loaded and not page.rows, "the empty outbox")
         self.summary["retried_delivered"] = True
-        self.click("maint-outbox-export")
-        self.wait_until(lambda: getattr(page, "exported_path", None) is not None, "the export")
-        self.summary["export"] = str(page.exported_path)
         self.settle(50)
         self.screenshot("maint-outbox-retried")
         self.click("maint-back")

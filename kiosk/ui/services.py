@@ -436,6 +436,8 @@ class Services:
 
     def heartbeat(self, devices: dict[str, str] | None = None) -> Any:
         """Tell the province this kiosk is alive, with its outbox backlog (worker threads only)."""
+        from kiosk.ui.heartbeat import app_version
+
         client = self._client()
         if client is None:
             return None
@@ -444,7 +446,7 @@ class Services:
         if status["oldest_pending_age_s"] is not None:
             outbox["oldest_pending_age_s"] = status["oldest_pending_age_s"]
         body: dict[str, Any] = {"sent_at": datetime.now().astimezone().isoformat(timespec="seconds"),
-                                "app_version": "0.1.0", "outbox": outbox}
+                                "app_version": app_version(), "outbox": outbox}
         if devices:
             body["devices"] = {k: str(v)[:64] for k, v in list(devices.items())[:16]}
         return client.heartbeat(self.settings.kiosk_id, body)

@@ -338,9 +338,9 @@ class KioskWindow(QWidget):
         self.online = online
 
     def _on_heartbeat_timer_timeout(self) -> None:
-        devices = {"camera": "running" if self.camera.running else "idle", "online": str(self.online)}
-        self.backend_runner.run(lambda: self.services.heartbeat(devices), None,
-                                lambda err: log.info("heartbeat not delivered: %r", err))
+        from kiosk.ui.heartbeat import send_heartbeat
+
+        send_heartbeat(self)  # printer, outbox and HTTP off the GUI thread
 
     # --- navigation --------------------------------------------------------------------------------
     @property

@@ -24,15 +24,6 @@ PARTS = [("camera", {"vi": "Camera", "en": "Camera"}), ("printer", {"vi": "Máy 
 DECODE_SHOWN_S = 4.0
 
 
-def app_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("ward-kiosk")
-    except PackageNotFoundError:  # a frozen build without metadata
-        return "0.1.0"
-
-
 def describe_decoded(text: str) -> str:
     """What a decoded QR is, without showing personal data: an ID card shows only its masked number."""
     from kiosk.core.identity import IdentityError, is_card_qr, mask_id, parse_id_qr

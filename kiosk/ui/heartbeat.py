@@ -1,0 +1,53 @@
+"""The heartbeat to the province: version, device states, paper and outbox depth (DESIGN.md section 8).
+
+The window's timer fires every ``backend.heartbeat_interval_s`` on the GUI thread; everything slow
+(asking the printer, reading the outbox, the HTTP request) runs on the window's backend thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+log = logging.getLogger("kiosk.heartbeat")
+
+
+def app_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ward-kiosk")
+    except PackageNotFoundError:  # a frozen build without the package metadata
+        return "0.1.0"
+
+
+def device_states(services: Any, camera_status: str, camera_running: bool, online: bool | None) -> dict[str, str]:
+    """What the heartbeat says of the devices (worker threads only: the printer is asked)."""
+    devices = {"camera": camera_status, "camera_running": "yes" if camera_running else "no",
+               "backend": {True: "online", False: "offline"}.get(online, "unknown")}
+    printer = services.printer
+    if printer is None:
+        devices["printer"] = "none"
+        return devices
+    try:
+        status = printer.status()
+    except Exception as err:  # a heartbeat must still go out when the printer cannot be asked
+        log.warning("printer status for the heartbeat failed: %r", err)
+        devices["printer"] = "error"
+        return devices
+    devices["printer"], devices["paper"] = status.state, status.paper
+    if status.paper_left is not None:
+        devices["paper_left"] = str(status.paper_left)
+    return devices
+
+
+def send_heartbeat(window: Any) -> None:
+    """Send one heartbeat off the GUI thread (called by the window's heartbeat timer)."""
+    services = window.services
+    camera = window.camera
+    camera_status, camera_running, online = getattr(camera, "status", "unknown"), camera.running, window.online
+
+    def send() -> Any:
+        return services.heartbeat(device_states(services, camera_status, camera_running, online))
+
+    window.backend_runner.run(send, None, lambda err: log.info("heartbeat not delivered: %r", err))

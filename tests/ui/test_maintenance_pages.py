@@ -250,3 +250,33 @@ def test_back_from_the_menu_returns_to_the_kiosk_and_is_audited(kiosk, qtbot, mo
               PinStore(kiosk.services.data_dir).audit_path.read_text(encoding="utf-8").splitlines()]
     assert [e["event"] for e in events[-2:]] == ["maintenance_enter", "maintenance_exit"]
     assert events[-1]["action"] == "close"
+
+
+@pytest.mark.parametrize(("tile", "status"), [("restart", None), ("exit", maintenance.EXIT_TO_OS_STATUS)])
+def test_restart_and_exit_ask_once_more_then_leave_the_kiosk_audited(kiosk, qtbot, monkeypatch, tile, status):
+    left: list[object] = []
+    monkeypatch.setattr(maintenance.PinDialog, "ask", classmethod(lambda cls, w, done: done(True)))
+    monkeypatch.setattr(maintenance, "quit_app", lambda window, code: left.append(code))
+    monkeypatch.setattr(maintenance, "restart_app", lambda window: left.append("restart"))
+    maintenance.open_maintenance(kiosk)
+    panel_ = next(w for w in kiosk.findChildren(maintenance.MaintenancePanel) if w.isVisible())
+    _tap(qtbot, panel_, f"maint-{tile}")
+    _tap(qtbot, panel_, f"maint-{tile}-cancel")  # a mistaken tap changes nothing
+    assert panel_.current == "menu" and not left
+    _tap(qtbot, panel_, f"maint-{tile}")
+    _tap(qtbot, panel_, f"maint-{tile}-confirm")
+    qtbot.waitUntil(lambda: bool(left))
+    assert left == ([status] if status is not None else ["restart"])
+    last = json.loads(PinStore(kiosk.services.data_dir).audit_path.read_text(encoding="utf-8").splitlines()[-1])
+    assert last["event"] == "maintenance_exit" and last["action"] == tile
+
+
+def test_maintenance_left_untouched_closes_itself(kiosk, qtbot, monkeypatch):
+    monkeypatch.setattr(maintenance.PinDialog, "ask", classmethod(lambda cls, w, done: done(True)))
+    maintenance.open_maintenance(kiosk)
+    panel_ = next(w for w in kiosk.findChildren(maintenance.MaintenancePanel) if w.isVisible())
+    panel_.last_touch -= maintenance.IDLE_CLOSE_S + 1  # the technician walked away
+    panel_._idle_timer.timeout.emit()
+    qtbot.waitUntil(lambda: not maintenance.is_open(kiosk))
+    last = json.loads(PinStore(kiosk.services.data_dir).audit_path.read_text(encoding="utf-8").splitlines()[-1])
+    assert last == {**last, "event": "maintenance_exit", "action": "idle"}

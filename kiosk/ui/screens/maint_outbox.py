@@ -139,7 +139,7 @@ class OutboxPage(MaintPage):
         return [i.data(Qt.ItemDataRole.UserRole) for i in self.list.selectedItems()]
 
     def _on_retry_clicked(self) -> None:
-        refs = self.selected_refs() or [r["local_ref"] for r in self.rows if r["state"] == "rejected"]
+        refs = self.selected_refs() or [r["local_ref"] for r in self.rows]
         data_dir = self.services.data_dir
         self.run(lambda: requeue(data_dir, refs), self._on_requeued)
 
@@ -175,13 +175,14 @@ class OutboxPage(MaintPage):
         for i, row in enumerate(self.rows):
             if self.list.item(i) is not None:
                 self.list.item(i).setText(self._row_text(row))
+        lines = [self.bi(self._message)] if self._message else []
         if self.loaded and not self.rows:
-            self.message.setText(self.bi({"vi": "Không có hồ sơ nào đang chờ.", "en": "Nothing is waiting."}))
-        else:
-            self.message.setText(self.bi(self._message) if self._message else "")
+            lines.append(self.bi({"vi": "Không có hồ sơ nào đang chờ.", "en": "Nothing is waiting."}))
+        self.message.setText("\n".join(lines))
         chosen = len(self.selected_refs())
+        self.retry_button.setEnabled(bool(self.rows))  # rejected ones are requeued, pending ones tried now
         self.retry_button.setText(self.bi({"vi": f"Gửi lại ngay ({chosen} đã chọn)", "en": f"Retry now ({chosen})"}
-                                          if chosen else {"vi": "Gửi lại ngay hồ sơ bị từ chối",
-                                                          "en": "Retry rejected now"}))
+                                          if chosen else {"vi": "Gửi lại ngay tất cả",
+                                                          "en": "Retry all now"}))
         self.export_button.setText(self.bi({"vi": "Xuất cho hỗ trợ", "en": "Export for support"}))
         self.refresh_button.setText(self.bi({"vi": "Làm mới", "en": "Refresh"}))

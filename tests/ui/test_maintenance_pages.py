@@ -280,3 +280,21 @@ def test_maintenance_left_untouched_closes_itself(kiosk, qtbot, monkeypatch):
     qtbot.waitUntil(lambda: not maintenance.is_open(kiosk))
     last = json.loads(PinStore(kiosk.services.data_dir).audit_path.read_text(encoding="utf-8").splitlines()[-1])
     assert last == {**last, "event": "maintenance_exit", "action": "idle"}
+
+
+def test_every_maintenance_button_is_a_15_mm_touch_target(kiosk, qtbot, panel):
+    touch = kiosk.theme.touch_px
+    checked = 0
+    for name in ("menu", "diagnostics", "print", "outbox", "config", "logs", "restart", "exit"):
+        panel.open_page(name)
+        page = panel.page(name)
+        qtbot.waitUntil(page.isVisible)
+        buttons = [b for b in panel.findChildren(QPushButton) if b.isVisible()]
+        assert buttons, name
+        for b in buttons:
+            assert b.height() >= touch and b.width() >= touch, (name, b.objectName(), b.size())
+            # nothing cut off: the text fits the button
+            assert b.fontMetrics().horizontalAdvance(b.text().split("\n")[0]) <= b.width(), (name, b.text())
+        checked += len(buttons)
+    panel.open_page("menu")
+    assert checked > 60

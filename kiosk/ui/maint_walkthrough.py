@@ -164,7 +164,7 @@ class MaintenanceWalkthrough(Walkthrough):
         sim.present_card(sample_payload(0))
         self.wait_until(lambda: page.preview.decoded_text, "the card to be decoded", 20)
         self.wait_until(lambda: getattr(page, "capture_fps", 0) > 0, "the frame rate", 5)
-        self.settle(200)
+        self.settle(1100)  # a full second of frames counted after the camera's start-up
         self.summary["diagnostics"] = {k: {"ok": p.ok, "state": p.state} for k, p in page.parts.items()}
         self.summary["decoded_shown"] = page.preview.decoded_text
         self.summary["capture_fps"] = round(page.capture_fps, 1)

@@ -72,6 +72,7 @@ PIN_CLOCK: Callable[[], float] = time.time
 RESTART_STATUS = 75
 EXIT_TO_OS_STATUS = 64
 IDLE_CLOSE_S = 300.0  # a technician who walks away does not leave maintenance open to citizens
+PIN_IDLE_CLOSE_S = 60.0  # nor the PIN pad over the citizens' screens
 
 
 def pin_store(window: KioskWindow) -> Any:
@@ -157,6 +158,12 @@ class PinDialog(Overlay):
         self._lock_timer = QTimer(self)
         self._lock_timer.setInterval(250)
         self._lock_timer.timeout.connect(self._on_lock_timer_timeout)
+        # a pad left open (a curious citizen, a technician called away) closes itself
+        self._idle_timer = QTimer(self)
+        self._idle_timer.setSingleShot(True)
+        self._idle_timer.setInterval(int(PIN_IDLE_CLOSE_S * 1000))
+        self._idle_timer.timeout.connect(lambda: self._finish(False))
+        self._idle_timer.start()
         self.retranslate_ui()
 
     @classmethod
@@ -179,6 +186,7 @@ class PinDialog(Overlay):
             self._show_check(check)
 
     def _on_key_clicked(self, key: str) -> None:
+        self._idle_timer.start()
         if self.busy or self.is_locked():
             return
         if key == "back":
@@ -242,6 +250,7 @@ class PinDialog(Overlay):
     def _finish(self, ok: bool) -> None:
         self.pin = ""
         self._lock_timer.stop()
+        self._idle_timer.stop()
         self.close_overlay()
         self.sig_finished.emit(ok)
 

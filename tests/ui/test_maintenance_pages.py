@@ -298,3 +298,12 @@ def test_every_maintenance_button_is_a_15_mm_touch_target(kiosk, qtbot, panel):
         checked += len(buttons)
     panel.open_page("menu")
     assert checked > 60
+
+
+def test_a_pin_pad_left_open_closes_itself(kiosk, qtbot):
+    results: list[bool] = []
+    pad = maintenance.PinDialog.ask(kiosk, results.append)
+    assert pad._idle_timer.isActive() and pad._idle_timer.interval() == maintenance.PIN_IDLE_CLOSE_S * 1000
+    pad._idle_timer.timeout.emit()  # what the single-shot timer does after a minute without a touch
+    qtbot.waitUntil(lambda: results == [False])
+    assert not maintenance.is_open(kiosk)

@@ -68,7 +68,10 @@ def test_receipts_survive_kill_9_and_name_dossiers_held_exactly_once(tmp_path: P
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
                 if marker == "receipt":
-                    _wait_for(lambda o=out: any((o / "prints").glob("receipt-*.pdf")), 180, "a receipt")
+                    # "printed" means the printer has it (the spool), not just that the PDF was rendered
+                    spooled = len(list((data / "spool").glob("*receipt-*.pdf")))
+                    _wait_for(lambda n=spooled: len(list((data / "spool").glob("*receipt-*.pdf"))) > n, 180,
+                              "a receipt at the printer")
                 else:
                     _wait_for(lambda o=out, m=marker: any((o / "screens").glob(f"*-{m}.png")), 180, marker)
             finally:

@@ -62,10 +62,11 @@ def build_window(settings: Any, data_dir: Path, *, prints_dir: Path | None = Non
     ``defer_warm_up``: return as soon as the home screen can be shown and run the warm-up on the event
     loop once it turns (the kiosk: a citizen can touch the home screen in a fraction of the time).
     Otherwise the warm-up is finished on return (tests and tools that drive every screen at once)."""
-    from kiosk.ui.services import Services
+    from kiosk.ui.services import Services, limit_malloc_arenas
     from kiosk.ui.theme import Theme
     from kiosk.ui.window import KioskWindow
 
+    limit_malloc_arenas()  # before the worker threads start
     app = application()
     services = Services(settings, data_dir, prints_dir=prints_dir)
     if start_simulator and not settings.backend_url:
@@ -149,9 +150,14 @@ def start_warm_up(window: Any) -> None:
 
     def start_background() -> None:
         services.start_ward_suggester()
-        window.backend_runner.run(backend, *finished_one("the backend client"), survive_wipe=True)
-        window.disk_runner.run(documents, *finished_one("the catalogue and documents"), survive_wipe=True)
-        window.wards_runner.run(camera, *finished_one("the camera"), survive_wipe=True)
+        for runner, task, what in ((window.backend_runner, backend, "the backend client"),
+                                   (window.disk_runner, documents, "the catalogue and documents"),
+                                   (window.wards_runner, camera, "the camera")):
+            done, failed = finished_one(what)
+            try:
+                runner.run(task, done, failed, survive_wipe=True)
+            except RuntimeError as err:  # the window is closing already
+                failed(err)
 
     def start_printer_and_sender() -> None:
         try:

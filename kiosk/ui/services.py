@@ -95,6 +95,7 @@ class Services:
         self._ward_process: Any = None
         self._ward_lock = threading.Lock()
         self._ward_display: str | None = None
+        self._ward_ready = False
 
     # --- identity of this kiosk -----------------------------------------------------------------
     @property
@@ -277,6 +278,16 @@ class Services:
         self._ward_process = subprocess.Popen(
             [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, text=True, encoding="utf-8", bufsize=1)
+
+    def wait_ward_suggester(self) -> bool:
+        """Block until the helper process has loaded its tables (worker threads only); False if it is gone."""
+        proc = self._ward_process
+        if proc is None or proc.poll() is not None:
+            return False
+        with self._ward_lock:
+            if not self._ward_ready:
+                self._ward_ready = proc.stdout.readline().strip() == "ready"
+        return self._ward_ready
 
     def suggest_ward(self, address: str) -> wards.WardInfo | None:
         """The 2025 ward of an address (worker threads only: waits for the helper process)."""
@@ -490,3 +501,32 @@ def _ward_display_from_data(code: str) -> str | None:
     except (OSError, ValueError):
         log.warning("ward list not readable, falling back to vietnam_provinces")
     return None
+
+
+def _libc() -> Any:
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None  # glibc only
+    except OSError:
+        return None
+
+
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """Cap glibc's malloc arenas (like MALLOC_ARENA_MAX=2, but set from here so every launcher gets it).
+
+    Each thread that allocates (camera, decoders, PDF rendering, HTTP, the simulated backend) otherwise
+    gets an arena of its own, and freed memory scattered over them is never handed back: the soak saw
+    resident memory climb with journeys while Python's own allocations stayed flat."""
+    libc = _libc()
+    if libc is not None:
+        libc.mallopt(-8, arenas)  # M_ARENA_MAX
+
+
+def release_memory() -> None:
+    """Hand the heap's free pages back to the OS (glibc ``malloc_trim``) after a session is wiped."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)

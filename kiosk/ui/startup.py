@@ -27,28 +27,30 @@ def measure_startup(data_dir: Path | None = None) -> dict[str, float]:
 
     The warm-up (every other screen, the decoders, the catalogue...) runs after the home screen is
     shown, as in the kiosk; ``warmed_up_ms`` says when it was over (not part of the figure)."""
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QEventLoop, QTimer
 
     from kiosk.core.session import State
     from kiosk.ui.app import application, build_window, close_window, wait_warmed_up
     from kiosk.ui.services import KioskSettings
 
-    app = application()
+    application()  # the one QApplication, before any widget
     with tempfile.TemporaryDirectory(prefix="kiosk-startup-") as tmp:
         window = build_window(KioskSettings(simulate=True), data_dir or Path(tmp), defer_warm_up=True)
         window.showFullScreen()
         result: dict[str, float] = {}
+        # a local loop: app.quit() would also close the window (Qt 6), stopping its warm-up
+        loop = QEventLoop()
 
         def idle() -> None:
             # A zero-timeout timer fires only once the events queued before it are handled.
             if window.isVisible() and window.session.state == State.HOME:
                 result["ready_ms"] = round(process_age_ms(), 1)
-                app.quit()
+                loop.quit()
             else:
                 QTimer.singleShot(0, idle)
 
         QTimer.singleShot(0, idle)
-        app.exec()
+        loop.exec()
         if wait_warmed_up(window):
             result["warmed_up_ms"] = round(process_age_ms(), 1)
         close_window(window)

@@ -407,6 +407,9 @@ def run_walkthrough(out_dir: Path, *, rounds: int = 1, fast: bool = False, backe
     # as the kiosk does: the home screen first, then the warm-up; the journeys start once it is over
     if not wait_warmed_up(window):
         log.warning("the warm-up did not finish in time")
+    # and the address converter loaded in its helper process (~15 s of a core at boot): the stall figures
+    # are those of a kiosk in service, not of its first seconds after boot
+    window.wards_runner.call(window.services.wait_ward_suggester, timeout=180)
     probe.start()
     status = 0
     try:

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.core.session import Session, State, TransitionError
-from kiosk.ui.keyboard import OnScreenKeyboard
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.screens.home import HomeScreen
 from kiosk.ui.services import Services
@@ -31,6 +30,7 @@ from kiosk.ui.widgets import ACTIVITY_LISTENERS, button, label, tr
 from kiosk.ui.workers import CameraBridge, PrintBridge, SenderBridge, TaskRunner
 
 if TYPE_CHECKING:
+    from kiosk.ui.keyboard import OnScreenKeyboard
     from kiosk.ui.submission import Submission
 
 log = logging.getLogger("kiosk.ui")
@@ -171,12 +171,8 @@ class KioskWindow(QWidget):
         # The keyboard takes its room from the screen above it rather than growing the window.
         self.stack.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         layout.addWidget(self.stack, 1)
-        self.keyboard = OnScreenKeyboard()
-        self.keyboard.setFixedHeight(self._keyboard_height(self.theme))
-        self.keyboard.sig_hide_requested.connect(self._on_keyboard_hide_requested)
-        self.keyboard.sig_enter_pressed.connect(self._on_keyboard_enter_pressed)
-        self.keyboard.hide()
-        layout.addWidget(self.keyboard)
+        # the keyboard is built with the first screen that has fields (home has none), below the stack
+        self._keyboard: OnScreenKeyboard | None = None
 
         self.screens: dict[State, Screen] = ScreenTable(self._build_screen)
         self.screens[State.HOME] = HomeScreen(self)
@@ -200,9 +196,24 @@ class KioskWindow(QWidget):
         self._heartbeat_timer.start()
         QApplication.instance().focusChanged.connect(self._on_app_focus_changed)
         ACTIVITY_LISTENERS.append(self.session.touch)
-        self.keyboard.sig_key_pressed.connect(lambda _key: self.session.touch())
         self.retranslate_ui()
         self._show(State.HOME)
+
+    @property
+    def keyboard(self) -> OnScreenKeyboard:
+        if self._keyboard is None:
+            from kiosk.ui.keyboard import OnScreenKeyboard
+
+            keyboard = OnScreenKeyboard()
+            keyboard.setFixedHeight(self._keyboard_height(self.theme))
+            keyboard.sig_hide_requested.connect(self._on_keyboard_hide_requested)
+            keyboard.sig_enter_pressed.connect(self._on_keyboard_enter_pressed)
+            keyboard.sig_key_pressed.connect(lambda _key: self.session.touch())
+            keyboard.hide()
+            keyboard.retranslate_ui(self.session.language)
+            self.layout().addWidget(keyboard)
+            self._keyboard = keyboard
+        return self._keyboard
 
     @property
     def submission(self) -> Submission:
@@ -373,7 +384,8 @@ class KioskWindow(QWidget):
         focused = QApplication.focusWidget()
         if focused is not None and self.isAncestorOf(focused):
             focused.clearFocus()
-        self.keyboard.setVisible(target.wants_keyboard)
+        if target.wants_keyboard or self._keyboard is not None:
+            self.keyboard.setVisible(target.wants_keyboard)
         if isinstance(old, Screen) and old is not target:
             old.leave()
         target.retranslate_ui()
@@ -406,6 +418,10 @@ class KioskWindow(QWidget):
         self.retranslate_ui()
         self.sig_wiped.emit()
         log.info("session wiped")
+        from kiosk.ui.services import release_memory
+
+        # the citizen's images, PDFs and HTTP buffers are freed by now: give the pages back (off the GUI thread)
+        self.disk_runner.run(release_memory, survive_wipe=True)
 
     # --- idle ---------------------------------------------------------------------------------------
     def _on_idle_timer_timeout(self) -> None:
@@ -450,7 +466,8 @@ class KioskWindow(QWidget):
             self.keyboard.show()
             self.sig_focus_changed.emit(new)
             QTimer.singleShot(0, lambda w=new: self.sig_focus_changed.emit(w) if w.hasFocus() else None)
-        elif (new is None or not self.isAncestorOf(new)) and not self.current.wants_keyboard:
+        elif (new is None or not self.isAncestorOf(new)) and not self.current.wants_keyboard \
+                and self._keyboard is not None:
             self.keyboard.hide()
 
     def _on_keyboard_hide_requested(self) -> None:
@@ -486,7 +503,8 @@ class KioskWindow(QWidget):
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.setStyleSheet(theme.stylesheet())
-        self.keyboard.setFixedHeight(self._keyboard_height(theme))
+        if self._keyboard is not None:
+            self.keyboard.setFixedHeight(self._keyboard_height(theme))
         self.retranslate_ui()
         self.ensurePolished()
 
@@ -499,7 +517,8 @@ class KioskWindow(QWidget):
                                       if self.theme.large_text else tr({"vi": "A+ Chữ to", "en": "A+ Large text"},
                                                                        lang))
         self.contrast_button.setText(tr({"vi": "◐ Tương phản", "en": "◐ Contrast"}, lang))
-        self.keyboard.retranslate_ui(lang)
+        if self._keyboard is not None:
+            self.keyboard.retranslate_ui(lang)
         self.overlay.retranslate_ui(lang)
         for screen in self.screens.values():
             screen.retranslate_ui()

@@ -20,6 +20,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=50, help="walkthrough rounds (4 journeys each)")
     parser.add_argument("--warmup", type=int, default=20, help="journeys not counted for growth")
+    parser.add_argument("--keep", type=Path, default=None, help="copy journey.json here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kiosk-soak-") as tmp:
         out = Path(tmp) / "out"
@@ -29,6 +30,8 @@ def main() -> None:
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         elapsed = time.perf_counter() - started
         result = json.loads((out / "journey.json").read_text(encoding="utf-8"))
+        if args.keep:
+            args.keep.write_text((out / "journey.json").read_text(encoding="utf-8"), encoding="utf-8")
     journeys = result["journeys"]
     rss = [j["rss_mb"] for j in journeys]
     files = [j.get("open_files") for j in journeys]
@@ -41,13 +44,22 @@ def main() -> None:
     n = len(after)
     xbar, ybar = (n - 1) / 2, sum(after) / n
     slope = sum((i - xbar) * (y - ybar) for i, y in enumerate(after)) / sum((i - xbar) ** 2 for i in range(n))
+    # A single journey's RSS is noisy (the heap is trimmed after each wipe, on a worker thread, so a
+    # sample may come just before or after it): growth is also given between medians of 20 journeys.
+    import statistics
+
+    median_growth = statistics.median(rss[-20:]) - statistics.median(after[:20])
+    every_20 = {str(i + 1): rss[i] for i in range(w - 1, len(rss), 20)}
     report = {
         "journeys": len(journeys),
         "seconds": round(elapsed, 1),
         "rss_mb": {"first": rss[0], f"after_{w}": after[0], "last": rss[-1],
                    "max_growth_after_warmup": round(growth, 1), "end_growth_after_warmup": round(end_growth, 1),
-                   "slope_mb_per_100_journeys": round(slope * 100, 2)},
-        "open_files": {f"after_{w}": files[w], "last": files[-1], "max": max(f for f in files if f is not None)},
+                   "slope_mb_per_100_journeys": round(slope * 100, 2),
+                   "median_growth_last20_vs_first20_after_warmup": round(median_growth, 1),
+                   "every_20_journeys": every_20},
+        "open_files": {f"after_{w}": files[w], "last": files[-1], "max": max(f for f in files if f is not None),
+                       "every_20_journeys": {str(i + 1): files[i] for i in range(w - 1, len(files), 20)}},
         "threads": {f"after_{w}": threads[w], "last": threads[-1], "max": max(t for t in threads if t is not None)},
         "ui_stall_ms": {k: result["ui_stall_ms"][k] for k in ("max", "p99")},
     }

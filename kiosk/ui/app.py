@@ -125,6 +125,13 @@ def start_warm_up(window: Any) -> None:
 
     def check_done() -> None:
         if pending["threads"] == 0 and not pending["gui"] and not window.warmed_up:
+            import gc
+
+            # Everything loaded so far lives as long as the kiosk (Qt wrappers, the catalogue, the ward
+            # list, decoders): moved out of the collector's sight, a full collection mid-journey scans
+            # only what journeys allocate instead of stalling the screen for tens of milliseconds.
+            gc.collect()
+            gc.freeze()
             window.warmed_up = True
             log.info("warm-up done")
             window.sig_warmed_up.emit()

@@ -8,11 +8,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
+from helpers.waiting import wait_for_files
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "kill-test-token"
@@ -23,15 +23,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        # waiting on another process's progress: poll its files, there is no signal to wait on
-        time.sleep(0.05)
 
 
 def _codes_on_receipts(prints: list[Path], tmp: Path) -> list[str]:
@@ -55,11 +46,13 @@ def test_receipts_survive_kill_9_and_name_dossiers_held_exactly_once(tmp_path: P
     url = f"http://127.0.0.1:{port}"
     sim = subprocess.Popen(KIOSK + ["backend-sim", "--port", str(port), "--db", str(tmp_path / "sim.sqlite3"),
                                     "--token", TOKEN, "--latency-ms", "400", "--error-rate", "0.3",
-                                    "--drop-rate", "0.1", "--seed", "7"], cwd=ROOT)
+                                    "--drop-rate", "0.1", "--seed", "7"], cwd=ROOT, stdout=subprocess.PIPE,
+                           text=True)
     data = tmp_path / "kiosk-data"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     try:
-        _wait_for(lambda: _healthy(url), 30, "the backend simulator")
+        # the simulator says so on its standard output once it listens
+        assert "listening" in sim.stdout.readline(), "the backend simulator did not start"
         # kill at three moments: while submitting, right after the receipt printed, and during the look-up
         for i, marker in enumerate(("submitting", "receipt", "lookup")):
             out = tmp_path / f"run{i}"
@@ -70,10 +63,12 @@ def test_receipts_survive_kill_9_and_name_dossiers_held_exactly_once(tmp_path: P
                 if marker == "receipt":
                     # "printed" means the printer has it (the spool), not just that the PDF was rendered
                     spooled = len(list((data / "spool").glob("*receipt-*.pdf")))
-                    _wait_for(lambda n=spooled: len(list((data / "spool").glob("*receipt-*.pdf"))) > n, 180,
-                              "a receipt at the printer")
+                    wait_for_files(data / "spool",
+                                   lambda n=spooled: len(list((data / "spool").glob("*receipt-*.pdf"))) > n, 180,
+                                   "a receipt at the printer")
                 else:
-                    _wait_for(lambda o=out, m=marker: any((o / "screens").glob(f"*-{m}.png")), 180, marker)
+                    wait_for_files(out / "screens", lambda o=out, m=marker: any((o / "screens").glob(f"*-{m}.png")),
+                                   180, marker)
             finally:
                 kiosk.send_signal(signal.SIGKILL)
                 kiosk.wait(30)
@@ -91,13 +86,6 @@ def test_receipts_survive_kill_9_and_name_dossiers_held_exactly_once(tmp_path: P
     finally:
         sim.terminate()
         sim.wait(30)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def _held(client: httpx.Client, code: str) -> list[dict]:

@@ -16,11 +16,12 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from helpers.waiting import wait_for_files
 
 CUPS_PDF_CONF = Path("/etc/cups/cups-pdf.conf")
 
@@ -61,15 +62,19 @@ class CupsQueue:
     def wait_for_output(self, job_id: str, timeout: float = 30.0) -> Path:
         """The PDF cups-pdf made for ``job_id`` (its name ends in ``job_<n>.pdf``)."""
         number = job_id.rsplit("-", 1)[-1]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def written() -> bool:
             found = sorted(self.output_dir.glob(f"*job_{number}.pdf"))
-            if found and found[0].stat().st_size > 0:
-                self.made.append(found[0])
-                return found[0]
-            time.sleep(0.1)  # polling a condition with a deadline, not a timed assertion
-        log = self.error_log.read_text(errors="replace")[-3000:] if self.error_log else ""
-        raise AssertionError(f"cups-pdf wrote no PDF for {job_id} in {self.output_dir}\n{log}")
+            return bool(found) and found[0].stat().st_size > 0
+
+        try:
+            wait_for_files(self.output_dir, written, timeout, f"cups-pdf's PDF for {job_id}")
+        except AssertionError:
+            log = self.error_log.read_text(errors="replace")[-3000:] if self.error_log else ""
+            raise AssertionError(f"cups-pdf wrote no PDF for {job_id} in {self.output_dir}\n{log}") from None
+        made = sorted(self.output_dir.glob(f"*job_{number}.pdf"))[0]
+        self.made.append(made)
+        return made
 
 
 def cups_pdf_output_dir(queue: str) -> Path:
@@ -97,17 +102,21 @@ def _cups_pdf_ppd(env: dict[str, str]) -> str:
                           "install printer-driver-cups-pdf (scripts/setup.sh)")
 
 
-def _wait_running(env: dict[str, str], process: subprocess.Popen | None, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def _wait_running(env: dict[str, str], process: subprocess.Popen | None, socket_dir: Path,
+                  timeout: float = 20.0) -> None:
+    """Wait until the scheduler answers; it creates its socket in ``socket_dir`` when it listens."""
+
+    def running() -> bool:
         if process is not None and process.poll() is not None:
             raise CupsUnavailable(f"cupsd exited with status {process.returncode}")
         out = subprocess.run(["lpstat", "-r"], capture_output=True, text=True, env=env, timeout=10,
                              check=False).stdout
-        if out.strip() == "scheduler is running":
-            return
-        time.sleep(0.1)
-    raise CupsUnavailable(f"cupsd did not answer within {timeout:.0f} s")
+        return out.strip() == "scheduler is running"
+
+    try:
+        wait_for_files(socket_dir, running, timeout, "cupsd to answer")
+    except AssertionError:
+        raise CupsUnavailable(f"cupsd did not answer within {timeout:.0f} s") from None
 
 
 def _apparmor_confines_cupsd() -> bool:
@@ -192,7 +201,7 @@ SystemGroup root
                                        stdout=console, stderr=subprocess.STDOUT)
         queue = CupsQueue(name=name, server=str(socket), output_dir=cups_pdf_output_dir(name),
                           mode="private", error_log=root / "log/error_log")
-        _wait_running(queue.env, process)
+        _wait_running(queue.env, process, root)
         ppd = _cups_pdf_ppd(queue.env)
         # abort-job: a broken document fails its job instead of stopping the whole queue.
         added = queue.run("lpadmin", "-p", name, "-v", "cups-pdf:/", "-m", ppd, "-E",
@@ -219,7 +228,7 @@ def _system_queue(name: str) -> Iterator[CupsQueue]:
     queue = CupsQueue(name=name, server=None, output_dir=cups_pdf_output_dir(name), mode="system",
                       error_log=Path("/var/log/cups/error_log"))
     try:
-        _wait_running(env, process)
+        _wait_running(env, process, Path("/run/cups"))  # the system socket: /run/cups/cups.sock
         added = queue.run("lpadmin", "-p", name, "-v", "cups-pdf:/", "-m", _cups_pdf_ppd(env), "-E",
                           "-o", "printer-error-policy=abort-job")
         if added.returncode != 0:

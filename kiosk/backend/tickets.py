@@ -7,6 +7,7 @@ so a restart does not hand out the same number twice in a day. Call from a worke
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from dataclasses import asdict, dataclass
@@ -14,10 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kiosk.backend.client import BackendClient, Unavailable, Unreachable
+from kiosk.backend.client import BackendClient, BackendError
 from kiosk.backend.outbox import VN_TZ, enable_wal
 
 LOCAL_PREFIX = "L"
+
+log = logging.getLogger("kiosk.backend.tickets")
 
 
 @dataclass(frozen=True)
@@ -48,13 +51,18 @@ class TicketIssuer:
     def close(self) -> None:
         self._conn.close()
 
-    def issue(self, area: str, priority: bool = False) -> Ticket:
-        if self._client is not None:
+    def issue(self, area: str, priority: bool = False, client: BackendClient | None = None) -> Ticket:
+        """A number from the backend (``client``, else the issuer's own), else from the local range.
+
+        Any backend failure falls back, a refusal too: a citizen at the kiosk always leaves with a number.
+        """
+        client = client or self._client
+        if client is not None:
             try:
-                t = self._client.issue_ticket(area, priority, self._kiosk_id)
+                t = client.issue_ticket(area, priority, self._kiosk_id)
                 return Ticket(t["number"], t["area"], t["priority"], t["people_ahead"], t["issued_at"], False)
-            except (Unreachable, Unavailable):
-                pass
+            except BackendError as err:
+                log.warning("ticket from the backend failed, using the local range: %s", err)
         return self._issue_local(area, priority)
 
     def _issue_local(self, area: str, priority: bool) -> Ticket:

@@ -90,6 +90,7 @@ class Services:
         self._outboxes: list[Any] = []
         self._outbox_lock = threading.Lock()
         self._local_lock = threading.Lock()
+        self._tickets: Any = None
         self._client_local = threading.local()
         self._print_seq = 0
         self._ward_process: Any = None
@@ -309,39 +310,25 @@ class Services:
 
     # --- blocking operations (worker threads only) -----------------------------------------------
     def issue_ticket(self, area: dict, priority: str) -> dict:
-        """Ask the backend for a number; the kiosk-local "L" range when it cannot be reached."""
-        from kiosk.backend.client import BackendError
-
+        """Ask the backend for a number; the kiosk-local "L" range when it cannot give one."""
         is_priority = priority != "none"
-        ticket: dict[str, Any] | None = None
-        client = self._client()
-        if client is not None:
-            try:
-                answer = client.issue_ticket(self.area_key(area), is_priority, self.settings.kiosk_id)
-                ticket = {"number": answer["number"], "people_ahead": answer.get("people_ahead"), "offline": False}
-            except BackendError as err:
-                log.warning("ticket from the backend failed, using the local range: %s", err)
-        if ticket is None:
-            ticket = {"number": self._local_ticket_number(), "people_ahead": None, "offline": True}
+        issued = self._ticket_issuer().issue(self.area_key(area), is_priority, client=self._client())
+        ticket: dict[str, Any] = {"number": issued.number, "people_ahead": issued.people_ahead,
+                                  "offline": issued.offline}
         ticket.update(area={"vi": area.get("vi", ""), "en": area.get("en", "")}, priority=is_priority,
                       issued_at=datetime.now().astimezone())
         rendered = self.render_ticket(ticket)
         ticket["path"], ticket["media"] = str(rendered.path), rendered.media
         return ticket
 
-    def _local_ticket_number(self) -> str:
-        path = self.data_dir / "local-tickets.json"
-        today = date.today().isoformat()
+    def _ticket_issuer(self) -> Any:
+        """kiosk.backend.tickets.TicketIssuer: the local range lives in one SQLite file, restart-safe."""
         with self._local_lock:
-            try:
-                state = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                state = {}
-            seq = state.get("seq", 0) + 1 if state.get("day") == today else 1
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"day": today, "seq": seq}), encoding="utf-8")
-            tmp.replace(path)
-        return f"L{seq % 1000:03d}"
+            if self._tickets is None:
+                from kiosk.backend.tickets import TicketIssuer
+
+                self._tickets = TicketIssuer(None, self.data_dir / "tickets.sqlite3", self.settings.kiosk_id)
+            return self._tickets
 
     def _print_path(self, kind: str, name: str) -> Path:
         with self._local_lock:
@@ -472,6 +459,9 @@ class Services:
         stop = getattr(self.print_worker, "stop", None)
         if stop is not None:
             stop()
+        if self._tickets is not None:
+            self._tickets.close()
+            self._tickets = None
         with self._outbox_lock:
             boxes, self._outboxes = self._outboxes, []
         for box in boxes:

@@ -171,3 +171,11 @@ def test_queue_numbers_fall_back_to_a_local_range_while_offline(tmp_path, sim):
     assert (online.number, online.offline) == ("A001", False)
     assert [t.number for t in offline] == ["L001", "L002"] and all(t.offline for t in offline)
     assert again.number == "L003"  # a restart does not reuse a number given out today
+
+
+def test_a_refusing_backend_still_leaves_the_citizen_with_a_number(tmp_path, sim):
+    issuer = TicketIssuer(None, tmp_path / "tickets.sqlite3", "KIOSK-01")
+    with BackendClient(sim.url, "not-the-token", max_retries=0) as refusing:
+        ticket = issuer.issue("ho-tich", client=refusing)
+    issuer.close()
+    assert ticket.offline and ticket.number == "L001"

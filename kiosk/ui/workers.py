@@ -129,6 +129,24 @@ class CameraBridge(QObject):
             self._decoder = QrPipeline(every_nth=self._every_nth)
         return self._decoder
 
+    def subscribe(self, on_decoded: Callable | None = None, on_frame: Callable | None = None,
+                  on_status: Callable | None = None) -> Callable[[], None]:
+        """Connect a screen's slots while it is shown; returns the function that disconnects them again."""
+        links = [(sig, slot) for sig, slot in ((self.sig_decoded, on_decoded), (self.sig_frame, on_frame),
+                                               (self.sig_status, on_status)) if slot is not None]
+        for sig, slot in links:
+            sig.connect(slot)
+
+        def unsubscribe() -> None:
+            for sig, slot in links:
+                try:
+                    sig.disconnect(slot)
+                except (RuntimeError, TypeError):  # already gone (window closing)
+                    pass
+            links.clear()
+
+        return unsubscribe
+
     def start(self, accept: Callable[[str], bool] | None = None) -> None:
         """Start reading (a previous worker is stopped first, on the control thread, never here)."""
         self._last_preview = 0.0

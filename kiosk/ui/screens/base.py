@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QVBoxLayout, QWidget
@@ -10,6 +11,10 @@ from kiosk.ui.widgets import Text, tr
 
 if TYPE_CHECKING:
     from kiosk.ui.window import KioskWindow
+
+
+def _nothing() -> None:
+    pass
 
 
 class Screen(QWidget):
@@ -27,6 +32,7 @@ class Screen(QWidget):
         self.root = QVBoxLayout(self)
         self.root.setContentsMargins(32, 20, 32, 20)
         self.root.setSpacing(18)
+        self._unsubscribe: Callable[[], None] = _nothing  # camera slots, set by screens that watch it
 
     # --- shortcuts ------------------------------------------------------------------------------
     @property

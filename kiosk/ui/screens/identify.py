@@ -73,21 +73,13 @@ class IdentifyScreen(Screen):
     def enter(self) -> None:
         self.refusal_message = None
         self.camera_status = ("starting", {})
-        cam = self.window_.camera
-        cam.sig_decoded.connect(self._on_camera_decoded)
-        cam.sig_frame.connect(self._on_camera_frame)
-        cam.sig_status.connect(self._on_camera_status)
+        self._unsubscribe = self.window_.camera.subscribe(self._on_camera_decoded, self._on_camera_frame,
+                                                          self._on_camera_status)
         self.window_.start_camera()
         self.retranslate_ui()
 
     def leave(self) -> None:
-        cam = self.window_.camera
-        for sig, slot in ((cam.sig_decoded, self._on_camera_decoded), (cam.sig_frame, self._on_camera_frame),
-                          (cam.sig_status, self._on_camera_status)):
-            try:
-                sig.disconnect(slot)
-            except (RuntimeError, TypeError):
-                pass
+        self._unsubscribe()
         self.window_.stop_camera()
         self.preview.show_image(None)
 

@@ -115,9 +115,7 @@ class DiagnosticsPage(MaintPage):
     # --- life cycle -------------------------------------------------------------------------------
     def enter(self) -> None:
         cam = self.window_.camera
-        cam.sig_frame.connect(self._on_camera_frame)
-        cam.sig_decoded.connect(self._on_camera_decoded)
-        cam.sig_status.connect(self._on_camera_status)
+        self._unsubscribe = cam.subscribe(self._on_camera_decoded, self._on_camera_frame, self._on_camera_status)
         self.camera_status = ("starting", {})
         self._frames = (cam.frames_seen, time.monotonic())
         self._preview_frames = 0
@@ -126,13 +124,7 @@ class DiagnosticsPage(MaintPage):
         self.refresh()
 
     def leave(self) -> None:
-        cam = self.window_.camera
-        for sig, slot in ((cam.sig_frame, self._on_camera_frame), (cam.sig_decoded, self._on_camera_decoded),
-                          (cam.sig_status, self._on_camera_status)):
-            try:
-                sig.disconnect(slot)
-            except (RuntimeError, TypeError):
-                pass
+        self._unsubscribe()
         self._fps_timer.stop()
         self.window_.stop_camera()
         self.preview.show_image(None)

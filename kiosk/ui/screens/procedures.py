@@ -58,15 +58,12 @@ class ProcedureScreen(Screen):
         self.root.addWidget(self.scan_hint)
 
     def enter(self) -> None:
-        self.window_.camera.sig_decoded.connect(self._on_camera_decoded)
+        self._unsubscribe = self.window_.camera.subscribe(self._on_camera_decoded)
         self.window_.start_camera()
         self._filter()
 
     def leave(self) -> None:
-        try:
-            self.window_.camera.sig_decoded.disconnect(self._on_camera_decoded)
-        except (RuntimeError, TypeError):
-            pass
+        self._unsubscribe()
         self.window_.stop_camera()
 
     def _on_camera_decoded(self, text: str) -> None:

@@ -178,13 +178,12 @@ def _doctor_printer(cfg: Any, simulate: bool, data_dir: Path) -> Part:
 
 def printer_part(status: Any, queue: str, simulate: bool) -> Part:
     """The printer's health from its status (``device.printer.PrinterStatus``), with what to do."""
-    cfg = {"printer": {"queue": queue}}
     actions = {
         "paper_out": _msg("Lắp cuộn giấy in mới (khổ 80 mm).", "Load a new paper roll (80 mm)."),
         "offline": _msg("Bật máy in và kiểm tra cáp; xem lpstat -p.", "Switch the printer on and check its cable; "
                         "see lpstat -p."),
-        "not_found": _msg(f"Tạo hàng đợi CUPS '{cfg['printer']['queue']}' (docs/deployment.md).",
-                          f"Create the CUPS queue '{cfg['printer']['queue']}' (docs/deployment.md)."),
+        "not_found": _msg(f"Tạo hàng đợi CUPS '{queue}' (docs/deployment.md).",
+                          f"Create the CUPS queue '{queue}' (docs/deployment.md)."),
     }
     data = {"paper": status.paper, "paper_left": status.paper_left, "reasons": list(status.reasons),
             "simulated": simulate}

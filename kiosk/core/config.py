@@ -209,17 +209,23 @@ def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, dict[st
     return found
 
 
-def load_config(data_dir: Path | None = None, explicit: Path | None = None,
-                environ: Mapping[str, str] | None = None) -> Config:
-    """Read the file (if any), apply environment overrides, validate; raise ConfigError when wrong."""
-    path = config_path(data_dir, explicit)
+def load_file_values(path: Path) -> dict[str, dict[str, Any]]:
+    """What the file alone says, over the defaults and validated (no environment overrides): what a
+    technician's edit rewrites. A missing file is all defaults."""
     raw: dict[str, Any] = {}
     if path.exists():
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
             raise ConfigError("(file)", f"not valid TOML: {err}", str(path)) from None
-    values = validate(raw, str(path))
+    return validate(raw, str(path))
+
+
+def load_config(data_dir: Path | None = None, explicit: Path | None = None,
+                environ: Mapping[str, str] | None = None) -> Config:
+    """Read the file (if any), apply environment overrides, validate; raise ConfigError when wrong."""
+    path = config_path(data_dir, explicit)
+    values = load_file_values(path)
     overrides = env_overrides(environ)
     if overrides:
         layered = {s: dict(v) for s, v in values.items()}

@@ -6,7 +6,6 @@ a refusal names the key and the reason and leaves the file untouched. Changes ap
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -36,23 +35,13 @@ def config_file(services: Any) -> Path:
     return Path(explicit) if explicit else config_path(services.data_dir)
 
 
-def read_file_values(path: Path) -> dict[str, dict[str, Any]]:
-    """What the file says (not the environment's overrides): that is what saving rewrites."""
-    from kiosk.core.config import validate
-
-    raw: dict[str, Any] = {}
-    if path.exists():
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    return validate(raw, str(path))
-
-
 def save_changes(path: Path, changes: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     """Apply ``{"section.key": value}`` to the file; ConfigError (key, reason) leaves it untouched.
 
     Returns what changed, ``{key: (old, new)}``."""
-    from kiosk.core.config import save_config
+    from kiosk.core.config import load_file_values, save_config
 
-    values = read_file_values(path)
+    values = load_file_values(path)
     before = {k: values[k.split(".")[0]][k.split(".")[1]] for k in changes}
     for dotted, value in changes.items():
         section, key = dotted.split(".", 1)
@@ -147,7 +136,9 @@ class ConfigPage(MaintPage):
         path = config_file(self.services)
         self._message = None
         self.refusal = None
-        self.run(lambda: read_file_values(path), self._on_loaded, self._on_load_failed)
+        from kiosk.core.config import load_file_values
+
+        self.run(lambda: load_file_values(path), self._on_loaded, self._on_load_failed)
 
     def _on_loaded(self, values: dict[str, dict[str, Any]]) -> None:
         self.values = values

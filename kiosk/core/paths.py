@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "ward-kiosk"
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
@@ -14,7 +12,11 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 def default_data_dir() -> Path:
     """``$KIOSK_DATA_DIR`` or the platform's per-user data folder."""
     env = os.environ.get("KIOSK_DATA_DIR")
-    return Path(env) if env else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    if env:
+        return Path(env)
+    import platformdirs  # ~13 ms of imports: only when the service's KIOSK_DATA_DIR is not set
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
 def data_dir(explicit: Path | None = None) -> Path:

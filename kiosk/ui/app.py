@@ -62,11 +62,10 @@ def build_window(settings: Any, data_dir: Path, *, prints_dir: Path | None = Non
     ``defer_warm_up``: return as soon as the home screen can be shown and run the warm-up on the event
     loop once it turns (the kiosk: a citizen can touch the home screen in a fraction of the time).
     Otherwise the warm-up is finished on return (tests and tools that drive every screen at once)."""
-    from kiosk.ui.services import Services, limit_malloc_arenas
+    from kiosk.ui.services import Services
     from kiosk.ui.theme import Theme
     from kiosk.ui.window import KioskWindow
 
-    limit_malloc_arenas()  # before the worker threads start
     app = application()
     services = Services(settings, data_dir, prints_dir=prints_dir)
     if start_simulator and not settings.backend_url:
@@ -132,6 +131,7 @@ def start_warm_up(window: Any) -> None:
             # only what journeys allocate instead of stalling the screen for tens of milliseconds.
             gc.collect()
             gc.freeze()
+            gc.enable()  # `kiosk run/demo/walkthrough` start with the collector off (kiosk.cli.main)
             window.warmed_up = True
             log.info("warm-up done")
             window.sig_warmed_up.emit()
@@ -156,6 +156,9 @@ def start_warm_up(window: Any) -> None:
         window.camera.decoder  # noqa: B018 - and the QR pipeline
 
     def start_background() -> None:
+        from kiosk.ui.services import limit_malloc_arenas
+
+        limit_malloc_arenas()  # before the first worker thread starts (loading ctypes is not for the home screen)
         services.start_ward_suggester()
         for runner, task, what in ((window.backend_runner, backend, "the backend client"),
                                    (window.disk_runner, documents, "the catalogue and documents"),

@@ -495,10 +495,10 @@ def _ward_display_from_data(code: str) -> str | None:
 
 def _libc() -> Any:
     import ctypes
-    import ctypes.util
 
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        # the soname, not ctypes.util.find_library("c"): that runs ldconfig in a subprocess (~15 ms at start-up)
+        libc = ctypes.CDLL("libc.so.6")
         return libc if hasattr(libc, "malloc_trim") else None  # glibc only
     except OSError:
         return None

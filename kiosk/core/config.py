@@ -92,7 +92,8 @@ SPEC: dict[str, dict[str, Key]] = {
         "client_cert": Key("", "PEM client certificate for mutual TLS; empty for none."),
         "client_key": Key("", "PEM key of the client certificate."),
         "timeout_s": Key(10.0, "Timeout of one HTTP request, in seconds.", _between(1, 120)),
-        "heartbeat_interval_s": Key(300, "Seconds between two heartbeats to the backend.", _between(30, 3600)),
+        "heartbeat_interval_s": Key(300, "Seconds between two heartbeats to the backend (the first goes out at "
+                                         "start-up).", _between(30, 3600)),
     },
     "camera": {
         "index": Key(0, "OpenCV camera index (/dev/videoN).", _between(0, 63)),

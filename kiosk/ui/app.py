@@ -156,9 +156,9 @@ def start_warm_up(window: Any) -> None:
         window.camera.decoder  # noqa: B018 - and the QR pipeline
 
     def start_background() -> None:
-        from kiosk.ui.services import limit_malloc_arenas
+        from kiosk.ui.services import tune_malloc
 
-        limit_malloc_arenas()  # before the first worker thread starts (loading ctypes is not for the home screen)
+        tune_malloc()  # before the first worker thread starts (loading ctypes is not for the home screen)
         services.start_ward_suggester()
         for runner, task, what in ((window.backend_runner, backend, "the backend client"),
                                    (window.disk_runner, documents, "the catalogue and documents"),
@@ -177,8 +177,10 @@ def start_warm_up(window: Any) -> None:
         window.attach_sender()
 
     # nothing starts before the event loop has turned once: that turn shows the home screen
-    steps = [lambda: None, start_background, start_printer_and_sender, *window.warm_up_steps(),
-             lambda: _warm_up_media(window)]
+    # the first heartbeat goes out as soon as the printer and the sender are there: the province sees a
+    # kiosk that (re)started now, not one backend.heartbeat_interval_s later
+    steps = [lambda: None, start_background, start_printer_and_sender, window.send_heartbeat,
+             *window.warm_up_steps(), lambda: _warm_up_media(window)]
 
     def next_step() -> None:
         if not steps:

@@ -181,7 +181,8 @@ class KioskWindow(QWidget):
         self.overlay.sig_continue.connect(self._on_overlay_continue)
         from kiosk.ui.maintenance import CornerGesture
 
-        self.corner = CornerGesture(self)
+        self.corner = CornerGesture(self, taps=int(settings.maintenance.get("gesture_taps", 5)),
+                                    window_s=float(settings.maintenance.get("gesture_window_s", 3.0)))
         self.corner.sig_triggered.connect(self._on_corner_triggered)
 
         self.session.on_state(self._on_session_state)
@@ -192,7 +193,7 @@ class KioskWindow(QWidget):
         self._idle_timer.start()
         self._heartbeat_timer = QTimer(self)
         self._heartbeat_timer.setInterval(int(settings.heartbeat_interval_s * 1000))
-        self._heartbeat_timer.timeout.connect(self._on_heartbeat_timer_timeout)
+        self._heartbeat_timer.timeout.connect(self.send_heartbeat)
         self._heartbeat_timer.start()
         QApplication.instance().focusChanged.connect(self._on_app_focus_changed)
         ACTIVITY_LISTENERS.append(self.session.touch)
@@ -348,7 +349,8 @@ class KioskWindow(QWidget):
     def _on_sender_online(self, online: bool) -> None:
         self.online = online
 
-    def _on_heartbeat_timer_timeout(self) -> None:
+    def send_heartbeat(self) -> None:
+        """One heartbeat to the province: every backend.heartbeat_interval_s, and once at start-up."""
         from kiosk.ui.heartbeat import send_heartbeat
 
         send_heartbeat(self)  # printer, outbox and HTTP off the GUI thread
@@ -418,10 +420,6 @@ class KioskWindow(QWidget):
         self.retranslate_ui()
         self.sig_wiped.emit()
         log.info("session wiped")
-        from kiosk.ui.services import release_memory
-
-        # the citizen's images, PDFs and HTTP buffers are freed by now: give the pages back (off the GUI thread)
-        self.disk_runner.run(release_memory, survive_wipe=True)
 
     # --- idle ---------------------------------------------------------------------------------------
     def _on_idle_timer_timeout(self) -> None:

@@ -46,3 +46,29 @@ def test_the_pin_pad_accepts_the_right_pin_and_refuses_a_wrong_one(kiosk, qtbot)
             qtbot.mouseClick(pad.keys[key], Qt.MouseButton.LeftButton)
         qtbot.mouseClick(pad.keys["ok"], Qt.MouseButton.LeftButton)
     assert finished.args == [True] and results == [True]
+
+
+def test_the_gesture_and_the_configuration_page_follow_the_configuration_file(qapp, qtbot, tmp_path, monkeypatch):
+    from kiosk.core.config import load_config
+    from kiosk.ui.app import close_window
+    from kiosk.ui.screens.maint_config import config_file
+    from kiosk.ui.services import KioskSettings, Services
+    from kiosk.ui.window import KioskWindow
+
+    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
+    asked = []
+    monkeypatch.setattr(maintenance.PinDialog, "ask", classmethod(lambda cls, w, done: asked.append(w)))
+    explicit = tmp_path / "etc" / "kiosk.toml"  # `kiosk run --config FILE`, not the data dir's file
+    explicit.parent.mkdir()
+    explicit.write_text("[maintenance]\ngesture_taps = 3\ngesture_window_s = 2.0\n", encoding="utf-8")
+    settings = KioskSettings.from_config(load_config(tmp_path / "data", explicit))
+    window = KioskWindow(Services(settings, tmp_path / "data"))
+    qtbot.addWidget(window)
+    try:
+        assert config_file(window.services) == explicit  # the page edits the file the kiosk was started with
+        _tap_corner(qtbot, window, 2)
+        assert not asked
+        _tap_corner(qtbot, window, 1)
+        qtbot.waitUntil(lambda: asked == [window])  # three taps, as configured, not five
+    finally:
+        close_window(window)

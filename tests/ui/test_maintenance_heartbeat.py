@@ -18,6 +18,14 @@ def _received(kiosk) -> dict | None:
     return json.loads(row[0]) if row else None
 
 
+def test_the_first_heartbeat_goes_out_at_start_up_not_one_interval_later(kiosk, qtbot):
+    # 300 s between heartbeats: what arrives now was sent by the warm-up (this file's tests run in order,
+    # and nothing else sends heartbeats)
+    assert kiosk.services.settings.heartbeat_interval_s >= 60
+    qtbot.waitUntil(lambda: _received(kiosk) is not None, timeout=15000)
+    assert _received(kiosk)["app_version"] == app_version()
+
+
 def test_the_heartbeat_carries_version_devices_paper_and_outbox(kiosk, qtbot, monkeypatch):
     assert kiosk._heartbeat_timer.isActive()
     assert kiosk._heartbeat_timer.interval() == int(kiosk.services.settings.heartbeat_interval_s * 1000)

@@ -31,8 +31,7 @@ SYMBOLS = ["https://", "http://", ":", "/", "_", "."]
 def config_file(services: Any) -> Path:
     from kiosk.core.config import config_path
 
-    explicit = getattr(services, "config_path", None)
-    return Path(explicit) if explicit else config_path(services.data_dir)
+    return services.config_path or config_path(services.data_dir)
 
 
 def save_changes(path: Path, changes: dict[str, Any]) -> dict[str, tuple[Any, Any]]:

@@ -64,8 +64,10 @@ def main() -> None:
         "ui_stall_ms": {k: result["ui_stall_ms"][k] for k in ("max", "p99")},
     }
     print(json.dumps(report, indent=2))
-    ok = end_growth < 5 and files[-1] <= files[w] and threads[-1] <= threads[w]
-    print(f"target (<5 MB after {w} journeys, no fd/thread growth): {'met' if ok else 'NOT met'}")
+    # The verdict is on the medians: one journey's RSS moves by several MB either way (a frame buffer or a
+    # PDF page mapped or not at the moment of the sample), the last-minus-first figure is printed beside it.
+    ok = median_growth < 5 and files[-1] <= files[w] and threads[-1] <= threads[w]
+    print(f"target (<5 MB after {w} journeys, medians of 20; no fd/thread growth): {'met' if ok else 'NOT met'}")
 
 
 if __name__ == "__main__":

@@ -188,7 +188,9 @@ def start_warm_up(window: Any) -> None:
             check_done()
             return
         try:
-            steps.pop(0)()
+            more = steps.pop(0)()
+            if isinstance(more, list):  # a step that found more to do (the form pages, once the catalogue is in)
+                steps[0:0] = more
         except Exception as err:
             log.error("warm-up step failed: %r", err)
         QTimer.singleShot(0, window, next_step)  # with a context: never fires on a closed window

@@ -161,6 +161,7 @@ class KioskWindow(QWidget):
         #: True once every screen is built and every one-off cost is paid (kiosk.ui.app.start_warm_up);
         #: journeys started before that still work, they may only wait for what they need.
         self.warmed_up = False
+        self._later: list[Callable[[], Any]] = []  # see _run_in_turns
 
         self.setStyleSheet(self.theme.stylesheet())
         layout = QVBoxLayout(self)
@@ -237,25 +238,24 @@ class KioskWindow(QWidget):
         screen.retranslate_ui()
         return screen
 
-    def warm_up_steps(self) -> list[Callable[[], None]]:
+    def warm_up_steps(self) -> list[Callable[[], Any]]:
         """The GUI-thread part of the warm-up, in short steps: build each screen, then style, lay out
         and paint it once offscreen (a first showing otherwise costs tens of milliseconds of polish and
         layout while a citizen waits). Run one step per turn of the event loop (kiosk.ui.app)."""
         steps: list[Callable[[], None]] = []
         for state, _module, _name in SCREENS:
             steps.append(lambda s=state: self.screens[s])
-            steps.append(lambda s=state: self._paint_offscreen(self.screens[s]))
-        steps.append(lambda: self._paint_offscreen(self.keyboard))
-        steps.append(lambda: self._paint_offscreen(self.overlay))
+            steps.append(lambda s=state: self.paint_offscreen(self.screens[s]))
+            if state == State.FORM:  # its pages: a step may return more steps, run next
+                steps.append(lambda: [step for proc in self.services.catalogue
+                                      for step in self.screens[State.FORM].page_steps(proc.id)])
+        steps.append(lambda: self.paint_offscreen(self.keyboard))
+        steps.append(lambda: self.paint_offscreen(self.overlay))
         steps.append(lambda: self.submission)
         return steps
 
-    def warm_up_screens(self) -> None:
-        """Every warm-up step at once (blocks the event loop: for tests and tools, not the kiosk)."""
-        for step in self.warm_up_steps():
-            step()
-
-    def _paint_offscreen(self, widget: QWidget) -> None:
+    def paint_offscreen(self, widget: QWidget) -> None:
+        """Style, lay out and paint ``widget`` once, unseen: its first showing is then cheap."""
         size = self.stack.size() if self.stack.width() > 100 else self.size()
         self.ensurePolished()
         widget.ensurePolished()
@@ -500,11 +500,29 @@ class KioskWindow(QWidget):
 
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme
+        form = self.screens.get(State.FORM)  # .get: not built yet is fine
+        dropped = form.drop_hidden_pages() if form is not None else []
         self.setStyleSheet(theme.stylesheet())
         if self._keyboard is not None:
             self.keyboard.setFixedHeight(self._keyboard_height(theme))
         self.retranslate_ui()
         self.ensurePolished()
+        if dropped:
+            self._run_in_turns([step for pid in dropped for step in form.page_steps(pid)])
+
+    def _run_in_turns(self, steps: list[Callable[[], Any]]) -> None:
+        """Queue ``steps``, run one per turn of the event loop (one queue: a second theme switch does not
+        start a second runner), so a touch waits for one step at most."""
+        idle = not self._later
+        self._later.extend(steps)
+        if idle:
+            QTimer.singleShot(0, self, self._run_next_later)
+
+    def _run_next_later(self) -> None:
+        if self._later:
+            self._later.pop(0)()
+        if self._later:
+            QTimer.singleShot(0, self, self._run_next_later)
 
     def retranslate_ui(self) -> None:
         lang = self.session.language

@@ -56,7 +56,7 @@ def _screens(kiosk):
 @pytest.mark.parametrize("large_text", [False, True])
 def test_every_button_is_at_least_15_mm_at_the_configured_dpi(kiosk, qtbot, large_text):
     kiosk.apply_theme(Theme(dpi=kiosk.theme.dpi, large_text=large_text))
-    kiosk.screens[State.FORM].pages.setCurrentWidget(kiosk.screens[State.FORM].forms["dang-ky-khai-sinh"])
+    kiosk.screens[State.FORM].pages.setCurrentWidget(kiosk.screens[State.FORM].page_for("dang-ky-khai-sinh"))
     kiosk.keyboard.set_mode("text")
     minimum = mm_to_px(MIN_TOUCH_MM, kiosk.theme.dpi)
     small = []
@@ -154,3 +154,21 @@ def test_a_broken_guide_video_shows_a_still(kiosk, qtbot, tmp_path):
     video.load(broken, {"vi": "1. Bước một", "en": "1. Step one"}, autoplay=True)
     qtbot.waitUntil(lambda: video.state == "still", timeout=10000)
     video.stop()
+
+
+def test_a_text_size_switch_leaves_every_form_page_in_the_new_size(kiosk, qtbot):
+    # the switch drops the form pages that are not on screen and rebuilds them turn by turn
+    form = kiosk.screens[State.FORM]
+    before = Theme(dpi=kiosk.theme.dpi)
+    kiosk.apply_theme(before)
+    qtbot.waitUntil(lambda: len(form.forms) == len(kiosk.services.catalogue), timeout=20000)
+    normal_text = form.page_for("dang-ky-khai-sinh").rows["child_full_name"].input.fontInfo().pixelSize()
+    kiosk.apply_theme(Theme(dpi=kiosk.theme.dpi, large_text=True))
+    try:
+        assert len(form.forms) < len(kiosk.services.catalogue)  # not restyled while the citizen waits
+        qtbot.waitUntil(lambda: len(form.forms) == len(kiosk.services.catalogue) and not kiosk._later, timeout=20000)
+        assert all(page.language == kiosk.session.language for page in form.forms.values())
+        large = form.page_for("dang-ky-khai-sinh").rows["child_full_name"].input
+        assert large.fontInfo().pixelSize() > normal_text
+    finally:
+        kiosk.apply_theme(before)

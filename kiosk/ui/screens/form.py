@@ -6,6 +6,9 @@ a long form never stalls the screen; a wipe blanks the values instead of rebuild
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -259,11 +262,10 @@ class FormScreen(Screen):
         self.root.addWidget(self.intro)
         self.pages = QStackedWidget()
         self.root.addWidget(self.pages, 1)
+        #: One page per procedure (~110 widgets each), built by the warm-up in short steps (page_steps), or
+        #: on demand. A text-size or contrast switch drops the pages not on screen and rebuilds them in the
+        #: background: restyling all nine froze the screen ~200 ms.
         self.forms: dict[str, FormPage] = {}
-        for proc in self.services.catalogue:
-            page = FormPage(self, proc)
-            self.forms[proc.id] = page
-            self.pages.addWidget(page)
         row = QHBoxLayout()
         self.summary = label(role="error")
         self.summary.setObjectName("form-summary")
@@ -274,9 +276,40 @@ class FormScreen(Screen):
         self.filled_for: str | None = None
         window.sig_focus_changed.connect(self._on_window_focus_changed)
 
+    def page_for(self, procedure_id: str) -> FormPage:
+        """The procedure's form page, built now if the warm-up or a rebuild has not got to it yet."""
+        page = self.forms.get(procedure_id)
+        if page is None:
+            page = self.forms[procedure_id] = FormPage(self, self.services.procedure(procedure_id))
+            self.pages.addWidget(page)
+        return page
+
+    def page_steps(self, procedure_id: str) -> list[Callable[[], None]]:
+        """Build, translate and paint a page offscreen: three steps of 10-30 ms, one per turn of the event
+        loop, instead of one ~60 ms freeze when the form first opens."""
+
+        def translate() -> None:
+            page = self.page_for(procedure_id)
+            if page.language != self.language:
+                page.retranslate(self.language, self.t(WARD_NOTE))
+
+        return [lambda: self.page_for(procedure_id), translate,
+                lambda: self.window_.paint_offscreen(self.page_for(procedure_id))]
+
+    def drop_hidden_pages(self) -> list[str]:
+        """Delete the pages not on screen (before a restyle); return their procedures, to rebuild."""
+        current = self.pages.currentWidget() if self.isVisible() else None
+        dropped = [pid for pid, page in self.forms.items() if page is not current]
+        for pid in dropped:
+            page = self.forms.pop(pid)
+            self.pages.removeWidget(page)
+            shiboken6.delete(page)  # now, not deleteLater: a restyle would still walk its widgets
+        return dropped
+
     @property
     def page(self) -> FormPage | None:
-        return self.forms.get(self.session.data.procedure_id or "")
+        procedure_id = self.session.data.procedure_id
+        return self.page_for(procedure_id) if procedure_id else None
 
     def enter(self) -> None:
         page = self.page
@@ -304,8 +337,10 @@ class FormScreen(Screen):
             self.session.data.form = page.values()
 
     def _on_window_focus_changed(self, widget: QWidget) -> None:
+        if not self.isVisible() or widget is None:
+            return
         page = self.page
-        if page is not None and self.isVisible() and widget is not None and page.isAncestorOf(widget):
+        if page is not None and page.isAncestorOf(widget):
             page.ensureWidgetVisible(widget, 50, 120)
 
     def _on_next_clicked(self) -> None:

@@ -221,7 +221,7 @@ class CameraWorker(threading.Thread):
 
     def _decode(self, frame: np.ndarray) -> None:
         try:
-            result = self.decoder.feed(frame, self.accept)
+            result = self.decoder.feed(frame, self.accept, cancelled=self._stop_event.is_set)
         except Exception:  # a decoder bug must not stop the camera
             log.exception("QR decode failed")
             return

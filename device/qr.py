@@ -161,10 +161,17 @@ def _enlarge(grey: np.ndarray, factor: float) -> np.ndarray:
 class QrPipeline:
     """zxing-cpp first, fallbacks only on failure; ``feed`` decodes every Nth frame of a stream."""
 
-    def __init__(self, every_nth: int = 3, accept: Accept | None = None, budget_ms: float = 250.0) -> None:
+    def __init__(self, every_nth: int = 3, accept: Accept | None = None, budget_ms: float = 250.0,
+                 full_search_every: int = 4) -> None:
         self.every_nth = max(1, every_nth)
         self.accept = accept
         self.budget_ms = budget_ms
+        # On a stream, the whole-frame variants (up to ``budget_ms`` of work) run on one decoded frame in
+        # ``full_search_every``: an empty slot or a passing hand otherwise costs ~100 ms of decoding per
+        # frame, fighting the GUI thread for the GIL (the UI stalls); a card too blurred for zxing-cpp to
+        # read is still searched several times a second. Single-frame decode() always searches in full.
+        self.full_search_every = max(1, full_search_every)
+        self._decodes = 0
         # A card QR is dark on light: skipping zxing-cpp's inverted pass and its rotation retries (for
         # 1D codes) cuts the common case by a quarter; an inverted frame still has its own fallback.
         self._zxing = ZxingDecoder(try_invert=False, try_rotate=False)
@@ -176,15 +183,21 @@ class QrPipeline:
             self._pyzbar = None
         self._count = 0
 
-    def feed(self, frame: np.ndarray, accept: Accept | None = None) -> DecodeResult | None:
-        """Decode one frame in every ``every_nth`` of a stream; ``None`` for the others."""
+    def feed(self, frame: np.ndarray, accept: Accept | None = None,
+             cancelled: Callable[[], bool] | None = None) -> DecodeResult | None:
+        """Decode one frame in every ``every_nth`` of a stream; ``None`` for the others. ``cancelled``
+        (the camera stopping) ends a long search between two variants."""
         self._count += 1
         if (self._count - 1) % self.every_nth:
             return None
-        return self.decode(frame, accept)
+        self._decodes += 1
+        full = (self._decodes - 1) % self.full_search_every == 0
+        return self.decode(frame, accept, full_search=full, cancelled=cancelled)
 
-    def decode(self, frame: np.ndarray, accept: Accept | None = None) -> DecodeResult | None:
-        """The first text in ``frame`` that ``accept`` takes (any text without a predicate), or None."""
+    def decode(self, frame: np.ndarray, accept: Accept | None = None, *, full_search: bool = True,
+               cancelled: Callable[[], bool] | None = None) -> DecodeResult | None:
+        """The first text in ``frame`` that ``accept`` takes (any text without a predicate), or None.
+        Without ``full_search``: zxing-cpp and the region it located only, not the whole-frame variants."""
         accept = accept or self.accept
         start = time.perf_counter()
         grey = to_grey(frame)
@@ -196,7 +209,7 @@ class QrPipeline:
             return None
 
         def over_budget() -> bool:
-            return (time.perf_counter() - start) * 1000 > self.budget_ms
+            return (time.perf_counter() - start) * 1000 > self.budget_ms or bool(cancelled and cancelled())
 
         barcodes = self._zxing.read(grey, return_errors=True)
         found = take([b.text for b in barcodes if b.valid and b.text], "zxing")
@@ -216,6 +229,8 @@ class QrPipeline:
                 found = take(self._decode_with(stage, image), f"zxing-located/{stage}")
                 if found or over_budget():
                     return found
+        if not full_search:
+            return None
         for stage, image in self._frame_variants(grey):
             found = take(self._decode_with(stage, image), stage)
             if found or over_budget():

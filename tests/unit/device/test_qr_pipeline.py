@@ -146,3 +146,33 @@ def test_colour_frames_are_read_like_grey_ones():
     assert frame.ndim == 3
     result = QrPipeline().decode(frame)
     assert result is not None and result.text == sample_payload(1)
+
+
+def _count_stages(pipeline: QrPipeline, monkeypatch) -> list[str]:
+    tried: list[str] = []
+    real = pipeline._decode_with
+    monkeypatch.setattr(pipeline, "_decode_with", lambda stage, image: (tried.append(stage), real(stage, image))[1])
+    return tried
+
+
+def test_on_a_stream_an_empty_slot_gets_the_whole_frame_search_one_decode_in_four(monkeypatch):
+    # the empty slot between citizens: nothing to read, and no reason to spend the budget on every frame
+    empty = sim_frame(None)
+    pipeline = QrPipeline(every_nth=1, full_search_every=4)
+    tried = _count_stages(pipeline, monkeypatch)
+    searched = []
+    for _ in range(8):
+        before = len(tried)
+        assert pipeline.feed(empty) is None
+        searched.append(len(tried) > before)
+    assert searched == [True, False, False, False, True, False, False, False]
+    # a single frame (the scan command, the benchmark) is always searched in full
+    before = len(tried)
+    assert pipeline.decode(empty) is None and len(tried) > before
+
+
+def test_a_search_stops_between_two_variants_once_the_camera_is_stopping(monkeypatch):
+    pipeline = QrPipeline(every_nth=1)
+    tried = _count_stages(pipeline, monkeypatch)
+    assert pipeline.decode(sim_frame(None), cancelled=lambda: True) is None
+    assert len(tried) == 1  # the first whole-frame variant, then it gave up

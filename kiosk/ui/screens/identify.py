@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
+from PySide6.QtCore import QRect, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
 from kiosk.core.identity import IdentityError, parse_id_qr
@@ -31,9 +31,10 @@ class PreviewLabel(QLabel):
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor("#202020"))
         if self._image is not None and not self._image.isNull():
-            scaled = QPixmap.fromImage(self._image).scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                                          Qt.TransformationMode.FastTransformation)
-            painter.drawPixmap((self.width() - scaled.width()) // 2, (self.height() - scaled.height()) // 2, scaled)
+            fitted = self._image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect((self.width() - fitted.width()) // 2, (self.height() - fitted.height()) // 2,
+                           fitted.width(), fitted.height())
+            painter.drawImage(target, self._image)  # RGB32 from the camera thread: no conversion here
         side = min(self.width(), self.height()) * 0.62
         guide = QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
         painter.setPen(QPen(QColor("#ffd500"), 8, Qt.PenStyle.DashLine))

@@ -62,8 +62,7 @@ def test_the_gesture_and_the_configuration_page_follow_the_configuration_file(qa
     explicit.parent.mkdir()
     explicit.write_text("[maintenance]\ngesture_taps = 3\ngesture_window_s = 2.0\n", encoding="utf-8")
     settings = KioskSettings.from_config(load_config(tmp_path / "data", explicit))
-    window = KioskWindow(Services(settings, tmp_path / "data"))
-    qtbot.addWidget(window)
+    window = KioskWindow(Services(settings, tmp_path / "data"))  # closed by close_window below, not by qtbot
     try:
         assert config_file(window.services) == explicit  # the page edits the file the kiosk was started with
         _tap_corner(qtbot, window, 2)

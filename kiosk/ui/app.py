@@ -106,8 +106,6 @@ def start_warm_up(window: Any) -> None:
     loop (``QTimer.singleShot(0)``), so a touch on the home screen waits for one step at most: build
     each screen and paint it once offscreen, then open the media pipeline once. When both are done the
     window's ``warmed_up`` is set and ``sig_warmed_up`` emitted."""
-    from PySide6.QtCore import QTimer
-
     services = window.services
     pending = {"threads": 3, "gui": True}
 
@@ -179,23 +177,12 @@ def start_warm_up(window: Any) -> None:
     # nothing starts before the event loop has turned once: that turn shows the home screen
     # the first heartbeat goes out as soon as the printer and the sender are there: the province sees a
     # kiosk that (re)started now, not one backend.heartbeat_interval_s later
-    steps = [lambda: None, start_background, start_printer_and_sender, window.send_heartbeat,
-             *window.warm_up_steps(), lambda: _warm_up_media(window)]
+    def gui_done() -> None:
+        pending["gui"] = False
+        check_done()
 
-    def next_step() -> None:
-        if not steps:
-            pending["gui"] = False
-            check_done()
-            return
-        try:
-            more = steps.pop(0)()
-            if isinstance(more, list):  # a step that found more to do (the form pages, once the catalogue is in)
-                steps[0:0] = more
-        except Exception as err:
-            log.error("warm-up step failed: %r", err)
-        QTimer.singleShot(0, window, next_step)  # with a context: never fires on a closed window
-
-    QTimer.singleShot(0, window, next_step)
+    window.run_in_turns([lambda: None, start_background, start_printer_and_sender, window.send_heartbeat,
+                         *window.warm_up_steps(), lambda: _warm_up_media(window), gui_done])
 
 
 def _warm_up_media(window: Any) -> None:

@@ -82,7 +82,6 @@ class Services:
                  catalogue: list[forms.Procedure] | None = None) -> None:
         self.settings = settings
         self.data_dir = Path(data_dir)
-        self.config_path = Path(settings.config_file) if settings.config_file else None
         self.prints_dir = Path(prints_dir) if prints_dir else self.data_dir / "prints"
         self.prints_dir.mkdir(parents=True, exist_ok=True)
         self._catalogue = catalogue

@@ -161,7 +161,7 @@ class KioskWindow(QWidget):
         #: True once every screen is built and every one-off cost is paid (kiosk.ui.app.start_warm_up);
         #: journeys started before that still work, they may only wait for what they need.
         self.warmed_up = False
-        self._later: list[Callable[[], Any]] = []  # see _run_in_turns
+        self._later: list[Callable[[], Any]] = []  # see run_in_turns
 
         self.setStyleSheet(self.theme.stylesheet())
         layout = QVBoxLayout(self)
@@ -241,8 +241,8 @@ class KioskWindow(QWidget):
     def warm_up_steps(self) -> list[Callable[[], Any]]:
         """The GUI-thread part of the warm-up, in short steps: build each screen, then style, lay out
         and paint it once offscreen (a first showing otherwise costs tens of milliseconds of polish and
-        layout while a citizen waits). Run one step per turn of the event loop (kiosk.ui.app)."""
-        steps: list[Callable[[], None]] = []
+        layout while a citizen waits). For ``run_in_turns``."""
+        steps: list[Callable[[], Any]] = []
         for state, _module, _name in SCREENS:
             steps.append(lambda s=state: self.screens[s])
             steps.append(lambda s=state: self.paint_offscreen(self.screens[s]))
@@ -314,6 +314,19 @@ class KioskWindow(QWidget):
     def stop_camera(self) -> None:
         self._camera_wanted = False
         self.camera.stop()
+
+    def watch_camera(self, on_decoded: Callable[[str], Any], on_frame: Callable | None = None,
+                     on_status: Callable | None = None) -> Callable[[], None]:
+        """The camera on while a screen is shown, its reads (and preview frames, status) to the screen's slots;
+        returns what the screen calls when it leaves: the slots cut and the camera stopped."""
+        unsubscribe = self.camera.subscribe(on_decoded, on_frame, on_status)
+        self.start_camera()
+
+        def unwatch() -> None:
+            unsubscribe()
+            self.stop_camera()
+
+        return unwatch
 
     def take_ticket(self, area: dict, priority: str, on_done: Callable[[dict], None],
                     on_error: Callable[[BaseException], None]) -> None:
@@ -508,19 +521,25 @@ class KioskWindow(QWidget):
         self.retranslate_ui()
         self.ensurePolished()
         if dropped:
-            self._run_in_turns([step for pid in dropped for step in form.page_steps(pid)])
+            self.run_in_turns([step for pid in dropped for step in form.page_steps(pid)])
 
-    def _run_in_turns(self, steps: list[Callable[[], Any]]) -> None:
-        """Queue ``steps``, run one per turn of the event loop (one queue: a second theme switch does not
-        start a second runner), so a touch waits for one step at most."""
+    def run_in_turns(self, steps: list[Callable[[], Any]]) -> None:
+        """Queue GUI work that can wait: one step per turn of the event loop, from the next turn on, so a
+        touch waits for one step at most. One queue for the warm-up and the rebuilds after a theme switch:
+        never two steps in one turn. A step may return a list of further steps, run before the rest."""
         idle = not self._later
         self._later.extend(steps)
         if idle:
-            QTimer.singleShot(0, self, self._run_next_later)
+            QTimer.singleShot(0, self, self._run_next_later)  # with a context: never fires on a closed window
 
     def _run_next_later(self) -> None:
         if self._later:
-            self._later.pop(0)()
+            try:
+                more = self._later.pop(0)()
+                if isinstance(more, list):  # the form pages, once the catalogue is in
+                    self._later[0:0] = more
+            except Exception as err:
+                log.error("deferred GUI step failed: %r", err)
         if self._later:
             QTimer.singleShot(0, self, self._run_next_later)
 

@@ -32,7 +32,7 @@ class Screen(QWidget):
         self.root = QVBoxLayout(self)
         self.root.setContentsMargins(32, 20, 32, 20)
         self.root.setSpacing(18)
-        self._unsubscribe: Callable[[], None] = _nothing  # camera slots, set by screens that watch it
+        self._unwatch_camera: Callable[[], None] = _nothing  # set by screens that watch the camera
 
     # --- shortcuts ------------------------------------------------------------------------------
     @property

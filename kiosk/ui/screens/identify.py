@@ -74,18 +74,13 @@ class IdentifyScreen(Screen):
     def enter(self) -> None:
         self.refusal_message = None
         self.camera_status = ("starting", {})
-        self._unsubscribe = self.window_.camera.subscribe(self._on_camera_decoded, self._on_camera_frame,
-                                                          self._on_camera_status)
-        self.window_.start_camera()
+        self._unwatch_camera = self.window_.watch_camera(self._on_camera_decoded, self.preview.show_image,
+                                                         self._on_camera_status)
         self.retranslate_ui()
 
     def leave(self) -> None:
-        self._unsubscribe()
-        self.window_.stop_camera()
+        self._unwatch_camera()
         self.preview.show_image(None)
-
-    def _on_camera_frame(self, image: QImage) -> None:
-        self.preview.show_image(image)
 
     def _on_camera_status(self, code: str, message: dict) -> None:
         self.camera_status = (code, message)

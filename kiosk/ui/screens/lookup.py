@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
 
 from kiosk.core.session import State
@@ -51,17 +50,12 @@ class LookupScreen(Screen):
         return self.code
 
     def enter(self) -> None:
-        self._unsubscribe = self.window_.camera.subscribe(self._on_camera_decoded, self._on_camera_frame)
-        self.window_.start_camera()
+        self._unwatch_camera = self.window_.watch_camera(self._on_camera_decoded, self.preview.show_image)
         self.retranslate_ui()
 
     def leave(self) -> None:
-        self._unsubscribe()
-        self.window_.stop_camera()
+        self._unwatch_camera()
         self.preview.show_image(None)
-
-    def _on_camera_frame(self, image: QImage) -> None:
-        self.preview.show_image(image)
 
     def _on_camera_decoded(self, text: str) -> None:
         code = text.strip()

@@ -57,7 +57,7 @@ class MaintPage(QWidget):
         self.root = QVBoxLayout(self)
         self.root.setContentsMargins(32, 20, 32, 20)
         self.root.setSpacing(16)
-        self._unsubscribe: Any = lambda: None  # camera slots, set by pages that watch it
+        self._unwatch_camera: Any = lambda: None  # set by pages that watch the camera
 
     @property
     def window_(self) -> Any:

@@ -31,7 +31,8 @@ SYMBOLS = ["https://", "http://", ":", "/", "_", "."]
 def config_file(services: Any) -> Path:
     from kiosk.core.config import config_path
 
-    return services.config_path or config_path(services.data_dir)
+    explicit = services.settings.config_file  # the file the kiosk was started with, if any
+    return Path(explicit) if explicit else config_path(services.data_dir)
 
 
 def save_changes(path: Path, changes: dict[str, Any]) -> dict[str, tuple[Any, Any]]:

@@ -115,18 +115,17 @@ class DiagnosticsPage(MaintPage):
     # --- life cycle -------------------------------------------------------------------------------
     def enter(self) -> None:
         cam = self.window_.camera
-        self._unsubscribe = cam.subscribe(self._on_camera_decoded, self._on_camera_frame, self._on_camera_status)
         self.camera_status = ("starting", {})
         self._frames = (cam.frames_seen, time.monotonic())
         self._preview_frames = 0
         self._fps_timer.start()
-        self.window_.start_camera()
+        self._unwatch_camera = self.window_.watch_camera(self._on_camera_decoded, self._on_camera_frame,
+                                                         self._on_camera_status)
         self.refresh()
 
     def leave(self) -> None:
-        self._unsubscribe()
+        self._unwatch_camera()
         self._fps_timer.stop()
-        self.window_.stop_camera()
         self.preview.show_image(None)
         self.preview.decoded_text = ""
 

@@ -58,13 +58,11 @@ class ProcedureScreen(Screen):
         self.root.addWidget(self.scan_hint)
 
     def enter(self) -> None:
-        self._unsubscribe = self.window_.camera.subscribe(self._on_camera_decoded)
-        self.window_.start_camera()
+        self._unwatch_camera = self.window_.watch_camera(self._on_camera_decoded)
         self._filter()
 
     def leave(self) -> None:
-        self._unsubscribe()
-        self.window_.stop_camera()
+        self._unwatch_camera()
 
     def _on_camera_decoded(self, text: str) -> None:
         proc = self.services.procedure_for_qr(text)

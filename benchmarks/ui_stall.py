@@ -18,6 +18,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def split_text(worst: dict) -> str:
+    split = worst.get("gui_thread_ms") or {}
+    return " / ".join("?" if split.get(k) is None else f"{split[k]} ms" for k in ("cpu", "wait_cpu", "blocked"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3, help="walkthrough rounds (four journeys each)")
@@ -38,8 +43,10 @@ def main() -> int:
     overall = result["ui_stall_ms"]
     print(f"\nall journeys: max {overall['max']} ms, p99 {overall['p99']} ms ({overall['samples']} samples); "
           f"start-up {result['startup_ms']} ms; switching text size/contrast {result['mode_switch_stall_ms']} ms")
+    print("worst stalls; the GUI thread's time in that probe interval: on a CPU / waiting for a CPU / blocked "
+          "(GIL, lock, I/O)")
     for worst in overall.get("worst", []):
-        print(f"  {worst['ms']} ms in {worst['journey']} — {worst['when']}")
+        print(f"  {worst['ms']} ms in {worst['journey']} — {worst['when']}: {split_text(worst)}")
     return 0
 
 

@@ -3,10 +3,16 @@
 A timer asked to fire every 5 ms that fires 40 ms late means the event loop was blocked for
 about 40 ms: a citizen would have seen a frozen screen. The probe keeps the lateness samples per
 journey so the walkthrough can report max and p99 per journey and overall.
+
+Each of the worst stalls is split by where the GUI thread's time went (Linux schedstat): running on a
+CPU (our own work: layout, paint, Python), waiting for a CPU (other threads or processes, or a busy
+host), or neither (waiting for the GIL, a lock or the disk). Only the first is fixed in the GUI code.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from array import array
 from collections.abc import Sequence
@@ -20,6 +26,43 @@ def percentile(samples: Sequence[float], pct: float) -> float:
     ordered = sorted(samples)
     index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
     return ordered[index]
+
+
+class ThreadClock:
+    """The calling thread's time on a CPU and waiting in the run queue, in ms (None where not known).
+
+    Linux's /proc/self/task/<tid>/schedstat gives both; elsewhere only the CPU time (time.thread_time).
+    Read with pread on a descriptor opened once: a few microseconds, so it can run on every probe tick."""
+
+    def __init__(self) -> None:
+        try:
+            self._fd: int | None = os.open(f"/proc/self/task/{threading.get_native_id()}/schedstat", os.O_RDONLY)
+        except OSError:
+            self._fd = None
+
+    def read(self) -> tuple[float, float | None]:
+        if self._fd is not None:
+            try:
+                on_cpu, waiting = os.pread(self._fd, 128, 0).split()[:2]
+                return int(on_cpu) / 1e6, int(waiting) / 1e6
+            except (OSError, ValueError):
+                self.close()
+        return time.thread_time() * 1000, None
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def split_stall(elapsed_ms: float, cpu_ms: float, wait_cpu_ms: float | None) -> dict[str, float | None]:
+    """Where one probe interval of ``elapsed_ms`` went: the GUI thread running, waiting for a CPU, or blocked
+    (GIL, a lock, I/O: the rest). Counters and clocks are read at slightly different moments: clamp."""
+    cpu = min(max(cpu_ms, 0.0), elapsed_ms)
+    wait = None if wait_cpu_ms is None else min(max(wait_cpu_ms, 0.0), elapsed_ms - cpu)
+    blocked = None if wait is None else elapsed_ms - cpu - wait
+    return {"cpu": round(cpu, 1), "wait_cpu": None if wait is None else round(wait, 1),
+            "blocked": None if blocked is None else round(blocked, 1)}
 
 
 class StallProbe(QObject):
@@ -37,10 +80,14 @@ class StallProbe(QObject):
         self.journeys: dict[str, array] = {}
         self._journey: str | None = None
         self.context = lambda: ""  # what was happening, for the worst stalls
-        self.worst: list[tuple[float, str, str]] = []
+        self.worst: list[tuple[float, str, str, dict]] = []  # ms, journey, context, split_stall()
+        self._clock: ThreadClock | None = None
+        self._last_clock: tuple[float, float | None] = (0.0, None)
 
     def start(self) -> None:
         self._last = None
+        if self._clock is None:  # opened on the GUI thread, whose clock it reads
+            self._clock = ThreadClock()
         self._timer.start()
 
     def stop(self) -> None:
@@ -63,16 +110,21 @@ class StallProbe(QObject):
 
     def _on_timer_timeout(self) -> None:
         now = time.perf_counter()
+        clock = self._clock.read() if self._clock is not None else (0.0, None)
         if self._last is not None:
             late_ms = max(0.0, (now - self._last) * 1000 - self.interval_ms)
             self.samples.append(late_ms)
             if self._journey is not None:
                 self.journeys[self._journey].append(late_ms)
             if late_ms > 17:
-                self.worst.append((round(late_ms, 1), self._journey or "", self.context()))
-                self.worst.sort(reverse=True)
+                cpu0, wait0 = self._last_clock
+                split = split_stall((now - self._last) * 1000, clock[0] - cpu0,
+                                    None if clock[1] is None or wait0 is None else clock[1] - wait0)
+                self.worst.append((round(late_ms, 1), self._journey or "", self.context(), split))
+                self.worst.sort(key=lambda w: w[0], reverse=True)
                 del self.worst[10:]
         self._last = now
+        self._last_clock = clock
 
     @staticmethod
     def summary(samples: Sequence[float]) -> dict[str, float]:

@@ -368,8 +368,8 @@ class Walkthrough:
         overall = self.probe.summary(in_journeys)
         return {"journeys": self.journeys,
                 "ui_stall_ms": {"max": overall["max"], "p99": overall["p99"], "samples": overall["samples"],
-                                "worst": [{"ms": ms, "journey": j, "when": c} for ms, j, c in self.probe.worst
-                                          if j and j != "extras"][:5]},
+                                "worst": [{"ms": ms, "journey": j, "when": c, "gui_thread_ms": split}
+                                          for ms, j, c, split in self.probe.worst if j and j != "extras"][:5]},
                 "mode_switch_stall_ms": self.probe.journey("extras")["max"]}
 
 

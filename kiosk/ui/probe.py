@@ -59,10 +59,10 @@ def split_stall(elapsed_ms: float, cpu_ms: float, wait_cpu_ms: float | None) -> 
     """Where one probe interval of ``elapsed_ms`` went: the GUI thread running, waiting for a CPU, or blocked
     (GIL, a lock, I/O: the rest). Counters and clocks are read at slightly different moments: clamp."""
     cpu = min(max(cpu_ms, 0.0), elapsed_ms)
-    wait = None if wait_cpu_ms is None else min(max(wait_cpu_ms, 0.0), elapsed_ms - cpu)
-    blocked = None if wait is None else elapsed_ms - cpu - wait
-    return {"cpu": round(cpu, 1), "wait_cpu": None if wait is None else round(wait, 1),
-            "blocked": None if blocked is None else round(blocked, 1)}
+    if wait_cpu_ms is None:  # no run-queue figure (not Linux): the rest cannot be told apart
+        return {"cpu": round(cpu, 1), "wait_cpu": None, "blocked": None}
+    wait = min(max(wait_cpu_ms, 0.0), elapsed_ms - cpu)
+    return {"cpu": round(cpu, 1), "wait_cpu": round(wait, 1), "blocked": round(elapsed_ms - cpu - wait, 1)}
 
 
 class StallProbe(QObject):
@@ -86,13 +86,15 @@ class StallProbe(QObject):
 
     def start(self) -> None:
         self._last = None
-        if self._clock is None:  # opened on the GUI thread, whose clock it reads
-            self._clock = ThreadClock()
+        self._clock = ThreadClock()  # opened on the GUI thread, whose clock it reads
         self._timer.start()
 
     def stop(self) -> None:
         self._timer.stop()
         self._last = None
+        if self._clock is not None:  # no descriptor left open once the probe stops
+            self._clock.close()
+            self._clock = None
 
     def pause(self) -> None:
         """Stop measuring while the walkthrough itself blocks the loop (saving a screenshot)."""

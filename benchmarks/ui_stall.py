@@ -20,7 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def split_text(worst: dict) -> str:
     split = worst.get("gui_thread_ms") or {}
-    return " / ".join("?" if split.get(k) is None else f"{split[k]} ms" for k in ("cpu", "wait_cpu", "blocked"))
+    text = " / ".join("?" if split.get(k) is None else f"{split[k]} ms" for k in ("cpu", "wait_cpu", "blocked"))
+    others = ", ".join(f"{name} {ms} ms" for name, ms in (split.get("other_threads") or {}).items())
+    steal = split.get("host_steal")
+    return text + (f"; host steal {steal} ms/core" if steal is not None else "") + (f"; meanwhile {others}"
+                                                                                    if others else "")
 
 
 def main() -> int:
@@ -44,7 +48,7 @@ def main() -> int:
     print(f"\nall journeys: max {overall['max']} ms, p99 {overall['p99']} ms ({overall['samples']} samples); "
           f"start-up {result['startup_ms']} ms; switching text size/contrast {result['mode_switch_stall_ms']} ms")
     print("worst stalls; the GUI thread's time in that probe interval: on a CPU / waiting for a CPU / blocked "
-          "(GIL, lock, I/O)")
+          "(GIL, lock, I/O); the host's steal; the kiosk's other threads on a CPU meanwhile")
     for worst in overall.get("worst", []):
         print(f"  {worst['ms']} ms in {worst['journey']} — {worst['when']}: {split_text(worst)}")
     return 0

@@ -7,6 +7,9 @@ journey so the walkthrough can report max and p99 per journey and overall.
 Each of the worst stalls is split by where the GUI thread's time went (Linux schedstat): running on a
 CPU (our own work: layout, paint, Python), waiting for a CPU (other threads or processes, or a busy
 host), or neither (waiting for the GIL, a lock or the disk). Only the first is fixed in the GUI code.
+Beside it, what else ran meanwhile: the kiosk's other threads that were on a CPU (who may have held the
+GIL), and the time the virtual machine's host took the CPUs away ("steal", which the guest sees as
+none of the three).
 """
 
 from __future__ import annotations
@@ -55,6 +58,84 @@ class ThreadClock:
             self._fd = None
 
 
+class Neighbours:
+    """CPU time of the process's other threads and the host's steal time, read on every probe tick so the
+    worst stalls can name what else ran (Linux only; elsewhere nothing is read and nothing is named).
+
+    One pread per thread (descriptors kept, the thread list refreshed once a second) and one of
+    /proc/stat: ~50 microseconds a tick."""
+
+    def __init__(self, skip_tid: int) -> None:
+        self._skip = str(skip_tid)
+        self._fds: dict[str, int] = {}
+        self._listed = 0.0
+        try:
+            self._stat: int | None = os.open("/proc/stat", os.O_RDONLY)
+            self._cores = os.cpu_count() or 1
+            self._tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, AttributeError):
+            self._stat = None
+
+    def read(self) -> tuple[dict[str, float], float | None]:
+        """({tid: ms on a CPU}, host steal in ms per core) — the latter None where unknown."""
+        if self._stat is None:
+            return {}, None
+        now = time.monotonic()
+        if now - self._listed > 1.0:
+            self._listed = now
+            self._refresh()
+        cpu = {}
+        for tid, fd in list(self._fds.items()):
+            try:
+                cpu[tid] = int(os.pread(fd, 128, 0).split()[0]) / 1e6
+            except (OSError, ValueError, IndexError):  # the thread ended
+                os.close(self._fds.pop(tid))
+        try:
+            steal = int(os.pread(self._stat, 256, 0).split(maxsplit=9)[8]) * self._tick_ms / self._cores
+        except (OSError, ValueError, IndexError):
+            steal = None
+        return cpu, steal
+
+    def _refresh(self) -> None:
+        try:
+            tids = set(os.listdir("/proc/self/task")) - {self._skip}
+        except OSError:
+            return
+        for tid in tids - set(self._fds):
+            try:
+                self._fds[tid] = os.open(f"/proc/self/task/{tid}/schedstat", os.O_RDONLY)
+            except OSError:
+                pass
+
+    @staticmethod
+    def busiest(before: dict[str, float], after: dict[str, float], top: int = 3) -> dict[str, float]:
+        """The other threads that ran more than 1 ms between two reads, by name, busiest first."""
+        ran = sorted(((after[t] - before[t], t) for t in after if t in before and after[t] - before[t] > 1),
+                     reverse=True)[:top]
+        if not ran:
+            return {}
+        names = {str(t.native_id): t.name for t in threading.enumerate()}
+        result = {}
+        for ms, tid in ran:
+            name = names.get(tid)
+            if name is None:  # a Qt or native thread: the name its creator gave the OS
+                try:
+                    with open(f"/proc/self/task/{tid}/comm", encoding="utf-8") as fh:
+                        name = fh.read().strip()
+                except OSError:
+                    name = tid
+            result[name] = round(ms + result.get(name, 0.0), 1)
+        return result
+
+    def close(self) -> None:
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
+        if self._stat is not None:
+            os.close(self._stat)
+            self._stat = None
+
+
 def split_stall(elapsed_ms: float, cpu_ms: float, wait_cpu_ms: float | None) -> dict[str, float | None]:
     """Where one probe interval of ``elapsed_ms`` went: the GUI thread running, waiting for a CPU, or blocked
     (GIL, a lock, I/O: the rest). Counters and clocks are read at slightly different moments: clamp."""
@@ -83,10 +164,13 @@ class StallProbe(QObject):
         self.worst: list[tuple[float, str, str, dict]] = []  # ms, journey, context, split_stall()
         self._clock: ThreadClock | None = None
         self._last_clock: tuple[float, float | None] = (0.0, None)
+        self._neighbours: Neighbours | None = None
+        self._last_neighbours: tuple[dict[str, float], float | None] = ({}, None)
 
     def start(self) -> None:
         self._last = None
         self._clock = ThreadClock()  # opened on the GUI thread, whose clock it reads
+        self._neighbours = Neighbours(threading.get_native_id())
         self._timer.start()
 
     def stop(self) -> None:
@@ -95,6 +179,9 @@ class StallProbe(QObject):
         if self._clock is not None:  # no descriptor left open once the probe stops
             self._clock.close()
             self._clock = None
+        if self._neighbours is not None:
+            self._neighbours.close()
+            self._neighbours = None
 
     def pause(self) -> None:
         """Stop measuring while the walkthrough itself blocks the loop (saving a screenshot)."""
@@ -113,6 +200,7 @@ class StallProbe(QObject):
     def _on_timer_timeout(self) -> None:
         now = time.perf_counter()
         clock = self._clock.read() if self._clock is not None else (0.0, None)
+        neighbours = self._neighbours.read() if self._neighbours is not None else ({}, None)
         if self._last is not None:
             late_ms = max(0.0, (now - self._last) * 1000 - self.interval_ms)
             self.samples.append(late_ms)
@@ -122,11 +210,16 @@ class StallProbe(QObject):
                 cpu0, wait0 = self._last_clock
                 split = split_stall((now - self._last) * 1000, clock[0] - cpu0,
                                     None if clock[1] is None or wait0 is None else clock[1] - wait0)
+                threads0, steal0 = self._last_neighbours
+                split["host_steal"] = (None if neighbours[1] is None or steal0 is None
+                                       else round(neighbours[1] - steal0, 1))
+                split["other_threads"] = Neighbours.busiest(threads0, neighbours[0])
                 self.worst.append((round(late_ms, 1), self._journey or "", self.context(), split))
                 self.worst.sort(key=lambda w: w[0], reverse=True)
                 del self.worst[10:]
         self._last = now
         self._last_clock = clock
+        self._last_neighbours = neighbours
 
     @staticmethod
     def summary(samples: Sequence[float]) -> dict[str, float]:

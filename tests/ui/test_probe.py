@@ -51,7 +51,7 @@ def test_a_gui_thread_waiting_on_another_thread_is_reported_as_blocked(qtbot) ->
     done = threading.Event()
 
     def wait_for_worker() -> None:
-        worker = threading.Thread(target=lambda: (burn_cpu(80), done.set()))
+        worker = threading.Thread(target=lambda: (burn_cpu(80), done.set()), name="busy-worker")
         worker.start()
         done.wait(10)  # the GUI thread blocked, as on a lock or the GIL held by the worker
         worker.join()
@@ -61,7 +61,9 @@ def test_a_gui_thread_waiting_on_another_thread_is_reported_as_blocked(qtbot) ->
     probe.stop()
     ms, _, _, split = probe.worst[0]
     assert ms >= 70
-    if split["blocked"] is not None:  # Linux: the run-queue wait is known
+    if split["blocked"] is not None:  # Linux: the run-queue wait is known, and what else ran meanwhile
         assert split["blocked"] + split["wait_cpu"] > split["cpu"] * 3
+        assert split["other_threads"].get("busy-worker", 0) >= 40  # named: the thread the GUI waited on
+        assert split["host_steal"] is not None and split["host_steal"] >= 0
     else:
         assert split["cpu"] < ms / 3

@@ -46,19 +46,23 @@ def test_a_busy_gui_thread_is_reported_as_its_own_work(qtbot) -> None:
 
 
 def test_a_gui_thread_waiting_on_another_thread_is_reported_as_blocked(qtbot) -> None:
+    go, done, release = threading.Event(), threading.Event(), threading.Event()
+    # a long-lived worker, as the kiosk's are (the probe lists the threads when it starts, then once a second)
+    worker = threading.Thread(target=lambda: (go.wait(10), burn_cpu(80), done.set(), release.wait(10)),
+                              name="busy-worker")
+    worker.start()
     probe = StallProbe()
     probe.start()
-    done = threading.Event()
 
     def wait_for_worker() -> None:
-        worker = threading.Thread(target=lambda: (burn_cpu(80), done.set()), name="busy-worker")
-        worker.start()
+        go.set()
         done.wait(10)  # the GUI thread blocked, as on a lock or the GIL held by the worker
-        worker.join()
 
     QTimer.singleShot(20, wait_for_worker)
     qtbot.waitUntil(lambda: done.is_set() and bool(probe.worst) and len(probe.samples) > 20, timeout=5000)
     probe.stop()
+    release.set()
+    worker.join()
     ms, _, _, split = probe.worst[0]
     assert ms >= 70
     if split["blocked"] is not None:  # Linux: the run-queue wait is known, and what else ran meanwhile

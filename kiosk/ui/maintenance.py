@@ -87,6 +87,7 @@ class Overlay(QFrame):
     def __init__(self, window: KioskWindow) -> None:
         super().__init__(window)
         self.window_ = window
+        window.style_part(self)
         window.installEventFilter(self)
 
     def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 (Qt override)

@@ -74,3 +74,7 @@ class Screen(QWidget):
 
     def retranslate_ui(self) -> None:
         """Set every text in the current language."""
+
+    def before_restyle(self) -> list[Callable[[], Any]]:
+        """The theme changes: lighten the restyle; return the steps that finish the job, one per turn."""
+        return []

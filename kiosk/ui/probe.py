@@ -68,6 +68,7 @@ class Neighbours:
     def __init__(self, skip_tid: int) -> None:
         self._skip = str(skip_tid)
         self._fds: dict[str, int] = {}
+        self._names: dict[str, str] = {}  # kept from the listing: a thread may have ended by the stall's end
         self._listed = 0.0
         try:
             self._stat: int | None = os.open("/proc/stat", os.O_RDONLY)
@@ -106,15 +107,15 @@ class Neighbours:
                 self._fds[tid] = os.open(f"/proc/self/task/{tid}/schedstat", os.O_RDONLY)
             except OSError:
                 pass
+        self._names = {str(t.native_id): t.name for t in threading.enumerate() if str(t.native_id) in tids}
 
-    @staticmethod
-    def busiest(before: dict[str, float], after: dict[str, float], top: int = 3) -> dict[str, float]:
+    def busiest(self, before: dict[str, float], after: dict[str, float], top: int = 3) -> dict[str, float]:
         """The other threads that ran more than 1 ms between two reads, by name, busiest first."""
         ran = sorted(((after[t] - before[t], t) for t in after if t in before and after[t] - before[t] > 1),
                      reverse=True)[:top]
         if not ran:
             return {}
-        names = {str(t.native_id): t.name for t in threading.enumerate()}
+        names = {**self._names, **{str(t.native_id): t.name for t in threading.enumerate()}}
         result = {}
         for ms, tid in ran:
             name = names.get(tid)
@@ -213,7 +214,8 @@ class StallProbe(QObject):
                 threads0, steal0 = self._last_neighbours
                 split["host_steal"] = (None if neighbours[1] is None or steal0 is None
                                        else round(neighbours[1] - steal0, 1))
-                split["other_threads"] = Neighbours.busiest(threads0, neighbours[0])
+                split["other_threads"] = (self._neighbours.busiest(threads0, neighbours[0])
+                                          if self._neighbours is not None else {})
                 self.worst.append((round(late_ms, 1), self._journey or "", self.context(), split))
                 self.worst.sort(key=lambda w: w[0], reverse=True)
                 del self.worst[10:]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
@@ -55,6 +55,7 @@ class VideoPanel(QWidget):
         self._player = None
         self._audio = None
         self._path: Path | None = None
+        self._loads = 0  # counts load(): a stop_soon() queued before a load must not stop the new video
         self._still_text: Text = {"vi": "", "en": ""}
         self.stack = QStackedWidget(self)
         self.still, still_layout = panel()
@@ -101,6 +102,7 @@ class VideoPanel(QWidget):
         """Show ``path``; ``still`` (the steps, as text) stands in when it cannot play."""
         self._still_text = still
         self._path = path
+        self._loads += 1
         self.retranslate_ui(self.language)
         if path is None or not Path(path).is_file() or not self._ensure_player():
             self._show_still("missing")
@@ -118,6 +120,12 @@ class VideoPanel(QWidget):
             self._player.setSource(QUrl())
             self.video_widget.clear()
         self._path = None
+
+    def stop_soon(self) -> None:
+        """Stop on the next turn of the event loop: tearing the decoder down takes ~7 ms of the GUI thread,
+        and the screen that replaces this one should paint first."""
+        loads = self._loads
+        QTimer.singleShot(0, self, lambda: self.stop() if self._loads == loads else None)
 
     def toggle(self) -> None:
         if self._player is None or self.state == "still":

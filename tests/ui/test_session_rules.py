@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QAbstractButton
 
 from kiosk.core.samples import TEST_CITIZENS, sample_payload
@@ -145,6 +146,22 @@ def test_a_missing_guide_video_shows_a_still(kiosk, tmp_path):
     assert video.stack.currentWidget() is video.still
     assert "Bước một" in video.still_body.text()
     assert not video.play_button.isEnabled()
+
+
+def test_leaving_the_guide_video_stops_it_on_the_next_turn_unless_it_was_opened_again(kiosk, qtbot):
+    video = kiosk.screens[State.DETAILS].video
+    path = Path(__file__).resolve().parents[2] / "videos" / "dang-ky-khai-sinh.mp4"
+    steps = {"vi": "1. Bước một", "en": "1. Step one"}
+    video.load(path, steps, autoplay=False)
+    video.stop_soon()  # the citizen left the screen...
+    video.load(path, steps, autoplay=False)  # ...and came straight back
+    turned = []
+    QTimer.singleShot(0, lambda: turned.append(True))  # queued after the stop: fires after it
+    qtbot.waitUntil(lambda: bool(turned))
+    assert not video._player.source().isEmpty()  # the video opened again is still there
+    video.stop_soon()
+    assert not video._player.source().isEmpty()  # not while the next screen paints...
+    qtbot.waitUntil(lambda: video._player.source().isEmpty())  # ...but on the next turn
 
 
 @pytest.mark.qt_log_ignore("Could not open media")

@@ -45,7 +45,7 @@ class DetailsScreen(Screen):
         self.video.load(self.proc.video, steps, autoplay=self.window_.autoplay_video)
 
     def leave(self) -> None:
-        self.video.stop()
+        self.video.stop_soon()
 
     def _on_start_clicked(self) -> None:
         self.window_.go(State.CONSENT)

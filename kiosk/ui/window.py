@@ -409,8 +409,7 @@ class KioskWindow(QWidget):
             self.keyboard.setVisible(target.wants_keyboard)
         if isinstance(old, Screen) and old is not target:
             old.leave()
-        if target.styleSheet() != self._sheet:  # shown before its turn came after a theme switch
-            self.run_in_turns(self._restyle(target))
+        self.run_in_turns(self._restyle(target))  # shown before its turn came, after a theme switch
         target.retranslate_ui()
         target.enter()
         self.stack.setCurrentWidget(target)
@@ -555,6 +554,8 @@ class KioskWindow(QWidget):
         """Queue GUI work that can wait: one step per turn of the event loop, from the next turn on, so a
         touch waits for one step at most. One queue for the warm-up and the rebuilds after a theme switch:
         never two steps in one turn. A step may return a list of further steps, run before the rest."""
+        if not steps:
+            return
         idle = not self._later
         self._later.extend(steps)
         if idle:

@@ -13,8 +13,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QFrame,
     QHBoxLayout,
-    QLineEdit,
-    QPlainTextEdit,
     QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
@@ -36,6 +34,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("kiosk.ui")
 
 W = TypeVar("W", bound=QWidget)
+
+
+def _is_text_field(widget: QWidget) -> bool:
+    """A field the on-screen keyboard types into. Asked of Qt by class name: importing QLineEdit and
+    QPlainTextEdit here would make PySide build their enums (~2-3 ms) before the home screen is shown."""
+    return widget.inherits("QLineEdit") or widget.inherits("QPlainTextEdit")
 
 #: Every screen, in stack order, as (state, module, class). Only the home screen is imported and built
 #: before the window is shown; the others (the forms pull in jsonschema and the whole catalogue) are built
@@ -466,7 +470,7 @@ class KioskWindow(QWidget):
     # --- keyboard -----------------------------------------------------------------------------------
     def _fields(self) -> list[QWidget]:
         screen = self.current
-        fields = [w for w in screen.findChildren(QWidget) if isinstance(w, (QLineEdit, QPlainTextEdit))
+        fields = [w for w in screen.findChildren(QWidget) if _is_text_field(w)
                   and w.isVisibleTo(screen) and w.isEnabled() and not w.isReadOnly()]
         order = []
         w = screen.nextInFocusChain()
@@ -479,7 +483,7 @@ class KioskWindow(QWidget):
         return order or fields
 
     def _on_app_focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
-        if isinstance(new, (QLineEdit, QPlainTextEdit)) and self.isAncestorOf(new):
+        if new is not None and _is_text_field(new) and self.isAncestorOf(new):
             self.keyboard.prepare_for(new)
             self.keyboard.show()
             self.sig_focus_changed.emit(new)

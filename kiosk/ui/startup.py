@@ -27,13 +27,15 @@ def measure_startup(data_dir: Path | None = None) -> dict[str, float]:
 
     The warm-up (every other screen, the decoders, the catalogue...) runs after the home screen is
     shown, as in the kiosk; ``warmed_up_ms`` says when it was over (not part of the figure)."""
+    # kiosk.ui.app before any other Qt import: it turns off PySide's reading of every module imported later
+    from kiosk.ui.app import application, build_window, close_window, wait_warmed_up
+
+    application()  # the one QApplication, before any widget
     from PySide6.QtCore import QEventLoop, QTimer
 
     from kiosk.core.session import State
-    from kiosk.ui.app import application, build_window, close_window, wait_warmed_up
     from kiosk.ui.services import KioskSettings
 
-    application()  # the one QApplication, before any widget
     scratch = data_dir is None
     if data_dir is None:
         # os.mkdir, not tempfile: importing tempfile (random, shutil, ...) costs ~5 ms that `kiosk run`

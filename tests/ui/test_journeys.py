@@ -8,6 +8,12 @@ from kiosk.core.samples import TEST_CITIZENS, sample_payload
 from kiosk.core.session import State
 
 
+def test_the_home_screen_names_the_kiosks_ward_and_province(driver, kiosk):
+    driver.on(State.HOME)
+    # the configured ward code 00073, as the 2025 ward list names it
+    assert kiosk.screens[State.HOME].ward.text() == "Phường Cửa Nam, Thành phố Hà Nội"
+
+
 def test_take_a_number_in_three_touches_prints_a_ticket(driver, kiosk, qtbot):
     with qtbot.waitSignal(kiosk.sig_printed, timeout=15000) as printed:
         driver.click("tile-number")

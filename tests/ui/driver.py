@@ -60,8 +60,8 @@ class Driver:
                              and self.window.stack.currentWidget() is self.window.screens[state], timeout=timeout)
 
     def texts(self) -> list[str]:
-        """Every text the widget tree holds (labels, fields, buttons, list items)."""
-        from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QListWidget, QPlainTextEdit
+        """Every text the widget tree holds (labels, fields, buttons, list items, text views)."""
+        from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QListWidget, QPlainTextEdit, QTextEdit
 
         out = []
         for w in self.window.findChildren(QWidget):
@@ -69,7 +69,7 @@ class Driver:
                 out.append(w.text())
                 if isinstance(w, QLineEdit):
                     out.append(w.placeholderText())
-            elif isinstance(w, QPlainTextEdit):
+            elif isinstance(w, (QPlainTextEdit, QTextEdit)):
                 out.append(w.toPlainText())
             elif isinstance(w, QListWidget):
                 out.extend(w.item(i).text() for i in range(w.count()))

@@ -59,8 +59,9 @@ def test_file_a_birth_registration_with_the_card_and_the_keyboard(driver, kiosk,
     assert "Phường Cửa Nam" in driver.find("ward-chosen").text()  # the kiosk's ward by default
     driver.click("ward-next")
     driver.on(State.REVIEW)
-    assert "Nguyễn Minh Thư" in driver.find("review-summary").text()
-    assert "001099012345" not in driver.find("review-summary").text()  # masked on screen
+    summary = driver.find("review-summary").toPlainText()
+    assert "Nguyễn Minh Thư" in summary and "Bệnh viện Phụ sản Hà Nội" in summary
+    assert "001099012345" not in summary and "0010******45" in summary  # masked on screen
     with qtbot.waitSignal(kiosk.submission.sig_finished, timeout=30000) as finished:
         driver.click("review-submit")
     result = finished.args[0]
@@ -76,6 +77,9 @@ def test_file_a_birth_registration_with_the_card_and_the_keyboard(driver, kiosk,
     assert kiosk.session.data.ticket_number
     driver.click("done-rate")
     driver.on(State.RATING)
+    driver.click("header-home")
+    driver.on(State.HOME)
+    assert kiosk.screens[State.REVIEW].summary.toPlainText() == ""  # nothing of the dossier left behind
 
 
 def test_a_payment_qr_is_refused_plainly_and_typing_instead_works(driver, kiosk, qtbot):

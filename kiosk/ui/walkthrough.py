@@ -65,6 +65,7 @@ class Walkthrough:
         self.probe = probe or StallProbe()
         self.shot = 0
         self.journeys: list[dict[str, Any]] = []
+        self.dossiers = 0  # dossiers filed so far: each takes the next test citizen's card
         self.last_ticket: dict | None = None
         self.last_lookup: dict | None = None
         self.feedback: bool | None = None
@@ -219,7 +220,11 @@ class Walkthrough:
         self.on_screen(State.HOME)
 
     def file_dossier(self, entry: dict) -> None:
-        citizen = TEST_CITIZENS[0]
+        # The test citizens in turn, so two dossiers in a row differ as two citizens' would: a screen that
+        # is cheap only when shown the same text again (the review's summary was) shows in the figures.
+        which = self.dossiers % len(TEST_CITIZENS)
+        self.dossiers += 1
+        citizen = TEST_CITIZENS[which]
         self.click("tile-procedure")
         self.on_screen(State.PROCEDURE)
         self.screenshot("procedure")
@@ -248,7 +253,7 @@ class Walkthrough:
         sim = self.window.services.sim_camera
         if sim is None:
             raise WalkthroughError("the walkthrough needs the simulated camera")
-        sim.present_card(sample_payload(0))
+        sim.present_card(sample_payload(which))
         self.on_screen(State.FORM, 20)
         sim.remove_card()
         self.screenshot("form-prefilled")

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import resource
+import sys
 import threading
 import time
 from datetime import date, timedelta
@@ -192,6 +193,9 @@ class Walkthrough:
             self.probe.end_journey()
             entry["duration_ms"] = round((time.perf_counter() - started) * 1000)
             entry["rss_mb"] = rss_mb()
+            # Python's own objects (pymalloc blocks): flat while RSS grows means the growth is native
+            # (Qt, glibc's heap), not objects the kiosk keeps.
+            entry["python_blocks"] = sys.getallocatedblocks()
             # The soak benchmark also watches for leaked file descriptors and threads.
             entry["open_files"] = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
             entry["threads"] = threading.active_count()

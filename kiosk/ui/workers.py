@@ -131,6 +131,7 @@ class CameraBridge(QObject):
         self._every_nth = every_nth
         self._preview_interval = 1.0 / preview_fps
         self._last_preview = 0.0
+        self._frame_watchers = 0  # screens showing the preview; without one, frames are not converted
         self._worker: Any = None
         self._camera: Any = None
         self._decoder: Any = None
@@ -162,8 +163,12 @@ class CameraBridge(QObject):
                                                (self.sig_status, on_status)) if slot is not None]
         for sig, slot in links:
             sig.connect(slot)
+        if on_frame is not None:
+            self._frame_watchers += 1
 
         def unsubscribe() -> None:
+            if any(sig is self.sig_frame for sig, _slot in links):
+                self._frame_watchers -= 1
             for sig, slot in links:
                 try:
                     sig.disconnect(slot)
@@ -226,6 +231,8 @@ class CameraBridge(QObject):
 
     def _on_worker_frame(self, frame: Any) -> None:
         self.frames_seen += 1
+        if not self._frame_watchers:  # the procedure list reads QR codes but shows no preview
+            return
         now = time.monotonic()
         if now - self._last_preview < self._preview_interval:
             return

@@ -41,6 +41,7 @@ def _is_text_field(widget: QWidget) -> bool:
     QPlainTextEdit here would make PySide build their enums (~2-3 ms) before the home screen is shown."""
     return widget.inherits("QLineEdit") or widget.inherits("QPlainTextEdit")
 
+
 #: Every screen, in stack order, as (state, module, class). Only the home screen is imported and built
 #: before the window is shown; the others (the forms pull in jsonschema and the whole catalogue) are built
 #: by the warm-up right after, or on demand if a citizen is quicker than the warm-up.

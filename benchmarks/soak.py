@@ -50,9 +50,8 @@ def main() -> None:
 
     median_growth = statistics.median(rss[-20:]) - statistics.median(after[:20])
     every_20 = {str(i + 1): rss[i] for i in range(w - 1, len(rss), 20)}
-    blocks = [j.get("python_blocks") for j in journeys]
-    blocks_growth = (statistics.median(blocks[-20:]) - statistics.median(blocks[w:w + 20])
-                     if None not in blocks else None)
+    blocks = [j["python_blocks"] for j in journeys]
+    blocks_growth = statistics.median(blocks[-20:]) - statistics.median(blocks[w:w + 20])
     report = {
         "journeys": len(journeys),
         "seconds": round(elapsed, 1),
@@ -64,11 +63,10 @@ def main() -> None:
         "open_files": {f"after_{w}": files[w], "last": files[-1], "max": max(f for f in files if f is not None),
                        "every_20_journeys": {str(i + 1): files[i] for i in range(w - 1, len(files), 20)}},
         # Python's objects (pymalloc blocks, thousands): flat while RSS grows points at native memory
-        "python_blocks_k": {f"after_{w}": round(blocks[w] / 1000, 1) if blocks[w] else None,
-                            "median_growth_last20_vs_first20_after_warmup":
-                                round(blocks_growth / 1000, 1) if blocks_growth is not None else None,
+        "python_blocks_k": {f"after_{w}": round(blocks[w] / 1000, 1),
+                            "median_growth_last20_vs_first20_after_warmup": round(blocks_growth / 1000, 1),
                             "every_20_journeys": {str(i + 1): round(blocks[i] / 1000, 1)
-                                                  for i in range(w - 1, len(blocks), 20) if blocks[i]}},
+                                                  for i in range(w - 1, len(blocks), 20)}},
         "threads": {f"after_{w}": threads[w], "last": threads[-1], "max": max(t for t in threads if t is not None)},
         "ui_stall_ms": {k: result["ui_stall_ms"][k] for k in ("max", "p99", "worst")},
     }

@@ -167,7 +167,7 @@ class CameraBridge(QObject):
             self._frame_watchers += 1
 
         def unsubscribe() -> None:
-            if any(sig is self.sig_frame for sig, _slot in links):
+            if on_frame is not None and links:  # links is emptied below: a second call changes nothing
                 self._frame_watchers -= 1
             for sig, slot in links:
                 try:

@@ -8,7 +8,13 @@ cd "$ROOT"
 # What the kiosk needs from the system: zbar for pyzbar, PulseAudio client for
 # QtMultimedia, the X/EGL/xkb libraries Qt loads even offscreen, poppler for
 # pdftotext/pdftoppm in tests, CUPS + cups-pdf for the real print tests.
+# QtMultimedia's FFmpeg backend dlopen()s libva, libva-drm and libva-x11 (hardware video
+# decoding; `strings` on PySide6's libavutil/libavcodec lists them) and PipeWire (screen
+# capture); without them it logs a warning at every first video. The VA driver for the
+# kiosk's GPU (intel-media-va-driver, mesa-va-drivers) is a deployment choice:
+# docs/deployment.md. libcuda/libnvcuvid (NVIDIA) are not in Debian main and not needed.
 APT_PACKAGES=(
+  libva2 libva-drm2 libva-x11-2 libdrm2 libpipewire-0.3-0
   libzbar0 libpulse0 libegl1 libgl1 libglib2.0-0 libxkbcommon0 libxkbcommon-x11-0
   libfontconfig1 libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0
   libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xinerama0 libxcb-xkb1

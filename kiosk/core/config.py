@@ -59,6 +59,16 @@ def _url_or_empty(v: str) -> str | None:
     return "must be an http(s) URL, or empty for no backend"
 
 
+def _time_zone(v: str) -> str | None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "must be an IANA time zone name such as Asia/Ho_Chi_Minh"
+    return None
+
+
 def _ward_exists(v: str) -> str | None:
     from kiosk.core.wards import ward_by_code
 
@@ -75,6 +85,9 @@ SPEC: dict[str, dict[str, Key]] = {
                          "ward of a dossier.", _ward_exists),
         "unit_code": Key("00073", "The receiving unit's code that starts dossier codes (<unit>-YYMMDD-NNNN).",
                          _matches(r"[A-Za-z0-9.]{2,20}", "2-20 letters, digits or dots")),
+        "timezone": Key("Asia/Ho_Chi_Minh", "Time zone of every time the kiosk shows, prints, stores or sends "
+                        "(tickets, receipts, dossier codes, consent, logs), whatever the host clock's zone.",
+                        _time_zone),
         "language": Key("vi", "Language shown when a session starts.", _one_of("vi", "en")),
         "idle_timeout_s": Key(90, "Seconds without a touch before the idle countdown starts.", _between(15, 3600)),
         "idle_countdown_s": Key(15, "Seconds of visible countdown before the session is wiped.", _between(5, 120)),
@@ -106,6 +119,8 @@ SPEC: dict[str, dict[str, Key]] = {
         "queue": Key("kiosk-receipt", "CUPS queue of the 80 mm thermal printer.",
                      _matches(r"[A-Za-z0-9_.-]{1,127}", "a CUPS queue name")),
         "media": Key("Custom.80x200mm", "CUPS media of the roll (width x longest page)."),
+        "keep_for_reprint_s": Key(600, "Seconds a printed receipt or ticket PDF is kept after the printer took it, "
+                                  "for a reprint; then it is deleted (it holds personal data).", _between(0, 86400)),
     },
     "maintenance": {
         "gesture_taps": Key(5, "Taps in the top-right corner that open the PIN pad.", _between(3, 10)),

@@ -332,10 +332,11 @@ class Retention:
         self._due: dict[Path, float] = {}
 
     def taken(self, *paths: Path | None) -> None:
-        """The printer answered for these files: their reprint window starts now."""
+        """The printer answered for these files: their reprint window starts now. Only files in the
+        kiosk's own folders are ever deleted (a document printed from elsewhere is not the kiosk's)."""
         due = self.clock() + self.keep_for_s
         for path in paths:
-            if path is not None:
+            if path is not None and Path(path).parent in self.folders:
                 self._due[Path(path)] = due
 
     def sweep(self) -> list[Path]:

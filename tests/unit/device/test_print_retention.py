@@ -128,3 +128,16 @@ def test_the_kiosk_wires_the_configured_window_and_names_the_demo_spool(tmp_path
         assert list(services.printer.spool_dir.glob("*.pdf")) == []
     finally:
         services.close()
+
+
+def test_a_document_printed_from_outside_the_kiosks_folders_is_left_alone(folders, tmp_path):
+    prints, spool = folders
+    clock = Clock()
+    worker = PrintWorker(SimPrinter(spool, faults=FaultInjector()),
+                         retention=device_printer.Retention(0, [prints, spool], clock=clock))
+    elsewhere = _ticket(tmp_path / "technicians-files", "X001")
+    done = Answer()
+    worker.submit(elsewhere, None, done)
+    done.get()
+    assert elsewhere.is_file() and list(spool.glob("*.pdf")) == []
+    assert worker.stop()

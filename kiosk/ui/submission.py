@@ -86,7 +86,10 @@ class Submission(QObject):
         try:
             applicant = applicant_from_form(proc, data.form, data.identity)
         except ApplicantIncomplete as err:
-            self._on_commit_failed(err)
+            log.error("dossier not built: %s", err)  # names the missing fields, never their values
+            self.stage = "failed"
+            self.screen.set_step("save", "failed")
+            self.screen.show_error(err.message, retry=False)
             return
         settings = self.window.services.settings
         self.dossier = Dossier(procedure_code=proc.code, procedure_id=proc.id, kiosk_id=settings.kiosk_id,

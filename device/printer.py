@@ -94,6 +94,8 @@ class PrintJobResult:
     media: str
     job_id: str
     printer: str
+    #: the copy the printer kept of the document (the simulated printer's spool), if any
+    spooled: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -309,6 +311,62 @@ class _Job:
     media: str | None
     on_done: Callable[[PrintOutcome], None] | None
     status_only: Callable[[PrinterStatus], None] | None = None
+    sweep_only: Callable[[list[Path]], None] | None = None
+
+
+class Retention:
+    """Printed files hold personal data: each is deleted ``keep_for_s`` after the printer answered for it
+    (the reprint window), and what an earlier run left in ``folders`` is deleted at start-up.
+
+    Only the print worker's thread calls it. ``clock`` (monotonic seconds) is injectable so a test can
+    move past the window without waiting."""
+
+    def __init__(self, keep_for_s: float, folders: tuple[Path, ...] | list[Path] = (), *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.keep_for_s = float(keep_for_s)
+        self.folders = tuple(Path(f) for f in folders)
+        self.clock = clock
+        # files written before this run began are an earlier run's; newer ones may be waiting to print
+        # (a second's margin: file times come from the kernel's coarser clock)
+        self._run_began = time.time() - 1.0
+        self._due: dict[Path, float] = {}
+
+    def taken(self, *paths: Path | None) -> None:
+        """The printer answered for these files: their reprint window starts now. Only files in the
+        kiosk's own folders are ever deleted (a document printed from elsewhere is not the kiosk's)."""
+        due = self.clock() + self.keep_for_s
+        for path in paths:
+            if path is not None and Path(path).parent in self.folders:
+                self._due[Path(path)] = due
+
+    def sweep(self) -> list[Path]:
+        """Delete the files whose window is over; the ones deleted."""
+        now = self.clock()
+        gone = [path for path, due in self._due.items() if due <= now]
+        for path in gone:
+            del self._due[path]
+            _delete(path)
+        return gone
+
+    def clear_earlier_run(self) -> list[Path]:
+        """Delete the PDFs an earlier run left in the folders (its reprint windows ended with it)."""
+        gone = []
+        for folder in self.folders:
+            for path in folder.glob("*.pdf"):
+                try:
+                    if path.stat().st_mtime < self._run_began:
+                        _delete(path)
+                        gone.append(path)
+                except OSError:
+                    continue
+        return gone
+
+
+def _delete(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as err:  # the next start-up tries again
+        log.warning("could not delete the printed file %s: %s", path.name, err)
 
 
 class PrintWorker:
@@ -317,10 +375,16 @@ class PrintWorker:
     ``submit`` never blocks and never drops a job: ``on_done`` is called (on the worker thread) with a
     :class:`PrintJobResult` or a :class:`PrinterError` carrying the job's path and media, whatever
     happens, including an unexpected exception in the printer code. ``stop`` finishes queued jobs first.
+
+    With a :class:`Retention`, the worker deletes an earlier run's files first, each document (and the
+    printer's copy) once its reprint window is over, checking every ``sweep_every_s`` while idle.
     """
 
-    def __init__(self, printer: Printer, name: str = "print-worker") -> None:
+    def __init__(self, printer: Printer, name: str = "print-worker", *, retention: Retention | None = None,
+                 sweep_every_s: float = 15.0) -> None:
         self.printer = printer
+        self.retention = retention
+        self.sweep_every_s = sweep_every_s
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._started = False
@@ -346,6 +410,11 @@ class PrintWorker:
         self._queue.put(_Job(Path(), None, None, status_only=on_status))
         self.start()
 
+    def request_sweep(self, on_done: Callable[[list[Path]], None] | None = None) -> None:
+        """Delete the printed files whose reprint window is over, in turn with the jobs."""
+        self._queue.put(_Job(Path(), None, None, sweep_only=on_done or (lambda _gone: None)))
+        self.start()
+
     def is_alive(self) -> bool:
         return self._thread.is_alive()
 
@@ -364,12 +433,21 @@ class PrintWorker:
         return not self._thread.is_alive()
 
     def _run(self) -> None:
+        if self.retention is not None:
+            self._retain(self.retention.clear_earlier_run)
         while True:
-            job = self._queue.get()
+            try:
+                job = self._queue.get(timeout=self.sweep_every_s if self.retention is not None else None)
+            except queue.Empty:
+                self._sweep()
+                continue
             if job is None:
                 return
             if job.status_only is not None:
                 self._call(job.status_only, self._status())
+                continue
+            if job.sweep_only is not None:
+                self._call(job.sweep_only, self._sweep())
                 continue
             outcome: PrintOutcome
             try:
@@ -384,10 +462,28 @@ class PrintWorker:
                 outcome = PrinterError("job_failed", detail=repr(exc), path=job.path, media=job.media)
             if isinstance(outcome, PrinterError):
                 log.warning("print of %s failed: %s", job.path.name, outcome)
+            if self.retention is not None:
+                # a failed job's file too: a retry renders the document again from the outbox
+                self.retention.taken(job.path, getattr(outcome, "spooled", None))
+                self._sweep()
             with self._lock:
                 self._pending -= 1
             if job.on_done is not None:
                 self._call(job.on_done, outcome)
+
+    def _sweep(self) -> list[Path]:
+        return self._retain(self.retention.sweep) if self.retention is not None else []
+
+    @staticmethod
+    def _retain(step: Callable[[], list[Path]]) -> list[Path]:
+        try:
+            gone = step()
+        except Exception:  # the printer must keep printing whatever a folder does
+            log.exception("deleting printed files failed")
+            return []
+        if gone:
+            log.info("deleted %d printed file(s) after their reprint window", len(gone))
+        return gone
 
     def _status(self) -> PrinterStatus:
         try:

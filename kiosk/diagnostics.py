@@ -170,8 +170,9 @@ def _doctor_camera(cfg: Any, simulate: bool) -> Part:
 
 def _doctor_printer(cfg: Any, simulate: bool, data_dir: Path) -> Part:
     from device.printer import make_printer
+    from device.sim.printer import DEMO_SPOOL
 
-    printer = make_printer(simulate, spool_dir=data_dir / "spool", queue=cfg["printer"]["queue"],
+    printer = make_printer(simulate, spool_dir=data_dir / DEMO_SPOOL, queue=cfg["printer"]["queue"],
                            media=cfg["printer"]["media"])
     return printer_part(printer.status(), cfg["printer"]["queue"], simulate)
 

@@ -15,6 +15,8 @@ from pathlib import Path
 from device.printer import DEFAULT_MEDIA, STATUS_MESSAGES, Printer, PrinterError, PrinterStatus, PrintJobResult
 from device.sim.faults import FAULTS, FaultInjector
 
+#: the simulated printer's folder under the data directory: a demo artefact, not a real printer's spool
+DEMO_SPOOL = "demo-printer-spool"
 LOW_PAPER = 5  # documents left when the status starts saying "low"
 
 
@@ -80,4 +82,4 @@ class SimPrinter(Printer):
             shutil.copyfile(path, target)
             self._paper -= 1
             self.printed.append(target)
-        return PrintJobResult(path=path, media=media, job_id=f"sim-{seq}", printer=self.name)
+        return PrintJobResult(path=path, media=media, job_id=f"sim-{seq}", printer=self.name, spooled=target)

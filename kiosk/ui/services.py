@@ -188,17 +188,21 @@ class Services:
         return camera
 
     def start_printer(self) -> Any:
-        from device.printer import PrintWorker, make_printer
+        from device.printer import PrintWorker, Retention, make_printer
+        from device.sim.printer import DEMO_SPOOL
 
-        spool = self.data_dir / "spool"
-        spool.mkdir(parents=True, exist_ok=True)
         printer_cfg = self.settings.printer
+        folders = [self.prints_dir]
         if self.settings.simulate:
+            spool = self.data_dir / DEMO_SPOOL
+            folders.append(spool)
             self.printer = make_printer(simulate=True, spool_dir=spool)
         else:
             options = {"media": printer_cfg["media"]} if printer_cfg.get("media") else {}
-            self.printer = make_printer(simulate=False, spool_dir=spool, queue=printer_cfg.get("queue"), **options)
-        self.print_worker = PrintWorker(self.printer)
+            self.printer = make_printer(simulate=False, queue=printer_cfg.get("queue"), **options)
+        # receipts and tickets carry personal data: kept only for a reprint, then deleted
+        retention = Retention(float(printer_cfg.get("keep_for_reprint_s", 600)), folders)
+        self.print_worker = PrintWorker(self.printer, retention=retention)
         start = getattr(self.print_worker, "start", None)
         if start is not None and not getattr(self.print_worker, "is_alive", lambda: True)():
             start()

@@ -26,22 +26,31 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class ApplicantIncomplete(ValueError):
+    """A typed applicant lacks what the backend requires: the kiosk refuses rather than invent it."""
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(f"applicant fields missing: {', '.join(missing)}")
+        self.missing = missing
+        self.message = {"vi": "Hồ sơ còn thiếu ngày sinh hoặc giới tính của bạn. Vui lòng quay lại và nhập đủ.",
+                        "en": "Your date of birth or sex is missing from the dossier. Please go back and fill it in."}
+
+
 def applicant_from_form(proc: forms.Procedure, values: dict[str, str], identity: Any) -> Applicant:
-    """The applicant, from the card when it was read, otherwise from the fields the card would fill."""
+    """The applicant, from the card when it was read, otherwise exactly as typed in the fields the card
+    would fill; nothing is guessed (the backend takes a dossier's birth date and sex as facts)."""
     phone = next((values[f.key] for f in proc.fields if f.type == "phone" and values.get(f.key)), None)
     if identity is not None:
         return Applicant.from_identity(identity, phone=phone)
     by_attr = {f.autofill: values.get(f.key, "") for f in proc.fields if f.autofill}
-    id_number = by_attr.get("id_number", "")
     dob = forms.parse_date(by_attr.get("date_of_birth", ""))
-    if dob is None and len(id_number) == 12 and id_number.isdigit():
-        # a typed applicant without a birth date field: the card number carries the birth year
-        century = {0: 1900, 1: 1900, 2: 2000, 3: 2000}.get(int(id_number[3]), 1900)
-        dob = date(century + int(id_number[4:6]), 1, 1)
-    sex = by_attr.get("sex") or ("female" if len(id_number) == 12 and int(id_number[3]) % 2 else "male")
-    return Applicant(id_number=id_number, full_name=by_attr.get("full_name", ""),
-                     date_of_birth=(dob or date(1900, 1, 1)).isoformat(), sex=sex,
-                     address=by_attr.get("address", ""), phone=phone)
+    sex = by_attr.get("sex", "")
+    missing = [name for name, ok in (("date_of_birth", dob is not None), ("sex", sex in ("male", "female")))
+               if not ok]
+    if missing or dob is None:
+        raise ApplicantIncomplete(missing)
+    return Applicant(id_number=by_attr.get("id_number", ""), full_name=by_attr.get("full_name", ""),
+                     date_of_birth=dob.isoformat(), sex=sex, address=by_attr.get("address", ""), phone=phone)
 
 
 class Submission(QObject):
@@ -74,7 +83,14 @@ class Submission(QObject):
         self.reset()
         data = self.window.session.data
         proc = self.window.services.procedure(data.procedure_id)
-        applicant = applicant_from_form(proc, data.form, data.identity)
+        try:
+            applicant = applicant_from_form(proc, data.form, data.identity)
+        except ApplicantIncomplete as err:
+            log.error("dossier not built: %s", err)  # names the missing fields, never their values
+            self.stage = "failed"
+            self.screen.set_step("save", "failed")
+            self.screen.show_error(err.message, retry=False)
+            return
         settings = self.window.services.settings
         self.dossier = Dossier(procedure_code=proc.code, procedure_id=proc.id, kiosk_id=settings.kiosk_id,
                                ward_code=data.ward_code or settings.ward_code, applicant=applicant,

@@ -4,6 +4,7 @@ every printed receipt names a dossier the backend holds exactly once (DESIGN.md 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -49,6 +50,9 @@ def test_receipts_survive_kill_9_and_name_dossiers_held_exactly_once(tmp_path: P
                                     "--drop-rate", "0.1", "--seed", "7"], cwd=ROOT, stdout=subprocess.PIPE,
                            text=True)
     data = tmp_path / "kiosk-data"
+    spool = data / "demo-printer-spool"
+    taken_home = tmp_path / "taken-home"  # a kiosk deletes what an earlier run printed when it starts
+    taken_home.mkdir()
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     try:
         # the simulator says so on its standard output once it listens
@@ -62,9 +66,8 @@ def test_receipts_survive_kill_9_and_name_dossiers_held_exactly_once(tmp_path: P
             try:
                 if marker == "receipt":
                     # "printed" means the printer has it (the spool), not just that the PDF was rendered
-                    spooled = len(list((data / "spool").glob("*receipt-*.pdf")))
-                    wait_for_files(data / "spool",
-                                   lambda n=spooled: len(list((data / "spool").glob("*receipt-*.pdf"))) > n, 180,
+                    spooled = len(list(spool.glob("*receipt-*.pdf")))
+                    wait_for_files(spool, lambda n=spooled: len(list(spool.glob("*receipt-*.pdf"))) > n, 180,
                                    "a receipt at the printer")
                 else:
                     wait_for_files(out / "screens", lambda o=out, m=marker: any((o / "screens").glob(f"*-{m}.png")),
@@ -72,12 +75,14 @@ def test_receipts_survive_kill_9_and_name_dossiers_held_exactly_once(tmp_path: P
             finally:
                 kiosk.send_signal(signal.SIGKILL)
                 kiosk.wait(30)
+                for receipt in spool.glob("*receipt-*.pdf"):
+                    shutil.copyfile(receipt, taken_home / f"run{i}-{receipt.name}")
         flush = subprocess.run(KIOSK + ["outbox", "flush", "--data-dir", str(data), "--backend", url,
                                         "--token", TOKEN, "--timeout", "120"], cwd=ROOT, capture_output=True,
                                text=True, timeout=180)
         assert flush.returncode == 0, flush.stdout + flush.stderr
         # what reached the (simulated) printer: the receipts citizens took home
-        receipts = sorted((data / "spool").glob("*receipt-*.pdf"))
+        receipts = sorted(taken_home.glob("*receipt-*.pdf"))
         assert len(receipts) >= 2
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10) as client:
             for code in _codes_on_receipts(receipts, tmp_path):
@@ -89,13 +94,16 @@ def test_receipts_survive_kill_9_and_name_dossiers_held_exactly_once(tmp_path: P
 
 
 def _held(client: httpx.Client, code: str) -> list[dict]:
-    for _ in range(20):  # the simulator answers 5xx on purpose now and then
+    for _ in range(20):  # the simulator answers 5xx and drops connections on purpose now and then
+        try:
+            r = client.get("/api/v1/dossiers", params={"local_ref": code}) if code.startswith("L-") \
+                else client.get(f"/api/v1/dossiers/{code}")
+        except httpx.TransportError:
+            continue
         if code.startswith("L-"):
-            r = client.get("/api/v1/dossiers", params={"local_ref": code})
             if r.status_code == 200:
                 return r.json()["items"]
         else:
-            r = client.get(f"/api/v1/dossiers/{code}")
             if r.status_code == 200:
                 return [r.json()]
             if r.status_code == 404:

@@ -54,6 +54,14 @@ def test_shipped_catalogue_has_the_nine_ward_procedures_with_their_national_code
         assert len({f.key for f in proc.fields}) == len(proc.fields)
 
 
+def test_every_procedure_asks_a_typing_citizen_for_birth_date_and_sex(catalogue):
+    # the backend requires both for the applicant; without a card only the citizen can say them
+    for proc in catalogue.values():
+        asked = {f.autofill: f for f in proc.fields if f.autofill}
+        assert asked["date_of_birth"].required and asked["date_of_birth"].type == "date", proc.id
+        assert asked["sex"].required and {o["value"] for o in asked["sex"].options} == {"male", "female"}, proc.id
+
+
 def test_birth_registration_has_child_declarant_relationship_and_ward(catalogue):
     birth = catalogue["dang-ky-khai-sinh"]
     keys = {f.key for f in birth.fields}
@@ -323,6 +331,7 @@ def test_autofill_fills_the_declarant_from_the_test_citizens_card(catalogue):
     assert values == {
         "declarant_full_name": citizen["full_name"],
         "declarant_date_of_birth": citizen["date_of_birth"].strftime("%d/%m/%Y"),
+        "declarant_sex": citizen["sex"],
         "declarant_id_number": citizen["id_number"],
         "declarant_address": citizen["address"],
     }

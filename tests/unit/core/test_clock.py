@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.core import clock
+from kiosk.core.dossier import sample_dossier
 from kiosk.core.identity import build_id_qr
 from kiosk.core.logs import JsonFormatter
 from kiosk.core.samples import TEST_CITIZENS
@@ -153,3 +154,26 @@ def test_the_kiosk_takes_its_zone_from_the_configuration(tmp_path):
     finally:
         services.close()
         clock.configure(clock.DEFAULT_ZONE)
+
+
+def test_the_heartbeat_and_the_outbox_export_carry_the_kiosks_time(tmp_path):
+    import sqlite3
+
+    from kiosk.backend.simulator import start_simulator_thread
+    from kiosk.ui.screens.maint_outbox import export_outbox
+    from kiosk.ui.services import KioskSettings, Services
+
+    with start_simulator_thread(tmp_path / "backend.sqlite3", "t0ken", seed=1) as sim:
+        services = Services(KioskSettings(backend_url=sim.url, backend_token="t0ken"), tmp_path / "data")
+        try:
+            with clock.pin(datetime(2026, 12, 1, 23, 30, tzinfo=UTC)):
+                services.commit(sample_dossier(0))
+                services.heartbeat()
+                exported = json.loads(export_outbox(tmp_path / "data").read_text(encoding="utf-8"))
+        finally:
+            services.close()
+        with sqlite3.connect(tmp_path / "backend.sqlite3") as db:
+            (body,) = db.execute("SELECT body FROM heartbeats").fetchone()
+    assert json.loads(body)["sent_at"] == "2026-12-02T06:30:00+07:00"
+    assert exported["exported_at"] == "2026-12-02T06:30:00+07:00"
+    assert exported["dossiers"][0]["local_ref"].split("-")[-2] == "261202"

@@ -418,9 +418,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     base = data_dir(args.data_dir)
     if not _has_display():
-        from datetime import datetime
+        from kiosk.core import clock
 
-        out = base / "walkthrough" / datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = base / "walkthrough" / clock.now().strftime("%Y%m%d-%H%M%S")
         print("Không có màn hình: chạy thử mọi hành trình ở chế độ ẩn ...")
         print("No display: running every journey offscreen ...")
         args.out, args.journeys, args.fast, args.backend, args.token = out, 1, True, None, None
@@ -582,6 +582,19 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 UI_COMMANDS = {"run", "demo", "walkthrough"}
 
 
+def _set_clock(args: argparse.Namespace) -> bool:
+    """Set the kiosk's clock from ``kiosk.timezone`` before any command tells the time; False when invalid."""
+    from kiosk.core import clock
+    from kiosk.core.config import ConfigError, time_zone
+
+    try:
+        clock.configure(time_zone(getattr(args, "data_dir", None), getattr(args, "config", None)))
+    except ConfigError as err:
+        sys.stderr.write(f"Cấu hình không hợp lệ / invalid configuration: {err}\n")
+        return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     # Start-up allocates thousands of objects that live as long as the process (modules, Qt wrappers):
     # collecting them while importing is wasted work, ~10 ms of the time to the home screen.
@@ -590,6 +603,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(argv[0] if argv else None).parse_args(argv)
     if not (args.command in UI_COMMANDS or (args.command == "self-test" and args.startup)):
         gc.enable()
+    if args.command != "config" and not _set_clock(args):  # `kiosk config --check` reports a bad zone itself
+        return 2
     try:
         return int(args.func(args) or 0)
     except BrokenPipeError:  # `kiosk ... | head` closed the pipe: not an error worth a traceback

@@ -70,12 +70,11 @@ def _check_qr() -> tuple[str, dict[str, Any]]:
 
 
 def _check_ticket(tmp: Path) -> tuple[str, dict[str, Any]]:
-    from datetime import datetime
-
+    from kiosk.core import clock
     from kiosk.core.documents import TicketDoc, render_ticket
 
     doc = TicketDoc(ward_name="Phường Cửa Nam", service_area={"vi": "Hộ tịch", "en": "Civil status"},
-                    number="A001", issued_at=datetime.now(), people_ahead=0, kiosk_id="SELF-TEST")
+                    number="A001", issued_at=clock.now(), people_ahead=0, kiosk_id="SELF-TEST")
     rendered = render_ticket(doc, tmp / "ticket.pdf")
     if abs(rendered.width_mm - 80.0) > 0.01 or rendered.path.stat().st_size == 0:
         raise RuntimeError(f"ticket is {rendered.width_mm} mm wide")

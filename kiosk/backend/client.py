@@ -23,6 +23,8 @@ from urllib.parse import quote
 
 import httpx
 
+from kiosk.core import clock
+
 RETRY_STATUSES = frozenset({408, 429, 502, 503, 504})
 DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=10.0, write=10.0, pool=3.0)
 
@@ -99,7 +101,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return max(0.0, (when - (now or clock.now())).total_seconds())
 
 
 def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> float:

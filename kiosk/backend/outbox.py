@@ -22,16 +22,16 @@ import os
 import sqlite3
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from kiosk.core import clock
 from kiosk.core.dossier import Dossier, new_local_ref
 from kiosk.core.identity import mask_id
 
-VN_TZ = timezone(timedelta(hours=7))
 DB_NAME = "outbox.sqlite3"
 KEY_NAME = "outbox.key"
 STATES = ("pending", "sent", "acknowledged", "rejected")
@@ -106,7 +106,7 @@ class OutboxItem:
         out = dataclasses.asdict(self)
         for name in ("created_at", "updated_at", "acknowledged_at", "next_attempt_at"):
             value = out[name]
-            out[name] = (datetime.fromtimestamp(value, UTC).isoformat(timespec="seconds")
+            out[name] = (clock.from_timestamp(value).isoformat(timespec="seconds")
                          if value else None)
         return out
 
@@ -238,12 +238,12 @@ class Outbox:
     # --- adding ---
 
     def new_local_ref(self, kiosk_id: str, when: datetime | None = None) -> str:
-        """Allocate the next provisional reference for today (Vietnam time) -- durable, never reused."""
+        """Allocate the next provisional reference for today (the kiosk's zone) -- durable, never reused."""
         with self._write():
             return self._allocate_local_ref(kiosk_id, when)
 
     def _allocate_local_ref(self, kiosk_id: str, when: datetime | None) -> str:
-        day_dt = (when or datetime.now(UTC)).astimezone(VN_TZ)
+        day_dt = clock.local(when) if when else clock.now()
         day = day_dt.strftime("%y%m%d")
         self._conn.execute(
             "INSERT INTO local_ref_counters VALUES (?, ?, 1) "

@@ -23,7 +23,7 @@ import ssl
 import threading
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,12 +31,12 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from kiosk.backend.contract import schema_errors
+from kiosk.core import clock
 
 log = logging.getLogger(__name__)
 
 VERSION = "1.0.0"
 MAX_BODY = 256 * 1024
-VN_TZ = timezone(timedelta(hours=7))  # dossier codes and appointment dates use the ward's calendar
 APPOINTMENT_WORKING_DAYS = 3
 
 _MESSAGES: dict[str, dict[str, str]] = {
@@ -62,7 +62,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    """Now in the kiosk's zone: dossier codes, ticket days and appointment dates use the ward's calendar."""
+    return clock.now()
 
 
 def _iso(dt: datetime) -> str:
@@ -217,7 +218,7 @@ class Store:
                     raise Problem(422, "idempotency_key_reused", "the key was first used with another body")
                 return 201, json.loads(row[1]), True
             now = _now()
-            local_day = now.astimezone(VN_TZ).date()
+            local_day = now.date()
             unit = body["ward_code"]
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -280,7 +281,7 @@ class Store:
 
     def issue_ticket(self, body: dict[str, Any]) -> dict[str, Any]:
         now = _now()
-        day = now.astimezone(VN_TZ).date().isoformat()
+        day = now.date().isoformat()
         priority = bool(body["priority"])
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")

@@ -11,12 +11,12 @@ import logging
 import sqlite3
 import threading
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from kiosk.backend.client import BackendClient, BackendError
-from kiosk.backend.outbox import VN_TZ, enable_wal
+from kiosk.backend.outbox import enable_wal
+from kiosk.core import clock
 
 LOCAL_PREFIX = "L"
 
@@ -66,8 +66,8 @@ class TicketIssuer:
         return self._issue_local(area, priority)
 
     def _issue_local(self, area: str, priority: bool) -> Ticket:
-        now = datetime.now(UTC)
-        day = (now.astimezone(VN_TZ)).date().isoformat()
+        now = clock.now()
+        day = now.date().isoformat()
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:

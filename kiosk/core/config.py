@@ -251,6 +251,31 @@ def load_config(data_dir: Path | None = None, explicit: Path | None = None,
     return Config(values, path)
 
 
+def time_zone(data_dir: Path | None = None, explicit: Path | None = None,
+              environ: Mapping[str, str] | None = None) -> str:
+    """Only ``kiosk.timezone`` (file, then environment), validated: every command sets the kiosk's clock
+    from it, and a full :func:`load_config` costs ~200 ms of ward-list loading a `kiosk parse-id` need not pay."""
+    from kiosk.core.paths import default_data_dir
+
+    environ = os.environ if environ is None else environ
+    # only reading: a command that merely looks (`kiosk outbox status`) must not create the data dir
+    path = explicit or (Path(environ["KIOSK_CONFIG"]) if environ.get("KIOSK_CONFIG") else
+                        (data_dir or default_data_dir()) / "kiosk.toml")
+    name, source = SPEC["kiosk"]["timezone"].default, "default"
+    if path.exists():
+        try:
+            section = tomllib.loads(path.read_text(encoding="utf-8")).get("kiosk", {})
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+            raise ConfigError("(file)", f"not valid TOML: {err}", str(path)) from None
+        if isinstance(section, Mapping) and "timezone" in section:
+            name, source = section["timezone"], str(path)
+    if "KIOSK_KIOSK_TIMEZONE" in environ:
+        name, source = environ["KIOSK_KIOSK_TIMEZONE"], "environment"
+    if not isinstance(name, str) or _time_zone(name):
+        raise ConfigError("kiosk.timezone", "must be an IANA time zone name such as Asia/Ho_Chi_Minh", source)
+    return name
+
+
 def save_config(values: Mapping[str, Mapping[str, Any]], path: Path) -> Config:
     """Validate, then write atomically (a power cut leaves the old file or the new one)."""
     checked = validate(values, str(path))

@@ -37,6 +37,8 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import HRFlowable
 
+from kiosk.core import clock
+
 ROLL_WIDTH_MM = 80.0
 #: Thermal heads print 8 dots per mm (203 dpi); QR modules are whole multiples of one dot.
 PRINT_DPI = 203
@@ -313,6 +315,7 @@ def render_ticket(doc: TicketDoc, path: Path | str) -> RenderedDocument:
                                    ("TOPPADDING", (0, 0), (-1, -1), 1.5),
                                    ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
         parts += [badge, Spacer(0, 2 * mm)]
+    issued = clock.local(doc.issued_at)  # the ward's clock, whatever zone the caller's time is in
     if doc.people_ahead is None:
         ahead_vi, ahead_en = "Số người chờ trước bạn: chưa xác định", "People ahead of you: unknown"
     else:
@@ -322,8 +325,8 @@ def render_ticket(doc: TicketDoc, path: Path | str) -> RenderedDocument:
         _rich(ahead_vi, s.center),
         _p(ahead_en, s.center_en),
         Spacer(0, 1.5 * mm),
-        _p(f"Giờ lấy số: {doc.issued_at:%H:%M} – ngày {doc.issued_at:%d/%m/%Y}", s.center),
-        _p(f"Issued at {doc.issued_at:%H:%M} on {doc.issued_at:%d/%m/%Y}", s.center_en),
+        _p(f"Giờ lấy số: {issued:%H:%M} – ngày {issued:%d/%m/%Y}", s.center),
+        _p(f"Issued at {issued:%H:%M} on {issued:%d/%m/%Y}", s.center_en),
     ]
     if doc.offline:
         parts += [
@@ -383,7 +386,7 @@ def render_receipt(doc: ReceiptDoc, path: Path | str) -> RenderedDocument:
         ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
     ]))
 
-    received = doc.received_at
+    received = clock.local(doc.received_at)  # the ward's calendar, whatever zone the caller's time is in
     parts: list[Flowable] = [
         header,
         Spacer(0, 2 * mm),

@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
+from kiosk.core import clock
 from kiosk.core.identity import mask_id
 
 # Local references look nothing like official dossier codes ("00073-261124-0001"), so
@@ -25,8 +26,8 @@ DOSSIER_CODE_RE = re.compile(r"^(?P<unit>[0-9]{5})-(?P<day>[0-9]{6})-(?P<seq>[0-
 
 
 def now_iso() -> str:
-    """The current time, UTC, ISO 8601 with seconds."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
+    """The current time in the kiosk's zone, ISO 8601 with seconds and offset."""
+    return clock.now().replace(microsecond=0).isoformat()
 
 
 def new_local_ref(kiosk_id: str, when: datetime | date, seq: int) -> str:

@@ -27,6 +27,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from kiosk.core import clock
 from kiosk.core.identity import Identity
 from kiosk.core.paths import PACKAGE_ROOT
 
@@ -403,7 +404,7 @@ def _shift_years(day: date, years: int) -> date:
 
 def resolve_date_bound(bound: str, today: date | None = None) -> date:
     """``"today"``, ``"today-120y"``, ``"today+30d"`` or ``"DD/MM/YYYY"`` -> a date."""
-    today = today or date.today()
+    today = today or clock.today()
     m = _BOUND_RE.match(bound)
     if m:
         if not m.group(1):

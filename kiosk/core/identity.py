@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
+from kiosk.core import clock
+
 # Province (or centrally-run city) of birth registration: the first three digits of
 # the 12-digit number (Circular 07/2016/TT-BCA, pre-2025 provinces).
 BIRTH_PROVINCES: dict[str, str] = {
@@ -139,7 +141,7 @@ def _looks_like_card(fields: list[str]) -> bool:
 
 def parse_id_qr(payload: str | bytes, today: date | None = None) -> Identity:
     """Parse a card QR payload, or raise :class:`IdentityError` (never anything else)."""
-    today = today or date.today()
+    today = today or clock.today()
     if isinstance(payload, bytes):
         try:
             payload = payload.decode("utf-8")

@@ -11,9 +11,9 @@ import json
 import logging
 import logging.handlers
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
+from kiosk.core import clock
 from kiosk.core.identity import mask_id
 
 _ID_RE = re.compile(r"(?<!\d)(\d{12}|\d{9})(?!\d)")
@@ -28,7 +28,7 @@ def mask_personal(text: str) -> str:
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "ts": clock.from_timestamp(record.created).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),

@@ -13,11 +13,12 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from kiosk.core import clock
 
 FREE_ATTEMPTS = 3  # wrong PINs allowed before the pad locks
 FIRST_LOCK_S = 30.0  # then 30 s, doubling with each further failure ...
@@ -100,7 +101,7 @@ class PinStore:
         os.replace(tmp, self._state_path)
 
     def audit(self, event: str, **details: object) -> None:
-        entry = {"ts": datetime.fromtimestamp(self._clock(), UTC).isoformat(timespec="seconds"), "event": event,
+        entry = {"ts": clock.from_timestamp(self._clock()).isoformat(timespec="seconds"), "event": event,
                  **details}
         with open(self.audit_path, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(entry, ensure_ascii=False) + "\n")

@@ -10,9 +10,11 @@ import json
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from kiosk.core import clock
 
 if TYPE_CHECKING:  # the catalogue (jsonschema) and the ward list load after the home screen is shown
     from kiosk.core import forms, wards
@@ -53,6 +55,8 @@ class KioskSettings:
     camera: dict[str, Any] = field(default_factory=dict)
     printer: dict[str, Any] = field(default_factory=dict)
     maintenance: dict[str, Any] = field(default_factory=dict)
+    #: ``kiosk.timezone``; empty leaves the kiosk's clock as the command set it (walkthrough, tests)
+    timezone: str = ""
     #: the TOML file the settings came from (`--config FILE`, $KIOSK_CONFIG or the data dir's): the
     #: maintenance configuration page edits that one
     config_file: str = ""
@@ -66,7 +70,7 @@ class KioskSettings:
                        screen_dpi=k["screen_dpi"], simulate=k["simulate"], backend_url=b["url"],
                        backend_token=b["token"], ca_file=b["ca_file"], client_cert=b["client_cert"],
                        client_key=b["client_key"], backend_timeout_s=b["timeout_s"],
-                       heartbeat_interval_s=b["heartbeat_interval_s"],
+                       heartbeat_interval_s=b["heartbeat_interval_s"], timezone=k["timezone"],
                        camera=dict(config["camera"]), printer=dict(config["printer"]),
                        maintenance=dict(config["maintenance"]), config_file=str(config.path or ""))
         for key, value in overrides.items():
@@ -81,6 +85,8 @@ class Services:
     def __init__(self, settings: KioskSettings, data_dir: Path, prints_dir: Path | None = None,
                  catalogue: list[forms.Procedure] | None = None) -> None:
         self.settings = settings
+        if settings.timezone:
+            clock.configure(settings.timezone)
         self.data_dir = Path(data_dir)
         self.prints_dir = Path(prints_dir) if prints_dir else self.data_dir / "prints"
         self.prints_dir.mkdir(parents=True, exist_ok=True)
@@ -243,7 +249,7 @@ class Services:
 
         with tempfile.TemporaryDirectory(dir=self.data_dir) as tmp:
             render_ticket(TicketDoc(ward_name="-", service_area={"vi": "-", "en": "-"}, number="A000",
-                                    issued_at=datetime.now()), Path(tmp) / "warm-up.pdf")
+                                    issued_at=clock.now()), Path(tmp) / "warm-up.pdf")
 
     def outbox(self) -> Any:
         """This thread's outbox connection (the outbox is one instance per thread)."""
@@ -325,7 +331,7 @@ class Services:
         ticket: dict[str, Any] = {"number": issued.number, "people_ahead": issued.people_ahead,
                                   "offline": issued.offline}
         ticket.update(area={"vi": area.get("vi", ""), "en": area.get("en", "")}, priority=is_priority,
-                      issued_at=datetime.now().astimezone())
+                      issued_at=clock.now())
         rendered = self.render_ticket(ticket)
         ticket["path"], ticket["media"] = str(rendered.path), rendered.media
         return ticket
@@ -344,7 +350,7 @@ class Services:
             self._print_seq += 1
             seq = self._print_seq
         safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
-        return self.prints_dir / f"{kind}-{safe}-{datetime.now():%H%M%S}-{seq:03d}.pdf"
+        return self.prints_dir / f"{kind}-{safe}-{clock.now():%H%M%S}-{seq:03d}.pdf"
 
     def render_ticket(self, ticket: dict) -> Any:
         from kiosk.core.documents import TicketDoc, render_ticket
@@ -377,7 +383,7 @@ class Services:
         appointment = date.fromisoformat(appointment_date) if appointment_date else None
         doc = ReceiptDoc(unit_name=ward.name if ward else ward_code, procedure_name=dict(proc.name),
                          procedure_code=proc.code, applicant_name=applicant_name,
-                         received_at=datetime.now().astimezone(), dossier_code=dossier_code, local_ref=local_ref,
+                         received_at=clock.now(), dossier_code=dossier_code, local_ref=local_ref,
                          offline=not dossier_code, parent_unit=ward.province_name if ward else "", phone=phone,
                          address=address, documents=list(proc.documents), appointment_date=appointment,
                          processing_time=dict(proc.processing_time.get("text") or {}),
@@ -452,7 +458,7 @@ class Services:
         outbox: dict[str, Any] = {"pending": status["undelivered"], "rejected": status.get("rejected", 0)}
         if status["oldest_pending_age_s"] is not None:
             outbox["oldest_pending_age_s"] = status["oldest_pending_age_s"]
-        body: dict[str, Any] = {"sent_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        body: dict[str, Any] = {"sent_at": clock.now().isoformat(timespec="seconds"),
                                 "app_version": app_version(), "outbox": outbox}
         if devices:
             body["devices"] = {k: str(v)[:64] for k, v in list(devices.items())[:16]}

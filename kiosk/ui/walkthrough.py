@@ -16,7 +16,7 @@ import resource
 import sys
 import threading
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
+from kiosk.core import clock
 from kiosk.core.samples import TEST_CITIZENS, sample_payload
 from kiosk.core.session import State
 from kiosk.ui.keyboard import keys_for
@@ -268,7 +269,7 @@ class Walkthrough:
         self.type_into("field-phone", "0912345678")
         self.type_into("field-child_full_name", "Nguyễn Minh Thư")
         self.screenshot("form-keyboard")
-        child_birth = (date.today() - timedelta(days=12)).strftime("%d/%m/%Y")
+        child_birth = (clock.today() - timedelta(days=12)).strftime("%d/%m/%Y")
         self.type_into("field-child_date_of_birth", child_birth)
         self.click("field-child_sex-female")
         self.type_into("field-child_place_of_birth", "Bệnh viện Phụ sản Hà Nội")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from PySide6.QtWidgets import QHBoxLayout
 
+from kiosk.core import clock
 from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets import button, label, panel
@@ -49,7 +48,7 @@ class ConsentScreen(Screen):
 
     def _on_agree_clicked(self) -> None:
         self.session.data.consent_given = True
-        self.session.data.consent_at = datetime.now().astimezone().isoformat(timespec="seconds")
+        self.session.data.consent_at = clock.now().isoformat(timespec="seconds")
         self.window_.go(State.IDENTIFY)
 
     def _on_decline_clicked(self) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem
 
+from kiosk.core import clock
 from kiosk.ui.screens.maint_common import MaintPage, audit
 from kiosk.ui.widgets import button, label
 
@@ -45,7 +46,7 @@ def outbox_rows(data_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 def export_outbox(data_dir: Path, now: datetime | None = None) -> Path:
     """Write the outbox list for support as ``<data dir>/support/outbox-<time>.json`` (masked IDs only)."""
     rows, status = outbox_rows(data_dir)
-    now = now or datetime.now().astimezone()
+    now = now or clock.now()
     folder = data_dir / "support"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"outbox-{now:%Y%m%d-%H%M%S}.json"
@@ -122,7 +123,7 @@ class OutboxPage(MaintPage):
     def _row_text(self, row: dict[str, Any]) -> str:
         created = row["created_at"] or ""
         try:
-            created = datetime.fromisoformat(created).astimezone().strftime("%d/%m/%Y %H:%M")
+            created = clock.local(datetime.fromisoformat(created)).strftime("%d/%m/%Y %H:%M")
         except ValueError:
             pass
         state = self.bi(STATE_TEXT.get(row["state"], {"vi": row["state"], "en": row["state"]}))

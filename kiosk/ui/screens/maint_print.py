@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
+from kiosk.core import clock
 from kiosk.ui.screens.maint_common import MaintPage, audit, tall
 from kiosk.ui.widgets import button, label, panel
 
@@ -55,7 +55,7 @@ class TestPrintPage(MaintPage):
 
         def render() -> Any:
             ticket = {"number": "T000", "area": {"vi": "IN THỬ", "en": "TEST PRINT"}, "priority": False,
-                      "issued_at": datetime.now().astimezone(), "offline": True, "people_ahead": None}
+                      "issued_at": clock.now(), "offline": True, "people_ahead": None}
             return services.render_ticket(ticket)
 
         self.run(render, lambda doc: window.print_document("test", doc.path, self._on_printed, doc.media),

@@ -280,9 +280,15 @@ def _add_device_commands(sub: argparse._SubParsersAction) -> None:
 
 def _cmd_backend_sim(args: argparse.Namespace) -> int:
     from kiosk.backend.simulator import serve
+    from kiosk.core import wards
 
+    province = args.province.zfill(2) if args.province else None
+    if province is not None and province not in wards.provinces():
+        sys.stderr.write(f"--province {args.province}: not one of the 34 province codes (01 Hà Nội, 79 Thành phố "
+                         "Hồ Chí Minh, ...; `kiosk ward --search` shows a ward's province code)\n")
+        return 2
     serve(args.host, args.port, args.db, args.token, latency_ms=args.latency_ms, error_rate=args.error_rate,
-          drop_rate=args.drop_rate, seed=args.seed)
+          drop_rate=args.drop_rate, seed=args.seed, province_code=province)
     return 0
 
 
@@ -384,6 +390,9 @@ def _add_backend_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered 500/502/503/504")
     p.add_argument("--drop-rate", type=float, default=0.0, help="share of connections dropped without an answer")
     p.add_argument("--seed", type=int, default=None, help="makes the injected faults reproducible")
+    p.add_argument("--province", default=None, metavar="CODE",
+                   help="the province this backend serves (two digits, e.g. 01 Hà Nội): a dossier for a ward "
+                        "elsewhere is refused, 422 ward_outside_province (default: every province)")
     p.set_defaults(func=_cmd_backend_sim)
 
 

@@ -28,24 +28,35 @@ def _data_dir_arg(parser: argparse.ArgumentParser) -> None:
 
 # --- core: ID card, forms, wards ------------------------------------------------------------------
 
+def _write_utf8(stream: Any, text: str) -> None:
+    # Whatever the locale's encoding (LANG=C, latin-1), the card's Vietnamese goes out as UTF-8.
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        stream.write(text)
+    else:
+        stream.flush()
+        buffer.write(text.encode("utf-8"))
+    stream.flush()
+
+
 def _cmd_parse_id(args: argparse.Namespace) -> int:
     from kiosk.core.identity import IdentityError, parse_id_qr
 
-    payload = sys.stdin.read() if args.payload == "-" else args.payload
+    # Standard input is read as bytes so that the parser, not the locale's decoder, refuses what is not UTF-8;
+    # an argument that was not UTF-8 reaches us with lone surrogates, which the parser refuses too.
+    payload: str | bytes = sys.stdin.buffer.read() if args.payload == "-" else args.payload
     try:
         identity = parse_id_qr(payload)
     except IdentityError as err:
-        out = err.to_json()
-        if not args.json:
-            sys.stderr.write(f"{err.message['vi']}\n{err.message['en']}\n")
-            return 2
-        print_json(out)
+        if args.json:
+            _write_utf8(sys.stdout, json.dumps(err.to_json(), ensure_ascii=False) + "\n")
+        else:
+            _write_utf8(sys.stderr, f"{err.message['vi']}\n{err.message['en']}\n")
         return 2
     if args.json:
-        print_json(identity.to_json())
+        _write_utf8(sys.stdout, json.dumps(identity.to_json(), ensure_ascii=False) + "\n")
     else:
-        for key, value in identity.to_json().items():
-            print(f"{key}: {value}")
+        _write_utf8(sys.stdout, "".join(f"{key}: {value}\n" for key, value in identity.to_json().items()))
     return 0
 
 
@@ -269,9 +280,15 @@ def _add_device_commands(sub: argparse._SubParsersAction) -> None:
 
 def _cmd_backend_sim(args: argparse.Namespace) -> int:
     from kiosk.backend.simulator import serve
+    from kiosk.core import wards
 
+    province = args.province.zfill(2) if args.province else None
+    if province is not None and province not in wards.provinces():
+        sys.stderr.write(f"--province {args.province}: not one of the 34 province codes (01 Hà Nội, 79 Thành phố "
+                         "Hồ Chí Minh, ...; `kiosk ward --search` shows a ward's province code)\n")
+        return 2
     serve(args.host, args.port, args.db, args.token, latency_ms=args.latency_ms, error_rate=args.error_rate,
-          drop_rate=args.drop_rate, seed=args.seed)
+          drop_rate=args.drop_rate, seed=args.seed, province_code=province)
     return 0
 
 
@@ -373,6 +390,9 @@ def _add_backend_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered 500/502/503/504")
     p.add_argument("--drop-rate", type=float, default=0.0, help="share of connections dropped without an answer")
     p.add_argument("--seed", type=int, default=None, help="makes the injected faults reproducible")
+    p.add_argument("--province", default=None, metavar="CODE",
+                   help="the province this backend serves (two digits, e.g. 01 Hà Nội): a dossier for a ward "
+                        "elsewhere is refused, 422 ward_outside_province (default: every province)")
     p.set_defaults(func=_cmd_backend_sim)
 
 

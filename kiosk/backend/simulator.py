@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from kiosk.backend.contract import schema_errors
-from kiosk.core import clock
+from kiosk.core import clock, wards
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,11 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "rate_limited": {"vi": "Hệ thống đang bận, kiosk sẽ tự gửi lại.",
                      "en": "Too many requests; the kiosk will retry."},
     "internal": {"vi": "Lỗi hệ thống.", "en": "Internal error."},
+    "ward_outside_province": {
+        "vi": "Hồ sơ chỉ được nộp tại đây cho các phường, xã trong tỉnh, thành phố này. Phường, xã đã chọn "
+              "thuộc tỉnh, thành phố khác: vui lòng nộp hồ sơ tại đó hoặc hỏi cán bộ tại quầy.",
+        "en": "Dossiers filed here can only go to wards and communes of this province. The chosen ward is in "
+              "another province: please file there, or ask an officer at the counter."},
 }
 
 
@@ -193,7 +198,10 @@ CREATE TABLE IF NOT EXISTS heartbeats (kiosk_id TEXT PRIMARY KEY, body TEXT, rec
 class Store:
     """The simulator's SQLite database; one connection under one lock (writes are tiny)."""
 
-    def __init__(self, db: Path | str) -> None:
+    def __init__(self, db: Path | str, province_code: str | None = None) -> None:
+        #: The province this backend serves (two digits): non-boundary filing stays inside it, so a dossier for
+        #: a ward elsewhere is refused. None serves every province (a national test bed).
+        self.province_code = province_code
         self._conn = sqlite3.connect(str(db), check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -217,6 +225,7 @@ class Store:
                 if row[0] != digest:
                     raise Problem(422, "idempotency_key_reused", "the key was first used with another body")
                 return 201, json.loads(row[1]), True
+            self._check_province(body["ward_code"])
             now = _now()
             local_day = now.date()
             unit = body["ward_code"]
@@ -247,6 +256,14 @@ class Store:
                 self._conn.execute("ROLLBACK")
                 raise
             return 201, answer, False
+
+    def _check_province(self, ward_code: str) -> None:
+        if self.province_code is None:
+            return
+        ward = wards.ward_by_code(ward_code)
+        if ward is None or ward.province_code != self.province_code:
+            raise Problem(422, "ward_outside_province",
+                          f"ward {ward_code} is not a ward of province {self.province_code}")
 
     _RECORD_COLS = ("dossier_code, status, received_at, appointment_date, local_ref, idempotency_key, "
                     "procedure_code, ward_code, kiosk_id, history")
@@ -641,11 +658,13 @@ def start_simulator_thread(db: Path | str, token: str, *, host: str = "127.0.0.1
                            latency_ms: int = 0, error_rate: float = 0.0, drop_rate: float = 0.0,
                            seed: int | None = None, tls_cert: Path | str | None = None,
                            tls_key: Path | str | None = None,
-                           client_ca: Path | str | None = None) -> SimulatorHandle:
+                           client_ca: Path | str | None = None,
+                           province_code: str | None = None) -> SimulatorHandle:
     """Start the simulator in a daemon thread (port 0 = a free port); ``handle.url``, ``handle.stop()``.
 
     With ``tls_cert``/``tls_key`` it serves HTTPS; with ``client_ca`` it also demands a client
-    certificate signed by that CA."""
+    certificate signed by that CA. With ``province_code`` it serves that province only (``store.province_code``
+    can change it while running)."""
     tls = None
     if tls_cert:
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -653,13 +672,14 @@ def start_simulator_thread(db: Path | str, token: str, *, host: str = "127.0.0.1
         if client_ca:
             tls.verify_mode = ssl.CERT_REQUIRED
             tls.load_verify_locations(str(client_ca))
-    return SimulatorHandle(host, port, Store(db), token, Faults(latency_ms, error_rate, drop_rate, seed), tls)
+    return SimulatorHandle(host, port, Store(db, province_code), token,
+                           Faults(latency_ms, error_rate, drop_rate, seed), tls)
 
 
 def serve(host: str, port: int, db: Path | str, token: str, latency_ms: int = 0, error_rate: float = 0.0,
-          drop_rate: float = 0.0, seed: int | None = None) -> None:
+          drop_rate: float = 0.0, seed: int | None = None, province_code: str | None = None) -> None:
     """Run the simulator in the foreground until interrupted."""
-    store = Store(db)
+    store = Store(db, province_code)
     server = _Server((host, port), store, token, Faults(latency_ms, error_rate, drop_rate, seed), Counter())
     bound = server.server_address
     print(f"backend simulator listening on http://{bound[0]}:{bound[1]} (db {db})", flush=True)

@@ -64,7 +64,20 @@ _MESSAGES: dict[str, dict[str, str]] = {
 
 _URL_RE = re.compile(r"^\s*([a-z][a-z0-9+.-]*://|www\.)", re.IGNORECASE)
 _DATE_RE = re.compile(r"^[0-9]{8}$")
+# Scanners add a BOM, a line end or a C-string NUL around the payload: trimmed at its two ends only.
 _TRIM = " \t\r\n\ufeff\u200b\x00"
+
+# The backend contract's limits for the applicant (docs/backend-api.yaml, Applicant). Core may not import
+# kiosk.backend, so the numbers live here and tests/unit/backend/test_contract_limits.py keeps them equal.
+MAX_FULL_NAME_CHARS = 200
+MAX_ADDRESS_CHARS = 500
+# No living citizen was born before 1900; the century digits 8 and 9 (1800s) only occur in forged payloads.
+EARLIEST_BIRTH_YEAR = 1900
+
+# Unicode categories no card text can hold and nothing downstream can take: controls (C0, DEL, C1), format
+# characters (bidirectional overrides, zero-width marks, a BOM inside the text), lone surrogates (not
+# encodable as UTF-8), private-use and unassigned code points, line and paragraph separators.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 
 class IdentityError(ValueError):
@@ -119,7 +132,15 @@ def mask_id(value: str | None) -> str:
 
 
 def _clean(text: str) -> str:
-    return unicodedata.normalize("NFC", text).strip(_TRIM)
+    return unicodedata.normalize("NFC", text).strip(_TRIM).strip()
+
+
+def _first_forbidden(text: str) -> str | None:
+    """The first character no card can carry, or None."""
+    for char in text:
+        if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
+            return char
+    return None
 
 
 def _parse_date(raw: str, what: str, today: date) -> date:
@@ -152,6 +173,10 @@ def parse_id_qr(payload: str | bytes, today: date | None = None) -> Identity:
     text = _clean(payload)
     if not text:
         raise IdentityError("not_cccd", "empty payload")
+    forbidden = _first_forbidden(text)
+    if forbidden is not None:
+        # The code point, never the text around it: the payload carries the citizen's name and address.
+        raise IdentityError("malformed", f"forbidden character U+{ord(forbidden):04X}")
     if text.startswith("000201"):
         raise IdentityError("not_cccd", "EMVCo payment QR")
     if _URL_RE.match(text):
@@ -173,9 +198,16 @@ def parse_id_qr(payload: str | bytes, today: date | None = None) -> Identity:
         raise IdentityError("malformed", "ID number is not 12 digits")
     if old_id and not (old_id.isascii() and old_id.isdigit() and len(old_id) in (9, 12)):
         warnings.append("old_id_number_unusual")
+    full_name = " ".join(full_name.split())
     if not full_name:
         raise IdentityError("malformed", "full name is empty")
+    if len(full_name) > MAX_FULL_NAME_CHARS:
+        raise IdentityError("malformed", f"full name is longer than {MAX_FULL_NAME_CHARS} characters")
+    if len(address) > MAX_ADDRESS_CHARS:
+        raise IdentityError("malformed", f"address is longer than {MAX_ADDRESS_CHARS} characters")
     birth = _parse_date(birth_raw, "date of birth", today)
+    if birth.year < EARLIEST_BIRTH_YEAR:
+        raise IdentityError("malformed", f"date of birth before {EARLIEST_BIRTH_YEAR}")
     sex_key = sex_raw.casefold()
     if sex_key == "nam":
         sex = "male"
@@ -207,7 +239,7 @@ def parse_id_qr(payload: str | bytes, today: date | None = None) -> Identity:
     return Identity(
         id_number=id_number,
         old_id_number=old_id or None,
-        full_name=" ".join(full_name.split()),
+        full_name=full_name,
         date_of_birth=birth,
         sex=sex,
         address=address,

@@ -91,7 +91,12 @@ def build_window(settings: Any, data_dir: Path, *, prints_dir: Path | None = Non
 
         token = settings.backend_token or "demo-token"
         settings.backend_token = token
-        services.simulator = start_simulator_thread(Path(data_dir) / "backend-sim.sqlite3", token)
+        from kiosk.core import wards
+
+        # The demo's backend is the kiosk's own province's, as a real one is: it refuses wards elsewhere.
+        ward = wards.ward_by_code(settings.ward_code)
+        services.simulator = start_simulator_thread(Path(data_dir) / "backend-sim.sqlite3", token,
+                                                    province_code=ward.province_code if ward else None)
     theme = Theme(dpi=screen_dpi(app, settings.screen_dpi), large_text=settings.large_text,
                   high_contrast=settings.high_contrast)
     window = KioskWindow(services, theme=theme, kiosk_mode=kiosk_mode, autoplay_video=autoplay_video,

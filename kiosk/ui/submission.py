@@ -73,6 +73,7 @@ class Submission(QObject):
         self.receipt_printed = False
         self.print_message: dict | None = None
         self.stage = "idle"
+        self._refusals: dict[str, dict] = {}
         self._ack_timer.stop()
 
     @property
@@ -113,6 +114,10 @@ class Submission(QObject):
             self.screen.set_step("send", "offline")
             self._print_receipt()
             return
+        refusal = self._refusals.pop(item.local_ref, None)
+        if refusal is not None:
+            self._on_refused(refusal)
+            return
         ack = self.window.acks.get(item.local_ref)
         if ack is not None:
             self._on_acknowledged(item.local_ref, *ack)
@@ -134,6 +139,27 @@ class Submission(QObject):
         """From the sender (any time): the backend recorded a dossier."""
         if local_ref == self.local_ref and self.stage == "waiting_ack":
             self._on_acknowledged(local_ref, dossier_code, appointment)
+
+    def on_rejected(self, local_ref: str, message: dict) -> None:
+        """From the sender (any time): the backend refused a dossier for good."""
+        if self.dossier is None or self.stage not in ("committing", "waiting_ack"):
+            return  # an older dossier, or this one's receipt is already out: maintenance shows it
+        if self.stage == "committing":
+            self._refusals[local_ref] = message  # the refusal overtook the commit's callback
+        elif local_ref == self.local_ref:
+            self._on_refused(message)
+
+    def _on_refused(self, message: dict) -> None:
+        # A refused dossier is not filed: printing a receipt, even a provisional one, would say otherwise.
+        self._ack_timer.stop()
+        self.stage = "refused"
+        log.warning("the backend refused dossier %s; no receipt printed", self.local_ref)
+        self.screen.set_step("send", "failed")
+        self.screen.show_error({
+            "vi": f"Hồ sơ chưa được tiếp nhận. {message.get('vi', '')} Kiosk không in giấy tiếp nhận; vui lòng "
+                  "bấm «Trang chủ» để làm lại, hoặc hỏi cán bộ tại quầy.",
+            "en": f"The dossier was not accepted. {message.get('en', '')} No receipt was printed; press "
+                  "“Home” to start again, or ask an officer at the counter."}, retry=False)
 
     def _on_acknowledged(self, local_ref: str, dossier_code: str, appointment: str) -> None:
         self._ack_timer.stop()

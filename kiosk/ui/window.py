@@ -162,6 +162,7 @@ class KioskWindow(QWidget):
         self._print_callbacks: dict[str, list[Callable[[bool, dict | None], None]]] = {}
         self.sender_bridge = SenderBridge(self)
         self.sender_bridge.sig_acknowledged.connect(self._on_sender_acknowledged)
+        self.sender_bridge.sig_rejected.connect(self._on_sender_rejected)
         self.sender_bridge.sig_online.connect(self._on_sender_online)
         self._ack_wait_ms = ack_wait_ms
         self._submission: Submission | None = None
@@ -369,6 +370,9 @@ class KioskWindow(QWidget):
     def _on_sender_acknowledged(self, local_ref: str, dossier_code: str, appointment: str) -> None:
         self.acks[local_ref] = (dossier_code, appointment)
         self.submission.on_acknowledged(local_ref, dossier_code, appointment)
+
+    def _on_sender_rejected(self, local_ref: str, message: dict) -> None:
+        self.submission.on_rejected(local_ref, message)
 
     def _on_sender_online(self, online: bool) -> None:
         self.online = online

@@ -247,3 +247,68 @@ def test_an_unplugged_camera_is_said_plainly_and_typing_still_works(driver, kios
         FAULTS.set("camera", "unplugged", False)
     driver.click("identify-type")
     driver.on(State.FORM)
+
+
+# --- non-boundary filing stays inside the province (issue 15 item 8) ----------------------------------
+
+def _card_from_ho_chi_minh_city() -> str:
+    from kiosk.core.identity import build_id_qr
+
+    return build_id_qr("079099012345", "Lê Văn Thử", date(1999, 3, 15), "male",
+                       "Phường Bến Nghé, Quận 1, Thành phố Hồ Chí Minh", date(2021, 4, 10))
+
+
+def test_a_card_from_another_province_is_information_and_only_the_kiosks_province_is_offered(driver, kiosk, qtbot):
+    from kiosk.core import wards
+
+    driver.start_dossier()
+    kiosk.services.sim_camera.present_card(_card_from_ho_chi_minh_city())
+    driver.on(State.FORM)
+    kiosk.services.sim_camera.remove_card()
+    _fill_birth_form(driver)
+    driver.click("form-next")
+    driver.on(State.WARD)
+    info = driver.find("ward-other-province")
+    # the address converter answers from its helper process; loading its tables takes a while on a busy machine
+    qtbot.waitUntil(info.isVisible, timeout=180000)
+    assert "tỉnh, thành phố khác" in info.text() and "Hồ Chí Minh" in info.text()
+    assert not driver.find("ward-suggestion").isVisible()  # never offered as a choice
+    offered = driver.find("ward-list")
+    names = {offered.item(i).text() for i in range(offered.count())}
+    assert names == {w.name for w in wards.wards_in_province("01")}  # Hà Nội's wards, and only those
+    assert "Phường Sài Gòn" not in names
+    assert "Phường Cửa Nam" in driver.find("ward-chosen").text()
+    driver.click("ward-next")
+    driver.on(State.REVIEW)
+    assert kiosk.session.data.ward_code == "00073"
+
+
+def test_a_dossier_the_backend_refuses_is_told_plainly_and_prints_no_receipt(driver, kiosk, qtbot):
+    store = kiosk.services.simulator.store
+    store.province_code = "79"  # a backend for Hồ Chí Minh City: this Hà Nội kiosk's ward is outside it
+    spooled_before = set(kiosk.services.printer.spool_dir.glob("*receipt*.pdf"))
+    finished: list[dict] = []
+    kiosk.submission.sig_finished.connect(finished.append)
+    try:
+        driver.start_dossier()
+        kiosk.services.sim_camera.present_card(sample_payload(0))
+        driver.on(State.FORM)
+        kiosk.services.sim_camera.remove_card()
+        _fill_birth_form(driver)
+        driver.click("form-next")
+        driver.on(State.WARD)
+        driver.click("ward-next")
+        driver.on(State.REVIEW)
+        driver.click("review-submit")
+        error = kiosk.screens[State.SUBMITTING].error
+        qtbot.waitUntil(lambda: "chưa được tiếp nhận" in error.text(), timeout=30000)
+        assert "another province" in error.text() and "counter" in error.text()  # Vietnamese, then English
+        assert "Traceback" not in error.text() and "422" not in error.text()
+        assert "✗" in driver.find("submit-step-send").text()
+        assert kiosk.session.state == State.SUBMITTING and not finished  # no receipt, no "will be synchronised"
+        assert set(kiosk.services.printer.spool_dir.glob("*receipt*.pdf")) == spooled_before
+        driver.click("header-home")
+        driver.on(State.HOME)
+    finally:
+        kiosk.submission.sig_finished.disconnect(finished.append)
+        store.province_code = "01"

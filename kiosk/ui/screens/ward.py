@@ -1,7 +1,8 @@
 """The competent ward: the kiosk's own by default, suggested from the card address, searchable.
 
-"Non-boundary" filing: a citizen may file here for any ward of the province; the dossier is routed
-to the ward chosen on this screen.
+"Non-boundary" filing: a citizen may file here for any ward of the kiosk's province; the dossier is
+routed to the ward chosen on this screen. A card address in another province is only information: that
+province's wards are not this kiosk's to file to (DESIGN.md section 8), so it is never offered as a choice.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ class WardScreen(Screen):
         left.addWidget(self.suggestion)
         self.suggest_status = label(role="muted")
         left.addWidget(self.suggest_status)
+        self.other_province = label(role="muted")
+        self.other_province.setObjectName("ward-other-province")
+        self.other_province.setVisible(False)
+        left.addWidget(self.other_province)
         self.kiosk_ward = button(None, self._on_kiosk_ward_clicked, name="ward-kiosk")
         left.addWidget(self.kiosk_ward)
         left.addStretch(1)
@@ -65,9 +70,15 @@ class WardScreen(Screen):
         ward = wards.ward_by_code(self.services.ward_code)
         return ward.province_code if ward else ""
 
+    def _province_name(self) -> str:
+        return wards.provinces().get(self._province(), "")
+
+    def _in_province(self, ward: wards.WardInfo | None) -> bool:
+        return ward is not None and ward.province_code == self._province()
+
     def enter(self) -> None:
         data = self.session.data
-        if not data.ward_code:
+        if not data.ward_code or not self._in_province(wards.ward_by_code(data.ward_code)):
             data.ward_code = self.services.ward_code
         address = self._address()
         if address and address != self._suggest_for:
@@ -96,7 +107,7 @@ class WardScreen(Screen):
         self.retranslate_ui()
 
     def _on_suggestion_clicked(self) -> None:
-        if self.suggested is not None:
+        if self._in_province(self.suggested):
             self._choose(self.suggested.code)
 
     def _on_kiosk_ward_clicked(self) -> None:
@@ -106,6 +117,8 @@ class WardScreen(Screen):
         self._choose(item.data(Qt.ItemDataRole.UserRole))
 
     def _choose(self, code: str) -> None:
+        if not self._in_province(wards.ward_by_code(code)):
+            return  # the backend would refuse it: never let it reach the dossier
         self.session.data.ward_code = code
         self.session.touch()
         self.error.setText("")
@@ -136,6 +149,8 @@ class WardScreen(Screen):
     def _on_next_clicked(self) -> None:
         data = self.session.data
         proc = self.services.procedure(data.procedure_id)
+        if not self._in_province(wards.ward_by_code(data.ward_code or "")):
+            data.ward_code = self.services.ward_code
         for f in proc.fields:
             if f.type == "ward":
                 data.form[f.key] = data.ward_code or ""
@@ -151,6 +166,8 @@ class WardScreen(Screen):
         self._suggest_pending = False
         self.search.setText("")
         self.suggest_status.setText("")
+        self.other_province.setText("")
+        self.other_province.setVisible(False)
         self.list.clear()
 
     def retranslate_ui(self) -> None:
@@ -159,13 +176,21 @@ class WardScreen(Screen):
         self.chosen_caption.setText(self.t({"vi": "Hồ sơ sẽ được chuyển đến:", "en": "Your dossier goes to:"}))
         self.chosen.setText(ward.full_name if ward else code)
         self.explain.setText(self.t({
-            "vi": "Bạn có thể nộp hồ sơ tại đây cho bất kỳ phường, xã nào trong tỉnh, thành phố (phi địa giới). "
-                  "Chọn nơi cư trú của bạn nếu khác.",
-            "en": "You can file here for any ward or commune of the province (non-boundary filing). Choose "
-                  "where you live if it is elsewhere."}))
+            "vi": f"Bạn có thể nộp hồ sơ tại đây cho bất kỳ phường, xã nào thuộc {self._province_name()} "
+                  "(phi địa giới). Chọn nơi cư trú của bạn nếu khác.",
+            "en": f"You can file here for any ward or commune of {self._province_name()} (non-boundary "
+                  "filing). Choose where you live if it is elsewhere."}))
         self.kiosk_ward.setText(self.t({"vi": "Phường đặt kiosk: ", "en": "This kiosk's ward: "})
                                 + self.services.ward_display_short)
-        if self.suggested is not None:
+        elsewhere = self.suggested if self.suggested is not None and not self._in_province(self.suggested) \
+            else None
+        self.other_province.setVisible(elsewhere is not None)
+        self.other_province.setText("" if elsewhere is None else self.t({
+            "vi": f"Địa chỉ thường trú trên thẻ của bạn thuộc {elsewhere.province_name}, một tỉnh, thành phố "
+                  "khác: vui lòng nộp hồ sơ tại đó hoặc tại các điểm tiếp nhận của tỉnh, thành phố đó.",
+            "en": f"Your registered address is in another province ({elsewhere.province_name}): please "
+                  "file there or at its service points."}))
+        if self.suggested is not None and elsewhere is None:
             self.suggestion.setText(self.t({"vi": "Theo địa chỉ trên thẻ: ", "en": "From your card's address: "})
                                     + self.suggested.full_name)
             self.suggestion.setVisible(True)

@@ -13,6 +13,7 @@ import pytest
 from helpers.backend import TOKEN
 
 from kiosk.backend.contract import schema_errors
+from kiosk.backend.simulator import start_simulator_thread
 from kiosk.core.dossier import sample_dossier
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -183,3 +184,45 @@ def test_backend_sim_command_serves_the_contract(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+# --- non-boundary filing stays inside the province (issue 15 item 8) ----------------------------------
+
+PHUONG_SAI_GON = "26740"  # Thành phố Hồ Chí Minh (79)
+
+
+def test_a_ward_outside_the_backends_province_is_refused_plainly(tmp_path):
+    with start_simulator_thread(tmp_path / "hanoi.sqlite3", TOKEN, province_code="01") as hanoi:
+        body = _body()
+        body["ward_code"] = PHUONG_SAI_GON
+        problem = _problem(_post(hanoi, body, str(uuid.uuid4())), 422)
+        assert problem["code"] == "ward_outside_province"
+        assert "tỉnh, thành phố khác" in problem["message"]["vi"] and "another province" in problem["message"]["en"]
+        assert httpx.get(f"{hanoi.url}/api/v1/dossiers", headers=AUTH).json() == {"items": []}  # nothing filed
+        # a ward of Hà Nội itself (the sample's Phường Cửa Nam, 00073) is received as before
+        assert _post(hanoi, _body(2), str(uuid.uuid4())).status_code == 201
+
+
+def test_backend_sim_command_serves_the_province_it_is_given(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kiosk.cli", "backend-sim", "--port", "0", "--db", str(tmp_path / "p.db"),
+         "--token", TOKEN, "--province", "01"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        url = re.search(r"http://\S+", proc.stdout.readline()).group(0)
+        body = _body()
+        body["ward_code"] = PHUONG_SAI_GON
+        r = httpx.post(f"{url}/api/v1/dossiers", json=body, headers={**AUTH, "Idempotency-Key": str(uuid.uuid4())},
+                       timeout=5)
+        assert _problem(r, 422)["code"] == "ward_outside_province"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_backend_sim_command_refuses_an_unknown_province(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "backend-sim", "--port", "0", "--db",
+                           str(tmp_path / "x.db"), "--token", TOKEN, "--province", "99"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2 and "not one of the 34 province codes" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +61,8 @@ def install_crash_guard(window: Any) -> None:
     previous = sys.excepthook
 
     def hook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
-        log.error("unexpected error: %s", "".join(traceback.format_exception(exc_type, exc, tb)))
+        # exc_info, not the formatted text: the log formatter writes the frames without the message
+        log.error("unexpected error", exc_info=(exc_type, exc, tb))
         try:
             window.recover(exc_type.__name__)
         except Exception:  # pragma: no cover - last resort

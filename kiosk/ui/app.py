@@ -91,7 +91,9 @@ def build_window(settings: Any, data_dir: Path, *, prints_dir: Path | None = Non
 
         token = settings.backend_token or "demo-token"
         settings.backend_token = token
-        services.simulator = start_simulator_thread(Path(data_dir) / "backend-sim.sqlite3", token)
+        # The simulated province's records live in memory: the kiosk's data directory holds only what
+        # the kiosk itself keeps (a file there would be every demo citizen's dossier in clear).
+        services.simulator = start_simulator_thread(":memory:", token)
     theme = Theme(dpi=screen_dpi(app, settings.screen_dpi), large_text=settings.large_text,
                   high_contrast=settings.high_contrast)
     window = KioskWindow(services, theme=theme, kiosk_mode=kiosk_mode, autoplay_video=autoplay_video,

@@ -59,6 +59,9 @@ def describe_error(exc: BaseException) -> str:
             continue
         if isinstance(value, int) or (isinstance(value, str) and _SAFE_TOKEN_RE.fullmatch(value)):
             fields.append(f"{attr}={value}")
+    problem = getattr(exc, "problem", None)  # a backend's RFC 9457 answer: its machine-readable code
+    if isinstance(problem, dict) and isinstance(problem.get("code"), str) and _SAFE_TOKEN_RE.fullmatch(problem["code"]):
+        fields.append(f"problem={problem['code']}")
     name = f"{type(exc).__module__}.{type(exc).__qualname__}".removeprefix("builtins.")
     return f"{name}({', '.join(fields)})" if fields else name
 

@@ -100,3 +100,18 @@ def test_the_log_screen_masks_lines_an_older_version_wrote_in_clear(tmp_path: Pa
     for form in [*_forms_of(citizen), "0912345678"]:
         assert form not in shown
     assert recent_lines(tmp_path)[0]["ts"] == line["ts"]
+
+
+def test_a_backend_refusal_is_logged_by_status_and_code_not_by_its_text(tmp_path: Path) -> None:
+    from kiosk.backend.client import Rejected
+
+    name = TEST_CITIZENS[0]["full_name"]
+    setup_logging(tmp_path)
+    refusal = Rejected(f"HTTP 422: applicant {name} unknown", status=422,
+                       problem={"code": "invalid_dossier", "detail": f"applicant {name} unknown"})
+    logging.getLogger("kiosk.test").info("dossier %s not delivered (%s)", "L-KIOSK-01-261202-0001", refusal)
+    text = _written(tmp_path)
+    assert name not in text
+    assert recent_lines(tmp_path)[0]["message"] == (
+        "dossier L-KIOSK-01-261202-0001 not delivered (kiosk.backend.client.Rejected(status=422, "
+        "problem=invalid_dossier))")

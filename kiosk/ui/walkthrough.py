@@ -313,6 +313,17 @@ class Walkthrough:
         self.screenshot("lookup")
         self.last_lookup = None
         sim = self.window.services.sim_camera
+        # A citizen who shows their ID card instead of the receipt: told so, nothing shown or sent
+        from kiosk.ui.screens.lookup import NOT_A_RECEIPT_QR
+
+        screen = self.window.screens[State.LOOKUP]
+        sim.present_card(sample_payload(0))
+        self.wait_until(lambda: screen.error_message is NOT_A_RECEIPT_QR, "the card to be refused", 20)
+        sim.remove_card()
+        self.settle(20)
+        self.screenshot("lookup-not-a-receipt")
+        if screen.code.text() or self.last_lookup is not None:
+            raise WalkthroughError("the look-up screen took the ID card for a receipt")
         sim.present_receipt(code)
         self.wait_until(lambda: self.last_lookup is not None, "the look-up result", 20)
         sim.remove_card()

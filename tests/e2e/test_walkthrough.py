@@ -45,7 +45,8 @@ def test_journey_json_has_the_four_journeys(walkthrough: Path):
 def test_every_screen_was_saved(walkthrough: Path):
     names = {p.stem.split("-", 1)[1] for p in (walkthrough / "screens").glob("*.png")}
     assert {"home", "number-ticket", "procedure", "details-video", "consent", "identify-waiting",
-            "form-prefilled", "form-keyboard", "ward", "review", "submitting", "done", "lookup-result",
+            "form-prefilled", "form-keyboard", "ward", "review", "submitting", "done",
+            "lookup-not-a-receipt", "lookup-result",
             "rating", "rating-thanks"} <= names
 
 

@@ -84,6 +84,14 @@ class NotFound(Rejected):
     default_message = {"vi": "Không tìm thấy hồ sơ.", "en": "No such dossier."}
 
 
+class MalformedCode(Rejected):
+    """Not a dossier code nor a provisional reference: refused before any request, so a card payload
+    shown to the camera never travels in a URL (nor into the HTTP log). The detail never echoes it."""
+
+    default_message = {"vi": "Mã hồ sơ không đúng dạng. Mã in trên giấy tiếp nhận có dạng 00073-261124-0001.",
+                       "en": "This is not a dossier code. The code on your receipt looks like 00073-261124-0001."}
+
+
 class ProtocolError(BackendError):
     """The answer is not what the contract says (not JSON, wrong shape)."""
 
@@ -167,12 +175,15 @@ class BackendClient:
         return self._call("POST", "/api/v1/dossiers", json=payload, headers={"Idempotency-Key": idempotency_key})
 
     def get_dossier(self, dossier_code: str) -> dict[str, Any] | None:
+        _check_reference(dossier_code)
         try:
             return self._call("GET", f"/api/v1/dossiers/{quote(dossier_code, safe='')}")
         except NotFound:
             return None
 
     def find_dossiers(self, local_ref: str | None = None) -> list[dict[str, Any]]:
+        if local_ref is not None:
+            _check_reference(local_ref)
         params = {"local_ref": local_ref} if local_ref is not None else None
         return self._call("GET", "/api/v1/dossiers", params=params)["items"]
 
@@ -215,6 +226,13 @@ class BackendClient:
                 attempt, self.backoff_base, self.backoff_cap, self._rng)
             self._sleep(delay)
             attempt += 1
+
+
+def _check_reference(code: str) -> None:
+    from kiosk.backend.contract import is_dossier_reference
+
+    if not is_dossier_reference(code):
+        raise MalformedCode("not a dossier code or provisional reference")
 
 
 def _error_for(response: httpx.Response) -> BackendError:

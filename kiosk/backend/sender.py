@@ -223,7 +223,8 @@ class Sender(threading.Thread):
         delay = self._backoff()
         if exc.retry_after is not None:
             delay = max(delay, exc.retry_after)
-        log.info("dossier %s not delivered (%s); next try in %.1f s", local_ref, exc.detail, delay)
+        # the error itself, not its detail: the log writes its type and status, never the backend's free text
+        log.info("dossier %s not delivered (%s); next try in %.1f s", local_ref, exc, delay)
         self.last_error = exc
         outbox.mark_retry(local_ref, exc.detail, time.time() + delay)
         return delay

@@ -39,6 +39,9 @@ TEST_CITIZENS: list[dict] = [
     },
 ]
 
+#: The phone number the walkthrough types for the first test citizen (cards carry none).
+TEST_PHONE = "0912345678"
+
 
 def sample_payload(index: int = 0) -> str:
     """The card QR payload of test citizen ``index``."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +61,8 @@ def install_crash_guard(window: Any) -> None:
     previous = sys.excepthook
 
     def hook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
-        log.error("unexpected error: %s", "".join(traceback.format_exception(exc_type, exc, tb)))
+        # exc_info, not the formatted text: the log formatter writes the frames without the message
+        log.error("unexpected error", exc_info=(exc_type, exc, tb))
         try:
             window.recover(exc_type.__name__)
         except Exception:  # pragma: no cover - last resort
@@ -93,9 +93,11 @@ def build_window(settings: Any, data_dir: Path, *, prints_dir: Path | None = Non
         settings.backend_token = token
         from kiosk.core import wards
 
-        # The demo's backend is the kiosk's own province's, as a real one is: it refuses wards elsewhere.
+        # The demo's backend is the kiosk's own province's, as a real one is: it refuses wards elsewhere. Its
+        # records live in memory: the kiosk's data directory holds only what the kiosk itself keeps (a file
+        # there would be every demo citizen's dossier in clear).
         ward = wards.ward_by_code(settings.ward_code)
-        services.simulator = start_simulator_thread(Path(data_dir) / "backend-sim.sqlite3", token,
+        services.simulator = start_simulator_thread(":memory:", token,
                                                     province_code=ward.province_code if ward else None)
     theme = Theme(dpi=screen_dpi(app, settings.screen_dpi), large_text=settings.large_text,
                   high_contrast=settings.high_contrast)

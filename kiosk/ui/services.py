@@ -237,6 +237,9 @@ class Services:
 
     def warm_up(self) -> None:
         """Create this thread's backend client and outbox connection ahead of the first citizen."""
+        from kiosk.backend.contract import warm_up_references
+
+        warm_up_references()
         self._client()
         self.outbox()
 
@@ -402,8 +405,16 @@ class Services:
         return dataclasses.replace(rendered, path=path)
 
     def lookup(self, code: str) -> dict | None:
-        """Status of a dossier by its official code or, before synchronisation, its local reference."""
+        """Status of a dossier by its official code or, before synchronisation, its local reference.
+
+        Anything else is refused (:class:`~kiosk.backend.client.MalformedCode`) before the outbox or the
+        backend sees it."""
+        from kiosk.backend.client import MalformedCode
+        from kiosk.backend.contract import is_dossier_reference
+
         code = code.strip()
+        if not is_dossier_reference(code):
+            raise MalformedCode("not a dossier code or provisional reference")
         record: dict | None = None
         if code.startswith("L-"):
             item = self.outbox().get(code)

@@ -25,7 +25,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
 from kiosk.core import clock
-from kiosk.core.samples import TEST_CITIZENS, sample_payload
+from kiosk.core.samples import TEST_CITIZENS, TEST_PHONE, sample_payload
 from kiosk.core.session import State
 from kiosk.ui.keyboard import keys_for
 from kiosk.ui.probe import StallProbe
@@ -185,8 +185,8 @@ class Walkthrough:
         self.on_screen(State.HOME)
         self.probe.begin_journey(f"{kind}-{len(self.journeys)}")
         started = time.perf_counter()
-        entry: dict[str, Any] = {"kind": kind, "dossier_code": None, "local_ref": None, "ticket_number": None,
-                                 "applicant_name": None}
+        # journey.json names a dossier by its code and local reference only, never by its applicant
+        entry: dict[str, Any] = {"kind": kind, "dossier_code": None, "local_ref": None, "ticket_number": None}
         try:
             run(entry)
         finally:
@@ -266,7 +266,7 @@ class Walkthrough:
         if page.values().get("declarant_id_number") != citizen["id_number"]:
             raise WalkthroughError("the form was not pre-filled from the card")
         self.click("field-relationship-father")
-        self.type_into("field-phone", "0912345678")
+        self.type_into("field-phone", TEST_PHONE)
         self.type_into("field-child_full_name", "Nguyễn Minh Thư")
         self.screenshot("form-keyboard")
         child_birth = (clock.today() - timedelta(days=12)).strftime("%d/%m/%Y")
@@ -301,8 +301,7 @@ class Walkthrough:
         self.on_screen(State.DONE, 30)
         self.screenshot("done")
         data = self.window.session.data
-        entry.update(dossier_code=data.dossier_code, local_ref=data.local_ref, ticket_number=data.ticket_number,
-                     applicant_name=citizen["full_name"])
+        entry.update(dossier_code=data.dossier_code, local_ref=data.local_ref, ticket_number=data.ticket_number)
         if not self.window.submission.receipt_printed:
             raise WalkthroughError("the receipt did not print")
         self.click("done-finish")
@@ -315,6 +314,17 @@ class Walkthrough:
         self.screenshot("lookup")
         self.last_lookup = None
         sim = self.window.services.sim_camera
+        # A citizen who shows their ID card instead of the receipt: told so, nothing shown or sent
+        from kiosk.ui.screens.lookup import NOT_A_RECEIPT_QR
+
+        screen = self.window.screens[State.LOOKUP]
+        sim.present_card(sample_payload(0))
+        self.wait_until(lambda: screen.error_message is NOT_A_RECEIPT_QR, "the card to be refused", 20)
+        sim.remove_card()
+        self.settle(20)
+        self.screenshot("lookup-not-a-receipt")
+        if screen.code.text() or self.last_lookup is not None:
+            raise WalkthroughError("the look-up screen took the ID card for a receipt")
         sim.present_receipt(code)
         self.wait_until(lambda: self.last_lookup is not None, "the look-up result", 20)
         sim.remove_card()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -16,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def walkthrough(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("walkthrough")
     proc = subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "walkthrough", "--out", str(out), "--fast"],
+        [sys.executable, "-m", "kiosk.cli", "walkthrough", "--out", str(out), "--fast",
+         "--data-dir", str(out / "data")],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
         env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
     )
@@ -30,11 +33,10 @@ def test_journey_json_has_the_four_journeys(walkthrough: Path):
     kinds = [j["kind"] for j in result["journeys"]]
     assert kinds == ["number", "dossier", "lookup", "rating"]
     for journey in result["journeys"]:
-        assert set(journey) >= {"kind", "dossier_code", "local_ref", "ticket_number", "applicant_name",
-                                "duration_ms", "rss_mb"}
+        assert set(journey) >= {"kind", "dossier_code", "local_ref", "ticket_number", "duration_ms", "rss_mb"}
+        assert "applicant_name" not in journey  # a dossier is named by its code and local reference
         assert journey["duration_ms"] > 0 and journey["rss_mb"] > 0
     dossier = result["journeys"][1]
-    assert dossier["applicant_name"] == "Nguyễn Văn Thử"
     assert dossier["dossier_code"].startswith("00073-") and dossier["local_ref"].startswith("L-KIOSK-01-")
     assert result["journeys"][0]["ticket_number"]
     assert set(result["ui_stall_ms"]) >= {"max", "p99"} and result["startup_ms"] > 0
@@ -43,7 +45,8 @@ def test_journey_json_has_the_four_journeys(walkthrough: Path):
 def test_every_screen_was_saved(walkthrough: Path):
     names = {p.stem.split("-", 1)[1] for p in (walkthrough / "screens").glob("*.png")}
     assert {"home", "number-ticket", "procedure", "details-video", "consent", "identify-waiting",
-            "form-prefilled", "form-keyboard", "ward", "review", "submitting", "done", "lookup-result",
+            "form-prefilled", "form-keyboard", "ward", "review", "submitting", "done",
+            "lookup-not-a-receipt", "lookup-result",
             "rating", "rating-thanks"} <= names
 
 
@@ -78,3 +81,48 @@ def test_the_receipt_text_extracts_as_vietnamese(walkthrough: Path):
     assert "Nguyễn Văn Thử" in text
     assert "Đăng ký khai sinh" in text
     assert "hồ sơ" in text.lower()
+
+
+def _without_diacritics(text: str) -> str:
+    folded = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in folded if not unicodedata.combining(ch))
+
+
+def _personal_forms() -> dict[str, str]:
+    """Every way a test citizen's name, birth date, phone or address could be written, and whose it is."""
+    from kiosk.core.samples import TEST_CITIZENS, TEST_PHONE
+
+    forms: dict[str, str] = {TEST_PHONE: "phone", TEST_PHONE[1:]: "phone"}
+    for citizen in TEST_CITIZENS:
+        dob = citizen["date_of_birth"]
+        for what, text in [("name", citizen["full_name"]), ("address", citizen["address"]),
+                           ("address", citizen["address"].split(",")[0])]:
+            for variant in {text, unicodedata.normalize("NFD", text), _without_diacritics(text)}:
+                forms[variant] = what
+                forms[json.dumps(variant)[1:-1]] = what  # JSON with \uXXXX escapes
+                forms[quote(variant)] = what  # in a URL
+        for text in (dob.isoformat(), dob.strftime("%d/%m/%Y"), dob.strftime("%d%m%Y"), dob.strftime("%d-%m-%Y")):
+            forms[text] = "birth date"
+    return forms
+
+
+def test_no_file_under_the_data_directory_holds_a_test_citizens_data(walkthrough: Path):
+    data = walkthrough / "data"
+    # The outbox is encrypted and the print spool is the (simulated) printer's; everything else the kiosk
+    # keeps -- logs, journey.json, heartbeat, exports, crash files, caches, databases -- must hold none of it.
+    excluded = {data / "spool"}
+    files = [f for f in data.rglob("*") if f.is_file() and not f.name.startswith("outbox.sqlite3")
+             and not any(d in f.parents for d in excluded)]
+    files.append(walkthrough / "journey.json")
+    assert len(files) > 2 and any(f.name == "kiosk.jsonl" for f in files)
+    forms = _personal_forms()
+    found = []
+    for path in files:
+        raw = path.read_bytes()
+        for form, what in forms.items():
+            for encoded in {form.encode("utf-8"), form.encode("utf-16-le")}:
+                if encoded.lower() in raw.lower():
+                    found.append(f"{path.relative_to(walkthrough)}: {what} {form!r}")
+    assert not found, "\n".join(sorted(set(found)))
+    log = (data / "logs" / "kiosk.jsonl").read_text(encoding="utf-8")
+    assert "001099012345" not in log

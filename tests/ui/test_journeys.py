@@ -154,6 +154,46 @@ def test_look_up_by_showing_the_receipt_then_by_typing(driver, kiosk, qtbot):
     assert "Không tìm thấy" in kiosk.screens[State.LOOKUP].error.text()
 
 
+def _requests_seen(kiosk) -> int:
+    return sum(kiosk.services.simulator.stats.values())
+
+
+def test_an_id_card_shown_to_the_look_up_screen_is_neither_shown_nor_sent(driver, kiosk, qtbot, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    citizen = TEST_CITIZENS[0]
+    driver.click("tile-lookup")
+    driver.on(State.LOOKUP)
+    before = _requests_seen(kiosk)
+    screen = kiosk.screens[State.LOOKUP]
+    kiosk.services.sim_camera.present_card(sample_payload(0))
+    try:
+        qtbot.waitUntil(lambda: "không phải mã QR của giấy tiếp nhận" in screen.error.text(), timeout=20000)
+    finally:
+        kiosk.services.sim_camera.remove_card()
+    assert "This is not a receipt QR; please show the QR at the top of your receipt" in screen.error.text()
+    assert driver.find("lookup-code").text() == ""
+    assert driver.find("lookup-result").text() == ""
+    assert not screen.busy and kiosk.session.data.lookup_code in (None, "")
+    assert _requests_seen(kiosk) == before
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for part in (citizen["id_number"], citizen["full_name"], "Hàng Bài"):
+        assert part not in logged
+
+
+def test_a_typed_text_that_is_not_a_dossier_code_is_not_sent(driver, kiosk, qtbot):
+    driver.click("tile-lookup")
+    driver.on(State.LOOKUP)
+    before = _requests_seen(kiosk)
+    driver.type_into("lookup-code", TEST_CITIZENS[0]["id_number"])
+    driver.click("lookup-search")
+    error = kiosk.screens[State.LOOKUP].error
+    assert "Mã hồ sơ không đúng dạng" in error.text() and "00073-261124-0001" in error.text()
+    assert not kiosk.screens[State.LOOKUP].busy
+    assert _requests_seen(kiosk) == before
+
+
 def _submit_quickly(kiosk) -> str:
     """A dossier straight into the backend, as a previous citizen would have left it."""
     from kiosk.core.dossier import Applicant, Dossier

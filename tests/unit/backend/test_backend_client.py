@@ -12,6 +12,7 @@ from helpers.backend import TOKEN, make_pki
 
 from kiosk.backend.client import (
     BackendClient,
+    MalformedCode,
     NotFound,
     Rejected,
     Unauthorized,
@@ -20,8 +21,11 @@ from kiosk.backend.client import (
     backoff_delay,
     parse_retry_after,
 )
+from kiosk.backend.contract import is_dossier_reference
 from kiosk.backend.simulator import FaultAction, start_simulator_thread
+from kiosk.core.documents import ReceiptDoc
 from kiosk.core.dossier import sample_dossier
+from kiosk.core.samples import sample_payload
 
 
 def _dossier(n: int = 1):
@@ -35,6 +39,36 @@ def test_submit_then_read_back(client):
     assert client.find_dossiers(d.local_ref)[0]["dossier_code"] == receipt["dossier_code"]
     assert client.get_dossier("00073-000000-0001") is None
     assert client.health()["status"] == "ok"
+
+
+@pytest.mark.parametrize("not_a_code", [
+    sample_payload(0),  # a citizen ID card shown instead of the receipt
+    "001099012345",
+    "00020101021238570010A00000072701270006970403",  # a payment QR
+    "https://dichvucong.gov.vn/p/home",
+    "00073-261124-0001\n",
+    "00073-261124-0001/../../queue",
+])
+def test_a_malformed_code_is_refused_before_any_request(sim, client, not_a_code):
+    with pytest.raises(MalformedCode) as refused:
+        client.get_dossier(not_a_code)
+    with pytest.raises(MalformedCode):
+        client.find_dossiers(not_a_code)
+    assert sum(sim.stats.values()) == 0  # the simulator saw nothing
+    assert not_a_code.strip() not in repr(refused.value)  # what a worker's error log would print
+    assert "00073-261124-0001" in refused.value.message["vi"]
+
+
+def test_what_a_receipt_qr_carries_is_a_dossier_reference():
+    received = datetime(2026, 12, 2, 4, 31)
+    online = ReceiptDoc(unit_name="Phường Cửa Nam", procedure_name={"vi": "-", "en": "-"},
+                        procedure_code="1.001193", applicant_name="-", received_at=received,
+                        dossier_code="00073-261202-0001", local_ref="L-KIOSK-01-261202-0001")
+    offline = ReceiptDoc(unit_name="Phường Cửa Nam", procedure_name={"vi": "-", "en": "-"},
+                         procedure_code="1.001193", applicant_name="-", received_at=received,
+                         local_ref="L-KIOSK-01-261202-0001", offline=True)
+    assert is_dossier_reference(online.code) and is_dossier_reference(offline.code)
+    assert not is_dossier_reference(sample_payload(0))
 
 
 @pytest.mark.parametrize("status", [502, 503, 504, 408])

@@ -95,9 +95,10 @@ class HomeScreen(Screen):
             "check it with `kiosk config --check`, then restart the kiosk.",
             "",
             f"Bảo trì: chạm nhanh {taps} lần vào góc trên bên phải màn hình rồi nhập mã PIN bảo trì "
-            "(đặt bằng `kiosk set-pin`); trang Cấu hình đặt được mã phường, mã đơn vị và địa chỉ máy chủ.",
+            "(đặt bằng `kiosk set-pin`); trang Cấu hình đặt được mã phường, mã đơn vị và địa chỉ máy chủ, rồi "
+            "chọn \"Khởi động lại ứng dụng\".",
             f"Maintenance: tap the top-right corner of the screen {taps} times quickly, then enter the "
             "maintenance PIN (set with `kiosk set-pin`); its Configuration page sets the ward, the unit code "
-            "and the backend URL.",
+            "and the backend URL, then choose \"Restart the app\".",
         ]
         self.setup.setText("\n".join(lines))

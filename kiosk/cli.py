@@ -108,6 +108,12 @@ def _cmd_config(args: argparse.Namespace) -> int:
         return 2
     if args.check:
         print(f"ok: {cfg.path}" + ("" if cfg.path and cfg.path.exists() else " (no file: defaults)"))
+        missing = config.missing_for_run(cfg)
+        if missing:
+            print("`kiosk run` còn cần (đến khi đặt đủ, kiosk hiện màn hình cài đặt) / "
+                  "`kiosk run` still needs (until then it shows the setup screen):")
+            for dotted in missing:
+                print(f"  {dotted}  (or {config.env_name(dotted)})")
         return 0
     print_json({"path": str(cfg.path), **cfg.as_dict()})
     return 0
@@ -398,8 +404,9 @@ def _add_backend_commands(sub: argparse._SubParsersAction) -> None:
 
 # --- ui: demo, run, walkthrough -------------------------------------------------------------------
 
-def _ui_settings(args: argparse.Namespace, **overrides: Any) -> Any:
-    from kiosk.core.config import ConfigError, load_config
+def _ui_settings(args: argparse.Namespace, for_run: bool = False, **overrides: Any) -> Any:
+    """``for_run``: `kiosk run`, which also needs config.REQUIRED_FOR_RUN (else the setup screen)."""
+    from kiosk.core.config import ConfigError, load_config, missing_for_run
     from kiosk.ui.services import KioskSettings
 
     try:
@@ -407,7 +414,19 @@ def _ui_settings(args: argparse.Namespace, **overrides: Any) -> Any:
     except ConfigError as err:
         sys.stderr.write(f"Cấu hình không hợp lệ / invalid configuration: {err}\n")
         raise SystemExit(2) from None
+    if for_run:
+        overrides["missing"] = missing_for_run(config)
     return KioskSettings.from_config(config, **overrides)
+
+
+def _demo_settings(args: argparse.Namespace) -> Any:
+    """The demo's settings: the configured ward if there is one, else the sample ward, marked as a demo."""
+    from kiosk.core.samples import SAMPLE_WARD_CODE
+
+    settings = _ui_settings(args, simulate=True, demo=True)
+    settings.ward_code = settings.ward_code or SAMPLE_WARD_CODE
+    settings.unit_code = settings.unit_code or SAMPLE_WARD_CODE
+    return settings
 
 
 def _has_display() -> bool:
@@ -448,14 +467,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         return _cmd_walkthrough(args)
     from kiosk.ui.demo import run_demo
 
-    return run_demo(_ui_settings(args, simulate=True), base)
+    return run_demo(_demo_settings(args), base)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from kiosk.core.paths import data_dir
     from kiosk.ui.demo import run_kiosk
 
-    return run_kiosk(_ui_settings(args), data_dir(args.data_dir), windowed=args.windowed)
+    return run_kiosk(_ui_settings(args, for_run=True), data_dir(args.data_dir), windowed=args.windowed)
 
 
 def _add_ui_commands(sub: argparse._SubParsersAction) -> None:

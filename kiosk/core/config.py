@@ -20,6 +20,7 @@ from typing import Any
 
 import tomli_w
 
+from kiosk.core import patterns
 from kiosk.core.paths import data_dir as resolve_data_dir
 
 
@@ -53,6 +54,10 @@ def _matches(pattern: str, what: str) -> Callable[[Any], str | None]:
     return lambda v: None if re.fullmatch(pattern, v) else f"must be {what}"
 
 
+def _matches_or_empty(pattern: str, what: str) -> Callable[[Any], str | None]:
+    return lambda v: None if v == "" or re.fullmatch(pattern, v) else f"must be {what}, or empty until set"
+
+
 def _url_or_empty(v: str) -> str | None:
     if v == "" or re.fullmatch(r"https?://[^\s/]+(:\d+)?(/\S*)?", v):
         return None
@@ -69,22 +74,27 @@ def _time_zone(v: str) -> str | None:
     return None
 
 
-def _ward_exists(v: str) -> str | None:
+def _ward_exists_or_empty(v: str) -> str | None:
     from kiosk.core.wards import ward_by_code
 
-    if not re.fullmatch(r"\d{5}", v):
+    if v == "":  # not set yet: only `kiosk run` needs it (see missing_for_run)
+        return None
+    if not re.fullmatch(patterns.WARD_CODE, v):
         return "must be a five-digit 2025 ward code"
     return None if ward_by_code(v) else "is not a ward code of the 2025 list"
 
 
 SPEC: dict[str, dict[str, Key]] = {
     "kiosk": {
-        "id": Key("KIOSK-01", "This kiosk's identifier, sent to the backend with every dossier and heartbeat.",
-                  _matches(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}", "1-40 letters, digits, '.', '_' or '-'")),
-        "ward_code": Key("00073", "The 2025 ward (five-digit code) this kiosk stands in; the default competent "
-                         "ward of a dossier.", _ward_exists),
-        "unit_code": Key("00073", "The receiving unit's code that starts dossier codes (<unit>-YYMMDD-NNNN).",
-                         _matches(r"[A-Za-z0-9.]{2,20}", "2-20 letters, digits or dots")),
+        "id": Key("KIOSK-01", "This kiosk's identifier, sent to the backend with every dossier and heartbeat "
+                  "(the contract's KioskId).",
+                  _matches(patterns.KIOSK_ID, "1-32 letters, digits, '_' or '-' (the backend contract's KioskId)")),
+        "ward_code": Key("", "The 2025 ward (five-digit code) this kiosk stands in; the default competent "
+                         "ward of a dossier. Required by `kiosk run`.", _ward_exists_or_empty),
+        "unit_code": Key("", "The receiving unit's code that starts dossier codes (<unit>-YYMMDD-NNNN). "
+                         "Required by `kiosk run`.",
+                         _matches_or_empty(patterns.UNIT_CODE, "five digits (the start of the contract's "
+                                           "DossierCode)")),
         "timezone": Key("Asia/Ho_Chi_Minh", "Time zone of every time the kiosk shows, prints, stores or sends "
                         "(tickets, receipts, dossier codes, consent, logs), whatever the host clock's zone.",
                         _time_zone),
@@ -98,9 +108,10 @@ SPEC: dict[str, dict[str, Key]] = {
         "simulate": Key(False, "Use the simulated camera and printer instead of the real ones (demo, training)."),
     },
     "backend": {
-        "url": Key("", "Base URL of the provincial backend (docs/backend-api.yaml); empty works offline only.",
+        "url": Key("", "Base URL of the provincial backend (docs/backend-api.yaml); empty works offline only "
+                   "(demo). Required by `kiosk run`.",
                    _url_or_empty),
-        "token": Key("", "Bearer device token issued by the province."),
+        "token": Key("", "Bearer device token issued by the province. Required by `kiosk run`."),
         "ca_file": Key("", "PEM file of the CA that signs the backend's TLS certificate; empty uses the system's."),
         "client_cert": Key("", "PEM client certificate for mutual TLS; empty for none."),
         "client_key": Key("", "PEM key of the client certificate."),
@@ -129,6 +140,12 @@ SPEC: dict[str, dict[str, Key]] = {
 }
 
 
+#: What `kiosk run` cannot do without: a kiosk that does not know its ward would present itself as
+#: another ward's, and one without its backend would promise synchronisations that never happen.
+#: The demo and the walkthrough bring their own sample ward and simulator instead.
+REQUIRED_FOR_RUN = ("kiosk.ward_code", "kiosk.unit_code", "backend.url", "backend.token")
+
+
 class Config:
     """Validated configuration; ``config["backend"]["url"]`` or ``config.get("backend.url")``."""
 
@@ -145,6 +162,16 @@ class Config:
 
     def as_dict(self) -> dict[str, dict[str, Any]]:
         return {s: dict(v) for s, v in self._values.items()}
+
+
+def missing_for_run(config: Config) -> list[str]:
+    """The keys of :data:`REQUIRED_FOR_RUN` still empty, in that order."""
+    return [dotted for dotted in REQUIRED_FOR_RUN if config.get(dotted) in ("", None)]
+
+
+def env_name(dotted: str) -> str:
+    """The environment variable that overrides ``section.key``."""
+    return "KIOSK_" + dotted.replace(".", "_").upper()
 
 
 def defaults() -> dict[str, dict[str, Any]]:
@@ -301,6 +328,10 @@ def reference_markdown() -> str:
         "A missing file means every default. Any key can be overridden from the environment as",
         "`KIOSK_<SECTION>_<KEY>`, e.g. `KIOSK_BACKEND_URL=https://dvc.example.gov.vn`.",
         "An invalid file or override is refused with the key and the reason (`kiosk config --check`).",
+        "",
+        "`kiosk run` also needs " + ", ".join(f"`{k}`" for k in REQUIRED_FOR_RUN) + ": without them it shows",
+        "the technician's setup screen instead of the citizens' home screen (`kiosk config --check` lists",
+        "what is still missing). `kiosk demo` and `kiosk walkthrough` use a sample ward and a simulated backend.",
         "",
     ]
     for section, keys in SPEC.items():

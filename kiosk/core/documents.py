@@ -9,7 +9,8 @@ thermal printer reproduces them without smearing.
 
 The receipt follows "Giấy tiếp nhận hồ sơ và hẹn trả kết quả" (Mẫu 01, Thông tư 01/2018/TT-VPCP),
 with the QR code at the top-left carrying the dossier code (Thông tư 01/2023/TT-VPCP). Offline, it
-carries the kiosk's provisional reference and says the dossier will be synchronised.
+carries the kiosk's provisional reference and says the dossier will be synchronised; a kiosk with no
+backend says instead that the dossier is recorded here and the ward's officers take it from the receipt.
 """
 
 from __future__ import annotations
@@ -120,6 +121,8 @@ class ReceiptDoc:
     appointment_date: date | datetime | None = None  # None: given once the dossier is synchronised
     processing_time: dict[str, str] | None = None  # {"vi": "05 ngày làm việc", "en": "5 working days"}
     kiosk_id: str = ""
+    #: False: no backend is configured, nothing is ever synchronised (the receipt must not promise it)
+    has_backend: bool = True
     receiving_officer: dict[str, str] = field(default_factory=lambda: dict(RECEIVING_OFFICER))
 
     def __post_init__(self) -> None:
@@ -405,14 +408,23 @@ def render_receipt(doc: ReceiptDoc, path: Path | str) -> RenderedDocument:
             _rich(f"Mã hồ sơ tạm: <b>{escape(doc.code)}</b>", s.center),
             _p(f"Provisional reference: {doc.code}", s.center_en),
         ]
-        sync = Table([[[
-            _p("Kiosk đang mất kết nối. Hồ sơ đã được lưu an toàn tại kiosk và sẽ được đồng bộ lên hệ "
-               "thống một cửa khi có kết nối; mã hồ sơ chính thức sẽ được cấp khi đồng bộ. Tra cứu "
-               "bằng mã tạm trên.", s.small),
-            _p("The kiosk is offline. Your dossier is saved safely at the kiosk and will be synchronised "
-               "with the ward's system when the connection returns; the official dossier code is issued "
-               "then. Look it up with the provisional reference above.", s.en),
-        ]]], colWidths=[width])
+        if doc.has_backend:
+            note = [
+                _p("Kiosk đang mất kết nối. Hồ sơ đã được lưu an toàn tại kiosk và sẽ được đồng bộ lên hệ "
+                   "thống một cửa khi có kết nối; mã hồ sơ chính thức sẽ được cấp khi đồng bộ. Tra cứu "
+                   "bằng mã tạm trên.", s.small),
+                _p("The kiosk is offline. Your dossier is saved safely at the kiosk and will be synchronised "
+                   "with the ward's system when the connection returns; the official dossier code is issued "
+                   "then. Look it up with the provisional reference above.", s.en),
+            ]
+        else:
+            note = [
+                _p("Hồ sơ đã được ghi nhận tại kiosk này. Vui lòng mang giấy tiếp nhận này đến quầy; cán bộ "
+                   "phường sẽ tiếp nhận và xử lý hồ sơ, cấp mã hồ sơ chính thức.", s.small),
+                _p("Your dossier is recorded at this kiosk. Please bring this receipt to the counter; the "
+                   "ward's officers will take in and process the dossier and give its official code.", s.en),
+            ]
+        sync = Table([[note]], colWidths=[width])
         sync.setStyle(_table_style([("BOX", (0, 0), (-1, -1), 0.8, colors.black),
                                   ("LEFTPADDING", (0, 0), (-1, -1), 4),
                                   ("RIGHTPADDING", (0, 0), (-1, -1), 4)]))
@@ -487,7 +499,13 @@ def render_receipt(doc: ReceiptDoc, path: Path | str) -> RenderedDocument:
         _p(f"Received at: {received:%H:%M}, {received:%d/%m/%Y}", s.en),
     ]
     appointment = doc.appointment_date
-    if appointment is None:
+    if appointment is None and not doc.has_backend:
+        parts += [
+            _rich(f"<b>{next(section)}. Thời gian trả kết quả giải quyết hồ sơ:</b> cán bộ tại quầy sẽ hẹn khi "
+                  "tiếp nhận hồ sơ", s.body),
+            _p("Results due: given by the officer at the counter when the dossier is taken in", s.en),
+        ]
+    elif appointment is None:
         parts += [
             _rich(f"<b>{next(section)}. Thời gian trả kết quả giải quyết hồ sơ:</b> sẽ được thông báo khi hồ sơ được "
                   "đồng bộ lên hệ thống", s.body),

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from kiosk.core import clock
+from kiosk.core import clock, patterns
 from kiosk.core.identity import mask_id
 
 # Local references look nothing like official dossier codes ("00073-261124-0001"), so
 # neither staff nor citizens can confuse a provisional receipt with a registered dossier.
-LOCAL_REF_RE = re.compile(r"^L-(?P<kiosk>[A-Za-z0-9_-]{1,32})-(?P<day>[0-9]{6})-(?P<seq>[0-9]{4,})$")
-DOSSIER_CODE_RE = re.compile(r"^(?P<unit>[0-9]{5})-(?P<day>[0-9]{6})-(?P<seq>[0-9]{4,})$")
+LOCAL_REF_RE = re.compile(rf"^L-(?P<kiosk>{patterns.KIOSK_ID})-(?P<day>[0-9]{{6}})-(?P<seq>[0-9]{{4,}})$")
+DOSSIER_CODE_RE = re.compile(rf"^(?P<unit>{patterns.UNIT_CODE})-(?P<day>[0-9]{{6}})-(?P<seq>[0-9]{{4,}})$")
 
 
 def now_iso() -> str:

@@ -9,6 +9,10 @@ from datetime import date
 
 from kiosk.core.identity import build_id_qr
 
+#: The ward the demo, the walkthrough and the tests stand in (Phường Cửa Nam, Thành phố Hà Nội). Never a
+#: default of the configuration: a real kiosk names its own ward or shows the setup screen.
+SAMPLE_WARD_CODE = "00073"
+
 TEST_CITIZENS: list[dict] = [
     {
         "id_number": "001099012345",

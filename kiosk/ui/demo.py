@@ -133,6 +133,8 @@ def run_kiosk(settings: Any, data_dir: Path, windowed: bool = False) -> int:
     from kiosk.ui.app import application, build_window, close_window, install_crash_guard
 
     setup_logging(data_dir)
+    if settings.missing:
+        log.warning("kiosk not set up: showing the setup screen; missing %s", ", ".join(settings.missing))
     started = time.perf_counter()
     app = application()
     app.setQuitOnLastWindowClosed(False)

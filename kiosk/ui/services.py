@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk.core import clock
+from kiosk.core.samples import SAMPLE_WARD_CODE
 
 if TYPE_CHECKING:  # the catalogue (jsonschema) and the ward list load after the home screen is shown
     from kiosk.core import forms, wards
@@ -29,6 +30,9 @@ STATUS_TEXT = {
     "returned": {"vi": "Đã trả kết quả", "en": "Result handed over"},
     "withdrawn": {"vi": "Đã rút hồ sơ", "en": "Withdrawn"},
     "pending": {"vi": "Đã lưu trên kiosk, đang chờ đồng bộ", "en": "Saved on the kiosk, waiting to be synchronised"},
+    # a kiosk with no backend never synchronises: the officers take the dossier from the receipt
+    "recorded": {"vi": "Đã ghi nhận tại kiosk — mang giấy tiếp nhận đến quầy để cán bộ xử lý",
+                 "en": "Recorded at the kiosk — bring the receipt to the counter for the officers to process"},
     "rejected": {"vi": "Bị từ chối — vui lòng hỏi cán bộ", "en": "Refused — please ask an officer"},
 }
 
@@ -36,8 +40,8 @@ STATUS_TEXT = {
 @dataclass
 class KioskSettings:
     kiosk_id: str = "KIOSK-01"
-    ward_code: str = "00073"
-    unit_code: str = "00073"
+    ward_code: str = SAMPLE_WARD_CODE
+    unit_code: str = SAMPLE_WARD_CODE
     idle_timeout_s: float = 90.0
     idle_countdown_s: float = 15.0
     language: str = "vi"
@@ -60,6 +64,11 @@ class KioskSettings:
     #: the TOML file the settings came from (`--config FILE`, $KIOSK_CONFIG or the data dir's): the
     #: maintenance configuration page edits that one
     config_file: str = ""
+    #: `kiosk demo` / `kiosk walkthrough`: sample ward and data, marked as a demo on every screen
+    demo: bool = False
+    #: the configuration keys `kiosk run` still needs (kiosk.core.config.missing_for_run): while any is
+    #: missing the kiosk shows the technician's setup screen, never the citizens' home screen
+    missing: list[str] = field(default_factory=list)
 
     @classmethod
     def from_config(cls, config: Any, **overrides: Any) -> KioskSettings:
@@ -126,6 +135,8 @@ class Services:
 
         Read from the division list shipped inside vietnam-provinces (JSON, ~10 ms) rather than through
         its Python API, whose import builds a 3,321-member enum (~150 ms) before the first screen."""
+        if not self.settings.ward_code:  # `kiosk run` not set up yet (the setup screen says so)
+            return "(chưa đặt phường / no ward set)"
         if self._ward_display is None:
             self._ward_display = _ward_display_from_data(self.settings.ward_code)
         if self._ward_display is None:
@@ -218,6 +229,11 @@ class Services:
     @property
     def backend_url(self) -> str:
         return self.simulator.url if self.simulator is not None else self.settings.backend_url
+
+    @property
+    def has_backend(self) -> bool:
+        """Whether dossiers saved here are ever sent on: what the screens and the receipt may promise."""
+        return bool(self.backend_url)
 
     def make_client(self) -> Any:
         from kiosk.backend.client import BackendClient
@@ -390,7 +406,7 @@ class Services:
                          offline=not dossier_code, parent_unit=ward.province_name if ward else "", phone=phone,
                          address=address, documents=list(proc.documents), appointment_date=appointment,
                          processing_time=dict(proc.processing_time.get("text") or {}),
-                         kiosk_id=self.settings.kiosk_id)
+                         kiosk_id=self.settings.kiosk_id, has_backend=self.has_backend)
         return self._render_atomically(render_receipt, doc, self._print_path("receipt", dossier_code or local_ref))
 
     @staticmethod
@@ -421,8 +437,9 @@ class Services:
             if item is not None and item.dossier_code:
                 code = item.dossier_code
             elif item is not None:
+                waiting = "pending" if self.has_backend else "recorded"
                 return {"code": code, "status": item.state, "status_text": STATUS_TEXT.get(
-                    "rejected" if item.state == "rejected" else "pending"), "appointment_date": None}
+                    "rejected" if item.state == "rejected" else waiting), "appointment_date": None}
             else:
                 client = self._client()
                 found = client.find_dossiers(code) if client is not None else []

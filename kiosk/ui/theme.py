@@ -115,6 +115,8 @@ QFrame[role="panel"] QLabel {{ background: transparent; }}
 QFrame[role="header"] {{ background: {p.header}; }}
 QFrame[role="header"] QLabel {{ color: {p.header_text}; background: transparent; font-size: {f(30)}px;
     font-weight: bold; }}
+QFrame[role="header"] QLabel[role="badge"] {{ background: {p.error}; color: #ffffff; font-weight: bold;
+    padding: 4px 12px; border-radius: 8px; }}
 QPushButton {{ background: {p.secondary}; color: {p.secondary_text}; border: {border}; border-radius: 12px;
     min-height: {touch}px; min-width: {touch}px; padding: 6px 18px; font-size: {f(28)}px; font-weight: bold; }}
 QPushButton[role="primary"] {{ background: {p.primary}; color: {p.primary_text}; }}

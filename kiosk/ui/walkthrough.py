@@ -418,7 +418,7 @@ def run_walkthrough(out_dir: Path, *, rounds: int = 1, fast: bool = False, backe
 
     setup_logging(data_dir)
     app = application()
-    settings = KioskSettings(simulate=True, screen_dpi=96.0, backend_url=backend_url or "",
+    settings = KioskSettings(simulate=True, demo=True, screen_dpi=96.0, backend_url=backend_url or "",
                              backend_token=token or "", camera={"fps": 15, "decode_every_nth": 2})
     window = build_window(settings, data_dir, prints_dir=out_dir / "prints", autoplay_video=not fast,
                           start_simulator=not backend_url, thanks_ms=600 if fast else 3000, defer_warm_up=True)

@@ -299,6 +299,11 @@ class KioskWindow(QWidget):
             b.setSizePolicy(b.sizePolicy().horizontalPolicy().Fixed, b.sizePolicy().verticalPolicy())
         row.addWidget(self.back_button)
         row.addWidget(self.title, 1)
+        if self.services.settings.demo:
+            # a demo's sample ward and test citizens must never be taken for a real ward's kiosk
+            demo = label("BẢN TRÌNH DIỄN / DEMO", role="badge", wrap=False)
+            demo.setObjectName("header-demo")
+            row.addWidget(demo)
         row.addWidget(self.text_size_button)
         row.addWidget(self.contrast_button)
         row.addWidget(self.language_button)

@@ -60,7 +60,12 @@ class DoneScreen(Screen):
         if data.appointment_date:
             lines.append(self.t({"vi": f"Ngày hẹn trả kết quả: {data.appointment_date}",
                                  "en": f"Result due on: {data.appointment_date}"}))
-        if not data.dossier_code and data.local_ref:
+        if not data.dossier_code and data.local_ref and not self.services.has_backend:
+            lines.append(self.t({"vi": "Hồ sơ đã được ghi nhận tại kiosk này. Hãy mang giấy tiếp nhận đến quầy: "
+                                       "cán bộ phường sẽ tiếp nhận và xử lý hồ sơ.",
+                                 "en": "Your dossier is recorded at this kiosk. Bring the receipt to the "
+                                       "counter: the ward's officers will take in and process the dossier."}))
+        elif not data.dossier_code and data.local_ref:
             lines.append(self.t({"vi": "Kiosk đang mất kết nối: hồ sơ sẽ được đồng bộ tự động khi có mạng. "
                                        "Giấy tiếp nhận ghi mã tạm thời để tra cứu.",
                                  "en": "The kiosk is offline: the dossier will be synchronised automatically "

@@ -1,4 +1,5 @@
-"""Home / attract screen: the four journeys as large tiles."""
+"""Home / attract screen: the four journeys as large tiles; on a kiosk not set up yet, the technician's
+setup notice instead (a kiosk that does not know its ward must not present itself as one)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,16 @@ TILES = [
     (State.RATING, {"vi": "Đánh giá sự hài lòng", "en": "Rate our service"}),
 ]
 
+#: What each key `kiosk run` needs is, for the technician reading the setup screen.
+SETUP_KEYS = {
+    "kiosk.ward_code": {"vi": "mã phường/xã nơi đặt kiosk (5 chữ số, danh mục 2025)",
+                        "en": "the ward this kiosk stands in (five-digit 2025 code)"},
+    "kiosk.unit_code": {"vi": "mã đơn vị tiếp nhận, đầu mã hồ sơ (5 chữ số)",
+                        "en": "the receiving unit's code that starts dossier codes (five digits)"},
+    "backend.url": {"vi": "địa chỉ máy chủ một cửa của tỉnh", "en": "the provincial backend's URL"},
+    "backend.token": {"vi": "mã thiết bị do tỉnh cấp", "en": "the device token issued by the province"},
+}
+
 
 class HomeScreen(Screen):
     state = State.HOME
@@ -22,14 +33,24 @@ class HomeScreen(Screen):
 
     def __init__(self, window) -> None:
         super().__init__(window)
+        self.missing = list(self.services.settings.missing)
         self.welcome = label(role="title")
+        self.welcome.setObjectName("home-welcome")
         self.ward = label(role="subtitle")
+        self.ward.setObjectName("home-ward")
         self.hint = label(role="subtitle")
         self.root.addWidget(self.welcome)
         self.root.addWidget(self.ward)
+        self.tiles = {}
+        if self.missing:
+            self.title = {"vi": "Cài đặt kiosk", "en": "Kiosk setup"}
+            self.setup = label()
+            self.setup.setObjectName("home-setup")
+            self.root.addWidget(self.setup)
+            self.root.addStretch(1)
+            return
         grid = QGridLayout()
         grid.setSpacing(28)
-        self.tiles = {}
         for i, (state, _text) in enumerate(TILES):
             tile = button("tile", lambda s=state: self.window_.go(s), name=f"tile-{state.value}")
             self.tiles[state] = tile
@@ -40,6 +61,9 @@ class HomeScreen(Screen):
         self.root.addWidget(self.hint)
 
     def retranslate_ui(self) -> None:
+        if self.missing:
+            self._retranslate_setup()
+            return
         self.welcome.setText(self.t({"vi": "Xin chào! Kiosk dịch vụ công tự phục vụ",
                                      "en": "Welcome! Self-service public service kiosk"}))
         self.ward.setText(self.services.ward_display)
@@ -47,3 +71,34 @@ class HomeScreen(Screen):
                                   "en": "Touch a tile to start. Need help? Ask an officer at the counter."}))
         for state, text in TILES:
             self.tiles[state].setText(self.t(text))
+
+    def _retranslate_setup(self) -> None:
+        # Read by a technician, perhaps with a citizen looking on: both languages at once, Vietnamese first.
+        from kiosk.core.config import config_path, env_name
+
+        settings = self.services.settings
+        path = settings.config_file or str(config_path(self.services.data_dir))
+        taps = int(settings.maintenance.get("gesture_taps", 5))
+        self.welcome.setText("Kiosk chưa được cài đặt\nThis kiosk is not set up yet")
+        self.ward.setText("Kiosk chưa phục vụ công dân cho đến khi cấu hình đủ các mục dưới đây.\n"
+                          "It does not serve citizens until the keys below are configured.")
+        lines = ["Còn thiếu / Missing:"]
+        for dotted in self.missing:
+            meaning = SETUP_KEYS.get(dotted, {"vi": dotted, "en": dotted})
+            lines.append(f"  •  {dotted} — {meaning['vi']} / {meaning['en']}  (biến môi trường / environment: "
+                         f"{env_name(dotted)})")
+        lines += [
+            "",
+            f"Cách đặt: sửa tệp cấu hình {path} (hoặc đặt các biến môi trường trên), kiểm tra bằng "
+            "`kiosk config --check`, rồi khởi động lại kiosk.",
+            f"How to set them: edit the configuration file {path} (or set the environment variables above), "
+            "check it with `kiosk config --check`, then restart the kiosk.",
+            "",
+            f"Bảo trì: chạm nhanh {taps} lần vào góc trên bên phải màn hình rồi nhập mã PIN bảo trì "
+            "(đặt bằng `kiosk set-pin`); trang Cấu hình đặt được mã phường, mã đơn vị và địa chỉ máy chủ, rồi "
+            "chọn \"Khởi động lại ứng dụng\".",
+            f"Maintenance: tap the top-right corner of the screen {taps} times quickly, then enter the "
+            "maintenance PIN (set with `kiosk set-pin`); its Configuration page sets the ward, the unit code "
+            "and the backend URL, then choose \"Restart the app\".",
+        ]
+        self.setup.setText("\n".join(lines))

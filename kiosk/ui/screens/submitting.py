@@ -81,6 +81,9 @@ class SubmittingScreen(Screen):
         notes = {"offline": {"vi": " — chưa có kết nối, sẽ được đồng bộ sau",
                              "en": " — no connection, will be synchronised later"},
                  "running": {"vi": " …", "en": " …"}}
+        if not self.services.has_backend:  # nothing to synchronise with: do not promise it
+            notes["offline"] = {"vi": " — kiosk này lưu hồ sơ tại chỗ, cán bộ tại quầy sẽ xử lý",
+                                "en": " — this kiosk keeps the dossier here; the officers at the counter process it"}
         done = 0
         for key, text in STEPS:
             state = self.status.get(key, "waiting")

@@ -14,8 +14,18 @@ from kiosk.core import config
 def test_no_file_means_defaults(tmp_path: Path) -> None:
     cfg = config.load_config(tmp_path, environ={})
     assert cfg["kiosk"]["idle_timeout_s"] == 90
-    assert cfg.get("kiosk.ward_code") == "00073"
     assert cfg.path == tmp_path / "kiosk.toml"
+
+
+def test_no_file_names_no_ward_and_run_still_needs_ward_unit_and_backend(tmp_path: Path) -> None:
+    # a kiosk nobody configured must not present itself as some sample ward's
+    cfg = config.load_config(tmp_path, environ={})
+    assert cfg.get("kiosk.ward_code") == "" and cfg.get("kiosk.unit_code") == ""
+    assert config.missing_for_run(cfg) == ["kiosk.ward_code", "kiosk.unit_code", "backend.url", "backend.token"]
+    ready = config.load_config(tmp_path, environ={"KIOSK_KIOSK_WARD_CODE": "00073", "KIOSK_KIOSK_UNIT_CODE": "00073",
+                                                  "KIOSK_BACKEND_URL": "https://dvc.example.vn",
+                                                  "KIOSK_BACKEND_TOKEN": "t0ken"})
+    assert config.missing_for_run(ready) == []
 
 
 def test_file_and_environment_overrides(tmp_path: Path) -> None:
@@ -33,6 +43,10 @@ def test_file_and_environment_overrides(tmp_path: Path) -> None:
         ("[kiosk]\nidle_timeout_s = 5\n", "kiosk.idle_timeout_s", "between"),
         ("[kiosk]\nidle_timeout_s = \"soon\"\n", "kiosk.idle_timeout_s", "whole number"),
         ("[kiosk]\nward_code = \"99999\"\n", "kiosk.ward_code", "2025 list"),
+        # what the backend contract's KioskId and DossierCode refuse, the configuration refuses first
+        ("[kiosk]\nid = \"CUANAM.KIOSK.01\"\n", "kiosk.id", "KioskId"),
+        ("[kiosk]\nid = \"KIOSK-0123456789-0123456789-01234\"\n", "kiosk.id", "KioskId"),
+        ("[kiosk]\nunit_code = \"CUANAM\"\n", "kiosk.unit_code", "DossierCode"),
         ("[kiosk]\nlanguage = \"fr\"\n", "kiosk.language", "one of"),
         ("[backend]\nurl = \"ftp://x\"\n", "backend.url", "URL"),
         ("[backend]\ncolour = \"red\"\n", "backend.colour", "unknown key"),
@@ -77,3 +91,29 @@ def test_cli_check_names_the_key(tmp_path: Path) -> None:
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 2
     assert "camera.fps" in proc.stderr and "Cấu hình không hợp lệ" in proc.stderr
+
+
+def test_cli_check_refuses_a_kiosk_id_the_backend_would_refuse(tmp_path: Path) -> None:
+    (tmp_path / "kiosk.toml").write_text('[kiosk]\nid = "CUANAM.KIOSK.01"\n', encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "config", "--check", "--data-dir", str(tmp_path)],
+                          capture_output=True, text=True, check=False, env=_env_without_kiosk_keys())
+    assert proc.returncode == 2
+    assert "kiosk.id" in proc.stderr and "KioskId" in proc.stderr
+
+
+def test_cli_check_says_what_kiosk_run_still_needs(tmp_path: Path) -> None:
+    (tmp_path / "kiosk.toml").write_text('[kiosk]\nward_code = "00073"\n', encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "config", "--check", "--data-dir", str(tmp_path)],
+                          capture_output=True, text=True, check=False, env=_env_without_kiosk_keys())
+    assert proc.returncode == 0, proc.stderr
+    assert "kiosk run" in proc.stdout and "still needs" in proc.stdout
+    for key, variable in (("kiosk.unit_code", "KIOSK_KIOSK_UNIT_CODE"), ("backend.url", "KIOSK_BACKEND_URL"),
+                          ("backend.token", "KIOSK_BACKEND_TOKEN")):
+        assert key in proc.stdout and variable in proc.stdout
+    assert "kiosk.ward_code" not in proc.stdout
+
+
+def _env_without_kiosk_keys() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}

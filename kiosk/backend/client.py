@@ -229,7 +229,7 @@ class BackendClient:
 
 
 def _check_reference(code: str) -> None:
-    from kiosk.backend.contract import is_dossier_reference
+    from kiosk.core.patterns import is_dossier_reference
 
     if not is_dossier_reference(code):
         raise MalformedCode("not a dossier code or provisional reference")

@@ -79,25 +79,3 @@ def schema_errors(schema_name: str, instance: Any) -> list[dict[str, str]]:
             )
         out.append({"pointer": pointer, "reason": reason})
     return out
-
-
-@cache
-def _reference_patterns() -> tuple[re.Pattern[str], ...]:
-    schemas = load_contract()["components"]["schemas"]
-    return tuple(re.compile(schemas[name]["pattern"], re.ASCII) for name in ("DossierCode", "LocalRef"))
-
-
-def warm_up_references() -> None:
-    """Read the code patterns now (a worker thread), so the look-up screen's first check never reads disk."""
-    _reference_patterns()
-
-
-def is_dossier_reference(text: str) -> bool:
-    """True for what a receipt's QR carries: an official ``DossierCode`` or, offline, a ``LocalRef``.
-
-    Anything else (a citizen ID card's payload, a payment QR, a URL) is not a look-up key and must
-    be neither shown, sent nor logged."""
-    if not isinstance(text, str) or len(text) > 64:
-        return False
-    # fullmatch: the contract's `$` would also let a trailing newline through
-    return any(pattern.fullmatch(text) for pattern in _reference_patterns())

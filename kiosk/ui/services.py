@@ -253,9 +253,6 @@ class Services:
 
     def warm_up(self) -> None:
         """Create this thread's backend client and outbox connection ahead of the first citizen."""
-        from kiosk.backend.contract import warm_up_references
-
-        warm_up_references()
         self._client()
         self.outbox()
 
@@ -426,7 +423,7 @@ class Services:
         Anything else is refused (:class:`~kiosk.backend.client.MalformedCode`) before the outbox or the
         backend sees it."""
         from kiosk.backend.client import MalformedCode
-        from kiosk.backend.contract import is_dossier_reference
+        from kiosk.core.patterns import is_dossier_reference
 
         code = code.strip()
         if not is_dossier_reference(code):

@@ -110,7 +110,7 @@ def test_no_file_under_the_data_directory_holds_a_test_citizens_data(walkthrough
     data = walkthrough / "data"
     # The outbox is encrypted and the print spool is the (simulated) printer's; everything else the kiosk
     # keeps -- logs, journey.json, heartbeat, exports, crash files, caches, databases -- must hold none of it.
-    excluded = {data / "spool"}
+    excluded = {data / "demo-printer-spool"}
     files = [f for f in data.rglob("*") if f.is_file() and not f.name.startswith("outbox.sqlite3")
              and not any(d in f.parents for d in excluded)]
     files.append(walkthrough / "journey.json")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
 
+from kiosk.core.patterns import is_dossier_reference
 from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.screens.identify import PreviewLabel
@@ -12,14 +13,6 @@ from kiosk.ui.widgets import both, button, label, line_edit, panel
 #: Said when the camera reads a QR that is not a receipt's (most often the citizen ID card).
 NOT_A_RECEIPT_QR = {"vi": "Đây không phải mã QR của giấy tiếp nhận; vui lòng đưa mã QR ở đầu giấy tiếp nhận.",
                     "en": "This is not a receipt QR; please show the QR at the top of your receipt."}
-
-
-def _is_dossier_reference(text: str) -> bool:
-    # Imported here: the contract brings jsonschema, which the home screen must not wait for; the
-    # warm-up has loaded it (and read the patterns) in a worker thread long before a look-up.
-    from kiosk.backend.contract import is_dossier_reference
-
-    return is_dossier_reference(text)
 
 
 class LookupScreen(Screen):
@@ -73,7 +66,7 @@ class LookupScreen(Screen):
         code = text.strip()
         if self.busy or code == self.code.text():
             return
-        if not _is_dossier_reference(code):
+        if not is_dossier_reference(code):
             # An ID card's payload holds the citizen's number, name and address: it is never put in
             # the field, sent nor logged; the citizen is told what to show instead.
             if self.error_message is not NOT_A_RECEIPT_QR:
@@ -90,7 +83,7 @@ class LookupScreen(Screen):
                                   "en": "Please type the dossier code printed on your receipt."}
             self.retranslate_ui()
             return
-        if not _is_dossier_reference(code):
+        if not is_dossier_reference(code):
             from kiosk.backend.client import MalformedCode
 
             self.error_message = dict(MalformedCode.default_message)

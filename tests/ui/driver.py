@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -74,6 +75,35 @@ class Driver:
             elif isinstance(w, QListWidget):
                 out.extend(w.item(i).text() for i in range(w.count()))
         return out
+
+    def fill_birth_form(self) -> None:
+        """The birth registration's fields a card does not fill."""
+        self.click("field-relationship-father")
+        self.type_into("field-phone", "0912345678")
+        self.type_into("field-child_full_name", "Nguyễn Minh Thư")
+        self.type_into("field-child_date_of_birth", (date.today() - timedelta(days=5)).strftime("%d/%m/%Y"))
+        self.click("field-child_sex-female")
+        self.type_into("field-child_place_of_birth", "Bệnh viện Phụ sản Hà Nội")
+        self.type_into("field-child_hometown", "Hà Nội")
+        self.type_into("field-mother_full_name", "Trần Thị Mẫu")
+        self.type_into("field-mother_date_of_birth", "02/11/2001")
+        self.type_into("field-mother_address", "Số 5 phố Tràng Thi, Hà Nội")
+        self.click("field-declaration_true")
+
+    def birth_dossier_to_ward(self, card: str) -> None:
+        """Start a birth registration, show ``card`` to the simulated camera, fill the rest: the ward screen."""
+        self.start_dossier()
+        self.window.services.sim_camera.present_card(card)
+        self.on(State.FORM)
+        self.window.services.sim_camera.remove_card()
+        self.fill_birth_form()
+        self.click("form-next")
+        self.on(State.WARD)
+
+    def birth_dossier_to_review(self, card: str) -> None:
+        self.birth_dossier_to_ward(card)
+        self.click("ward-next")
+        self.on(State.REVIEW)
 
     def start_dossier(self, procedure_id: str = "dang-ky-khai-sinh") -> None:
         self.click("tile-procedure")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from kiosk.core.samples import TEST_CITIZENS, sample_payload
 from kiosk.core.session import State
@@ -30,20 +30,6 @@ def test_take_a_number_in_three_touches_prints_a_ticket(driver, kiosk, qtbot):
     driver.on(State.HOME)
 
 
-def _fill_birth_form(driver):
-    driver.click("field-relationship-father")
-    driver.type_into("field-phone", "0912345678")
-    driver.type_into("field-child_full_name", "Nguyễn Minh Thư")
-    driver.type_into("field-child_date_of_birth", (date.today() - timedelta(days=5)).strftime("%d/%m/%Y"))
-    driver.click("field-child_sex-female")
-    driver.type_into("field-child_place_of_birth", "Bệnh viện Phụ sản Hà Nội")
-    driver.type_into("field-child_hometown", "Hà Nội")
-    driver.type_into("field-mother_full_name", "Trần Thị Mẫu")
-    driver.type_into("field-mother_date_of_birth", "02/11/2001")
-    driver.type_into("field-mother_address", "Số 5 phố Tràng Thi, Hà Nội")
-    driver.click("field-declaration_true")
-
-
 def test_file_a_birth_registration_with_the_card_and_the_keyboard(driver, kiosk, qtbot):
     driver.start_dossier()
     kiosk.services.sim_camera.present_card(sample_payload(0))
@@ -52,7 +38,7 @@ def test_file_a_birth_registration_with_the_card_and_the_keyboard(driver, kiosk,
     page = kiosk.screens[State.FORM].page
     assert page.values()["declarant_full_name"] == TEST_CITIZENS[0]["full_name"]
     assert page.values()["declarant_id_number"] == TEST_CITIZENS[0]["id_number"]
-    _fill_birth_form(driver)
+    driver.fill_birth_form()
     assert page.values()["child_full_name"] == "Nguyễn Minh Thư"  # typed with Telex on the on-screen keys
     driver.click("form-next")
     driver.on(State.WARD)
@@ -112,15 +98,7 @@ def test_offline_dossier_gets_a_provisional_reference_and_says_it_will_sync(driv
     kiosk.services.simulator.pause()  # the provincial backend is unreachable
     kiosk.submission.ack_wait_ms = 1500
     try:
-        driver.start_dossier()
-        kiosk.services.sim_camera.present_card(sample_payload(0))
-        driver.on(State.FORM)
-        kiosk.services.sim_camera.remove_card()
-        _fill_birth_form(driver)
-        driver.click("form-next")
-        driver.on(State.WARD)
-        driver.click("ward-next")
-        driver.on(State.REVIEW)
+        driver.birth_dossier_to_review(sample_payload(0))
         with qtbot.waitSignal(kiosk.submission.sig_finished, timeout=30000) as finished:
             driver.click("review-submit")
         driver.on(State.DONE)
@@ -301,13 +279,7 @@ def _card_from_ho_chi_minh_city() -> str:
 def test_a_card_from_another_province_is_information_and_only_the_kiosks_province_is_offered(driver, kiosk, qtbot):
     from kiosk.core import wards
 
-    driver.start_dossier()
-    kiosk.services.sim_camera.present_card(_card_from_ho_chi_minh_city())
-    driver.on(State.FORM)
-    kiosk.services.sim_camera.remove_card()
-    _fill_birth_form(driver)
-    driver.click("form-next")
-    driver.on(State.WARD)
+    driver.birth_dossier_to_ward(_card_from_ho_chi_minh_city())
     info = driver.find("ward-other-province")
     # the address converter answers from its helper process; loading its tables takes a while on a busy machine
     qtbot.waitUntil(info.isVisible, timeout=180000)
@@ -330,15 +302,7 @@ def test_a_dossier_the_backend_refuses_is_told_plainly_and_prints_no_receipt(dri
     finished: list[dict] = []
     kiosk.submission.sig_finished.connect(finished.append)
     try:
-        driver.start_dossier()
-        kiosk.services.sim_camera.present_card(sample_payload(0))
-        driver.on(State.FORM)
-        kiosk.services.sim_camera.remove_card()
-        _fill_birth_form(driver)
-        driver.click("form-next")
-        driver.on(State.WARD)
-        driver.click("ward-next")
-        driver.on(State.REVIEW)
+        driver.birth_dossier_to_review(sample_payload(0))
         driver.click("review-submit")
         error = kiosk.screens[State.SUBMITTING].error
         qtbot.waitUntil(lambda: "chưa được tiếp nhận" in error.text(), timeout=30000)

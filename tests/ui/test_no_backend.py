@@ -6,7 +6,6 @@ from kiosk.core.samples import sample_payload
 from kiosk.core.session import State
 
 from .driver import Driver
-from .test_journeys import _fill_birth_form
 
 
 def test_with_no_backend_the_submit_steps_and_done_screen_send_the_citizen_to_the_counter(qapp, qtbot, tmp_path):
@@ -20,15 +19,7 @@ def test_with_no_backend_the_submit_steps_and_done_screen_send_the_citizen_to_th
         window.setFixedSize(1920, 1080)
         window.show()
         driver = Driver(window, qtbot)
-        driver.start_dossier()
-        window.services.sim_camera.present_card(sample_payload(0))
-        driver.on(State.FORM)
-        window.services.sim_camera.remove_card()
-        _fill_birth_form(driver)
-        driver.click("form-next")
-        driver.on(State.WARD)
-        driver.click("ward-next")
-        driver.on(State.REVIEW)
+        driver.birth_dossier_to_review(sample_payload(0))
         with qtbot.waitSignal(window.submission.sig_finished, timeout=30000) as finished:
             driver.click("review-submit")
         steps = window.screens[State.SUBMITTING].step_labels["send"].text()

@@ -3,7 +3,8 @@ setup notice instead (a kiosk that does not know its ward must not present itsel
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QGridLayout
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QGridLayout, QScrollArea, QScroller
 
 from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
@@ -46,8 +47,14 @@ class HomeScreen(Screen):
             self.title = {"vi": "Cài đặt kiosk", "en": "Kiosk setup"}
             self.setup = label()
             self.setup.setObjectName("home-setup")
-            self.root.addWidget(self.setup)
-            self.root.addStretch(1)
+            # The notice is longer than a 1366x768 screen is tall: it scrolls, by finger as by wheel.
+            scroll = QScrollArea()
+            scroll.setFrameShape(QFrame.Shape.NoFrame)
+            scroll.setWidgetResizable(True)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            scroll.setWidget(self.setup)
+            QScroller.grabGesture(scroll.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+            self.root.addWidget(scroll, 1)
             return
         grid = QGridLayout()
         grid.setSpacing(28)

@@ -94,23 +94,26 @@ def test_cli_check_names_the_key(tmp_path: Path) -> None:
 
 
 def test_cli_check_refuses_a_kiosk_id_the_backend_would_refuse(tmp_path: Path) -> None:
-    (tmp_path / "kiosk.toml").write_text('[kiosk]\nid = "CUANAM.KIOSK.01"\n', encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "config", "--check", "--data-dir", str(tmp_path)],
-                          capture_output=True, text=True, check=False, env=_env_without_kiosk_keys())
+    proc = _check(tmp_path, '[kiosk]\nid = "CUANAM.KIOSK.01"\n')
     assert proc.returncode == 2
     assert "kiosk.id" in proc.stderr and "KioskId" in proc.stderr
 
 
 def test_cli_check_says_what_kiosk_run_still_needs(tmp_path: Path) -> None:
-    (tmp_path / "kiosk.toml").write_text('[kiosk]\nward_code = "00073"\n', encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "config", "--check", "--data-dir", str(tmp_path)],
-                          capture_output=True, text=True, check=False, env=_env_without_kiosk_keys())
+    proc = _check(tmp_path, '[kiosk]\nward_code = "00073"\n')
     assert proc.returncode == 0, proc.stderr
     assert "kiosk run" in proc.stdout and "still needs" in proc.stdout
     for key, variable in (("kiosk.unit_code", "KIOSK_KIOSK_UNIT_CODE"), ("backend.url", "KIOSK_BACKEND_URL"),
                           ("backend.token", "KIOSK_BACKEND_TOKEN")):
         assert key in proc.stdout and variable in proc.stdout
     assert "kiosk.ward_code" not in proc.stdout
+
+
+def _check(tmp_path: Path, toml: str) -> subprocess.CompletedProcess[str]:
+    """`kiosk config --check` on a file saying ``toml``, with no KIOSK_* variable of this shell in the way."""
+    (tmp_path / "kiosk.toml").write_text(toml, encoding="utf-8")
+    return subprocess.run([sys.executable, "-m", "kiosk.cli", "config", "--check", "--data-dir", str(tmp_path)],
+                          capture_output=True, text=True, check=False, env=_env_without_kiosk_keys())
 
 
 def _env_without_kiosk_keys() -> dict[str, str]:

@@ -7,26 +7,40 @@ exponential backoff and full jitter, honouring ``Retry-After`` (seconds or an HT
 Everything else raises a typed :class:`BackendError` carrying a message for the citizen
 (``{vi, en}``). A dropped connection mid-answer is not retried here (the request may have been
 processed); the outbox's sender resends dossiers under the same idempotency key instead.
+
+httpx's timeouts are per socket operation, so a server dripping one byte a second would hold a call
+for ever. Each call therefore has an overall deadline per kind of request (submit, look-up, ticket,
+feedback, heartbeat), retries and back-off included, enforced on the socket itself
+(:class:`_DeadlineBackend`), and an answer is read as a stream and given up past ``max_answer_bytes``.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import ssl
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import httpcore
 import httpx
 
 from kiosk.core import clock
 
 RETRY_STATUSES = frozenset({408, 429, 502, 503, 504})
 DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=10.0, write=10.0, pool=3.0)
+# Seconds a whole call may take, retries included, by kind of request. A citizen's ticket falls back
+# to the local range quickly; a dossier's submission may take longer (it is in the outbox anyway).
+DEFAULT_DEADLINES: Mapping[str, float] = {"submit": 30.0, "lookup": 8.0, "ticket": 3.0, "feedback": 8.0,
+                                          "heartbeat": 10.0, "health": 10.0}
+MAX_ANSWER_BYTES = 1 << 20  # the largest answer in the contract is a page of dossiers: far below 1 MiB
 
 
 class BackendError(Exception):
@@ -93,7 +107,7 @@ class MalformedCode(Rejected):
 
 
 class ProtocolError(BackendError):
-    """The answer is not what the contract says (not JSON, wrong shape)."""
+    """The answer is not what the contract says (not JSON, wrong shape, too large, badly encoded)."""
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -130,6 +144,90 @@ def make_ssl_context(ca_file: Path | str | None = None,
     return ctx
 
 
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket whose every read and write waits at most until the calling thread's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream, backend: _DeadlineBackend) -> None:
+        self._inner = inner
+        self._backend = backend
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._backend.clamp(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._backend.clamp(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        inner = self._inner.start_tls(ssl_context, server_hostname,
+                                      self._backend.clamp(timeout, httpcore.ConnectTimeout))
+        return _DeadlineStream(inner, self._backend)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's socket backend with an overall deadline per call, kept per thread.
+
+    httpx only knows per-operation timeouts; clamping each socket operation to what is left of the
+    call's deadline makes the deadline hold whatever the server does (drip bytes, never answer)."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+        self._local = threading.local()
+
+    @contextmanager
+    def until(self, deadline: float) -> Iterator[None]:
+        self._local.deadline = deadline
+        try:
+            yield
+        finally:
+            self._local.deadline = None
+
+    def clamp(self, timeout: float | None, error: type[Exception]) -> float | None:
+        deadline = getattr(self._local, "deadline", None)
+        if deadline is None:
+            return timeout
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise error("the call's overall deadline has passed")
+        return remaining if timeout is None else min(timeout, remaining)
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Any = None) -> httpcore.NetworkStream:
+        stream = self._inner.connect_tcp(host, port, self.clamp(timeout, httpcore.ConnectTimeout),
+                                         local_address, socket_options)
+        return _DeadlineStream(stream, self)
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Any = None) -> httpcore.NetworkStream:
+        stream = self._inner.connect_unix_socket(path, self.clamp(timeout, httpcore.ConnectTimeout),
+                                                 socket_options)
+        return _DeadlineStream(stream, self)
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class _DeadlineTransport(httpx.HTTPTransport):
+    """httpx's own transport (its error mapping, its streaming) over a pool on :class:`_DeadlineBackend`.
+
+    httpx does not take a network backend, so the pool it builds is replaced by an equal one that
+    does; tests/unit/backend/test_backend_client.py (the dripping server) fails if this stops working."""
+
+    def __init__(self, verify: ssl.SSLContext | bool, backend: _DeadlineBackend) -> None:
+        super().__init__(verify=verify, trust_env=False)
+        ctx = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify=verify)
+        limits = httpx.Limits(max_connections=10, max_keepalive_connections=5, keepalive_expiry=5.0)
+        self._pool = httpcore.ConnectionPool(ssl_context=ctx, max_connections=limits.max_connections,
+                                             max_keepalive_connections=limits.max_keepalive_connections,
+                                             keepalive_expiry=limits.keepalive_expiry, network_backend=backend)
+
+
 class BackendClient:
     """Synchronous: call it from a worker thread (the sender, a ticket worker), never the GUI thread."""
 
@@ -137,6 +235,7 @@ class BackendClient:
                  client_cert: Path | str | tuple[str | Path, str | Path] | None = None,
                  timeout: httpx.Timeout | float = DEFAULT_TIMEOUT, max_retries: int = 3,
                  backoff_base: float = 0.25, backoff_cap: float = 8.0, max_retry_after: float = 30.0,
+                 deadlines: Mapping[str, float] | None = None, max_answer_bytes: int = MAX_ANSWER_BYTES,
                  sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None,
                  transport: httpx.BaseTransport | None = None) -> None:
         self.base_url = base_url.rstrip("/")
@@ -144,15 +243,19 @@ class BackendClient:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.max_retry_after = max_retry_after
+        self.deadlines = {**DEFAULT_DEADLINES, **(deadlines or {})}
+        self.max_answer_bytes = max_answer_bytes
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self._deadline = _DeadlineBackend()
+        verify: ssl.SSLContext | bool = (make_ssl_context(ca_file, client_cert)
+                                         if self.base_url.startswith("https") else True)
         self._http = httpx.Client(
             base_url=self.base_url,
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json, application/problem+json",
                      "User-Agent": "ward-kiosk/0.1"},
             timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
-            verify=make_ssl_context(ca_file, client_cert) if self.base_url.startswith("https") else True,
-            transport=transport,
+            transport=transport or _DeadlineTransport(verify, self._deadline),
             follow_redirects=False,
         )
 
@@ -168,16 +271,17 @@ class BackendClient:
     # --- the operations ---
 
     def health(self) -> dict[str, Any]:
-        return self._call("GET", "/api/v1/health")
+        return self._call("health", "GET", "/api/v1/health")
 
     def submit_dossier(self, payload: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
         """201 -> the receipt (dossier_code, status, received_at, appointment_date, local_ref)."""
-        return self._call("POST", "/api/v1/dossiers", json=payload, headers={"Idempotency-Key": idempotency_key})
+        return self._call("submit", "POST", "/api/v1/dossiers", json=payload,
+                          headers={"Idempotency-Key": idempotency_key})
 
     def get_dossier(self, dossier_code: str) -> dict[str, Any] | None:
         _check_reference(dossier_code)
         try:
-            return self._call("GET", f"/api/v1/dossiers/{quote(dossier_code, safe='')}")
+            return self._call("lookup", "GET", f"/api/v1/dossiers/{quote(dossier_code, safe='')}")
         except NotFound:
             return None
 
@@ -185,47 +289,76 @@ class BackendClient:
         if local_ref is not None:
             _check_reference(local_ref)
         params = {"local_ref": local_ref} if local_ref is not None else None
-        return self._call("GET", "/api/v1/dossiers", params=params)["items"]
+        answer = self._call("lookup", "GET", "/api/v1/dossiers", params=params)
+        items = answer.get("items") if isinstance(answer, dict) else None
+        if not isinstance(items, list):
+            raise ProtocolError("GET /api/v1/dossiers: the answer has no list of items")
+        return items
 
     def issue_ticket(self, area: str, priority: bool, kiosk_id: str) -> dict[str, Any]:
-        return self._call("POST", "/api/v1/queue/tickets",
+        return self._call("ticket", "POST", "/api/v1/queue/tickets",
                           json={"area": area, "priority": bool(priority), "kiosk_id": kiosk_id})
 
     def send_feedback(self, feedback: dict[str, Any]) -> dict[str, Any]:
-        return self._call("POST", "/api/v1/feedback", json=feedback)
+        return self._call("feedback", "POST", "/api/v1/feedback", json=feedback)
 
     def heartbeat(self, kiosk_id: str, status: dict[str, Any]) -> dict[str, Any]:
-        return self._call("POST", f"/api/v1/kiosks/{quote(kiosk_id, safe='')}/heartbeat", json=status)
+        return self._call("heartbeat", "POST", f"/api/v1/kiosks/{quote(kiosk_id, safe='')}/heartbeat", json=status)
 
     # --- the retry loop ---
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _call(self, kind: str, method: str, path: str, **kwargs: Any) -> Any:
+        deadline = time.monotonic() + self.deadlines.get(kind, DEFAULT_DEADLINES["health"])
         attempt = 0
         while True:
             try:
-                response = self._http.request(method, path, **kwargs)
+                with self._deadline.until(deadline):
+                    status, headers, body = self._exchange(method, path, deadline, kwargs)
             except (httpx.ConnectError, httpx.TimeoutException) as exc:
                 error: BackendError = Unreachable(f"{type(exc).__name__}: {exc}")
                 retry_after = None
             except httpx.TransportError as exc:  # dropped mid-answer, TLS, protocol: the request may have landed
                 raise Unreachable(f"{type(exc).__name__}: {exc}") from exc
+            except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:  # e.g. a corrupt gzip body
+                raise ProtocolError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
             else:
-                if response.status_code < 300:
+                if status < 300:
                     try:
-                        return response.json()
+                        return json.loads(body)
                     except ValueError as exc:
-                        raise ProtocolError(f"{method} {path}: the answer is not JSON",
-                                            status=response.status_code) from exc
-                error = _error_for(response)
-                if response.status_code not in RETRY_STATUSES:
+                        raise ProtocolError(f"{method} {path}: the answer is not JSON", status=status) from exc
+                error = _error_for(status, headers, body)
+                if status not in RETRY_STATUSES:
                     raise error
                 retry_after = error.retry_after
             if attempt >= self.max_retries or (retry_after is not None and retry_after > self.max_retry_after):
                 raise error
             delay = retry_after if retry_after is not None else backoff_delay(
                 attempt, self.backoff_base, self.backoff_cap, self._rng)
+            if time.monotonic() + delay >= deadline:
+                raise error  # no time left for another attempt: the caller decides (fall back, retry later)
             self._sleep(delay)
             attempt += 1
+
+    def _exchange(self, method: str, path: str, deadline: float,
+                  kwargs: dict[str, Any]) -> tuple[int, httpx.Headers, bytes]:
+        """One request; the answer's body read up to ``max_answer_bytes`` (decoded size)."""
+        with self._http.stream(method, path, **kwargs) as response:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > self.max_answer_bytes:
+                raise ProtocolError(f"{method} {path}: an answer of {declared} bytes is over the limit",
+                                    status=response.status_code)
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > self.max_answer_bytes:
+                    raise ProtocolError(f"{method} {path}: the answer is over {self.max_answer_bytes} bytes",
+                                        status=response.status_code)
+                if time.monotonic() > deadline:  # a transport without the deadline backend (tests)
+                    raise httpx.ReadTimeout("the call's overall deadline has passed")
+                chunks.append(chunk)
+            return response.status_code, response.headers, b"".join(chunks)
 
 
 def _check_reference(code: str) -> None:
@@ -235,17 +368,17 @@ def _check_reference(code: str) -> None:
         raise MalformedCode("not a dossier code or provisional reference")
 
 
-def _error_for(response: httpx.Response) -> BackendError:
+def _error_for(status: int, headers: httpx.Headers, body: bytes) -> BackendError:
     problem: dict[str, Any] = {}
     try:
-        body = response.json()
-        if isinstance(body, dict):
-            problem = body
+        answer = json.loads(body)
+        if isinstance(answer, dict):
+            problem = answer
     except ValueError:
         pass
-    status = response.status_code
-    detail = f"HTTP {status}: {problem.get('detail') or problem.get('title') or response.reason_phrase}"
-    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    reason = httpx.codes.get_reason_phrase(status)
+    detail = f"HTTP {status}: {problem.get('detail') or problem.get('title') or reason}"
+    retry_after = parse_retry_after(headers.get("Retry-After"))
     if status in (401, 403):
         cls: type[BackendError] = Unauthorized
     elif status == 404:

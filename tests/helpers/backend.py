@@ -74,3 +74,63 @@ def make_pki(folder: Path) -> dict[str, Path]:
                 out[f"{who}_cert"].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
                 out[f"{who}_key"] = write_key(key, folder / f"{who}.key")
     return out
+
+
+class RawServer:
+    """A TCP server on 127.0.0.1 whose every connection is handed to ``serve(sock, stop)``: for the
+    misbehaviour a well-behaved HTTP server cannot produce (a drip, a flood, a corrupt body).
+
+    ``sent`` counts the bytes the handlers report having written; ``stop`` ends the handlers."""
+
+    def __init__(self, serve) -> None:
+        import socket
+        import threading
+
+        self.stop = threading.Event()
+        self.sent = 0
+        self.connections = 0
+        self._lock = threading.Lock()
+        self._serve = serve
+        self._sock = socket.create_server(("127.0.0.1", 0), backlog=64)
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self._threads: list[threading.Thread] = []
+        self._accept = threading.Thread(target=self._accept_loop, daemon=True)
+        self._accept.start()
+
+    def count(self, n: int) -> None:
+        with self._lock:
+            self.sent += n
+
+    def _accept_loop(self) -> None:
+        import threading
+
+        while not self.stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            t = threading.Thread(target=self._handle, args=(conn,), daemon=True)
+            self._threads.append(t)
+            t.start()
+
+    def _handle(self, conn) -> None:
+        with conn:
+            try:
+                conn.settimeout(10)
+                conn.recv(65536)  # the request (small in these tests)
+                self._serve(conn, self)
+            except OSError:
+                pass  # the client gave up: what these servers are for
+
+    def close(self) -> None:
+        self.stop.set()
+        self._sock.close()
+        for t in self._threads:
+            t.join(5)
+
+    def __enter__(self) -> RawServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

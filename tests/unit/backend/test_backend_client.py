@@ -98,14 +98,22 @@ def test_500_is_not_retried(sim, client, slept):
 
 def test_429_retry_after_seconds_is_honoured(sim, client, slept):
     sim.faults.script(FaultAction(status=429, headers={"Retry-After": "7"}))
-    assert client.issue_ticket("ho-tich", False, "KIOSK-01")["number"] == "A001"
+    assert client.submit_dossier(_dossier().to_payload(), "k-429-honoured")["dossier_code"]
     assert slept == [7.0]
+
+
+def test_a_retry_after_past_the_calls_deadline_is_left_to_the_caller(sim, client, slept):
+    """A citizen's ticket (3 s deadline) does not wait 7 s for the backend: it falls back instead."""
+    sim.faults.script(FaultAction(status=429, headers={"Retry-After": "7"}))
+    with pytest.raises(Unavailable) as info:
+        client.issue_ticket("ho-tich", False, "KIOSK-01")
+    assert info.value.retry_after == 7 and slept == []
 
 
 def test_503_retry_after_http_date_is_honoured(sim, client, slept):
     when = datetime.now(UTC) + timedelta(seconds=20)
     sim.faults.script(FaultAction(status=503, headers={"Retry-After": format_datetime(when, usegmt=True)}))
-    assert client.health()["status"] == "ok"
+    assert client.submit_dossier(_dossier().to_payload(), "k-503-date")["dossier_code"]
     assert len(slept) == 1 and 15 <= slept[0] <= 21
 
 
@@ -178,7 +186,7 @@ def test_4xx_is_rejected_without_retry(sim, client, slept):
     with pytest.raises(Unauthorized):
         BackendClient(sim.url, "wrong").find_dossiers()
     with pytest.raises(NotFound):
-        client._call("GET", "/api/v1/nowhere")
+        client._call("lookup", "GET", "/api/v1/nowhere")
 
 
 def test_tls_is_verified_against_the_configured_ca_file(tmp_path):

@@ -11,6 +11,7 @@ import argparse
 import gc
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -349,21 +350,27 @@ def _outbox_flush(args: argparse.Namespace, data: Path, outbox: Any) -> int:
     if outbox is None:
         print_json({"drained": True, "undelivered": 0}) if args.json else print("outbox is empty")
         return 0
+    # The sender's own backoff (not a shorter one): a flush is one more client of a struggling backend.
     sender = Sender(data / DB_NAME, data / KEY_NAME,
-                    lambda: BackendClient(args.backend, args.token, ca_file=args.ca_file, max_retries=1),
-                    backoff_base=0.2, backoff_cap=2.0)
+                    lambda: BackendClient(args.backend, args.token, ca_file=args.ca_file, max_retries=1))
     sender.start()
     try:
         drained = sender.flush(args.timeout)
+        health = sender.health()
     finally:
         sender.stop()
     status = outbox.status()
+    nxt = outbox.next_attempt_at()
+    waiting = {"next_attempt_in_s": None if drained or nxt is None else max(0.0, round(nxt - time.time(), 1)),
+               "last_error": health["last_error"]}
     if args.json:
-        print_json({"drained": drained, **status})
+        print_json({"drained": drained, **status, **waiting})
     else:
         if not drained:
-            sys.stderr.write(f"Chưa gửi được {status['undelivered']} hồ sơ: không liên lạc được với hệ thống.\n"
-                             f"{status['undelivered']} dossiers not delivered: the backend did not answer.\n")
+            sys.stderr.write(f"Chưa gửi được {status['undelivered']} hồ sơ ({waiting['last_error'] or 'timeout'}); "
+                             f"lần thử sau sau {waiting['next_attempt_in_s']} giây.\n"
+                             f"{status['undelivered']} dossiers not delivered ({waiting['last_error'] or 'timeout'}); "
+                             f"next attempt in {waiting['next_attempt_in_s']} s.\n")
         for key, value in status.items():
             print(f"{key}: {value}")
     return 0 if drained else 1

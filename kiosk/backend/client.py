@@ -71,6 +71,10 @@ class Unreachable(BackendError):
                              "automatically."}
 
 
+class ConnectFailed(Unreachable):
+    """Not even connected (refused, DNS, connect timeout): the link is down, not this request's fault."""
+
+
 class Unavailable(BackendError):
     """The backend answered 5xx, 408 or 429 (after the retries). Resending later may help."""
 
@@ -314,8 +318,14 @@ class BackendClient:
             try:
                 with self._deadline.until(deadline):
                     status, headers, body = self._exchange(method, path, deadline, kwargs)
-            except (httpx.ConnectError, httpx.TimeoutException) as exc:
-                error: BackendError = Unreachable(f"{type(exc).__name__}: {exc}")
+            except httpx.ConnectError as exc:
+                error: BackendError = ConnectFailed(f"{type(exc).__name__}: {exc}")
+                retry_after = None
+            except httpx.ConnectTimeout as exc:
+                error = ConnectFailed(f"{type(exc).__name__}: {exc}")
+                retry_after = None
+            except httpx.TimeoutException as exc:
+                error = Unreachable(f"{type(exc).__name__}: {exc}")
                 retry_after = None
             except httpx.TransportError as exc:  # dropped mid-answer, TLS, protocol: the request may have landed
                 raise Unreachable(f"{type(exc).__name__}: {exc}") from exc

@@ -3,10 +3,20 @@
 It owns its own :class:`~kiosk.backend.outbox.Outbox` (SQLite connection) and its own
 :class:`~kiosk.backend.client.BackendClient` (httpx.Client), both created inside the thread.
 Dossiers go oldest first, each under its own idempotency key, so resending after a crash, a
-dropped connection or a 5xx never creates a second dossier. When the backend is unreachable the
-sender backs off (capped exponential, full jitter, at least ``Retry-After``) and tries again;
-:meth:`Sender.wake` tries now (e.g. after a new dossier was added). Results are reported through
+dropped connection or a 5xx never creates a second dossier. Results are reported through
 callbacks, called on the sender thread: the UI wraps them into Qt signals.
+
+Pacing. A failure that concerns the link (no connection, 429/503 or any ``Retry-After``, a refused
+token) ends the round and holds every dossier until the backoff (capped exponential, full jitter)
+or the server's ``Retry-After`` has passed, whoever asks: the sender, :meth:`Sender.wake` or
+:meth:`Sender.flush`. A failure that may concern one dossier (a 500, a timeout after sending, a
+malformed answer) defers that dossier on its own backoff and the round goes on with the next, so
+one bad dossier does not hold the others back; a few of those in a row end the round too.
+
+Supervision. Nothing ends the thread but :meth:`Sender.stop`: an unexpected error in a round, in
+opening the outbox or in making the client (a missing CA file) is logged with its traceback,
+counted in :attr:`Sender.errors`, backed off and tried again. :meth:`Sender.health` says whether
+it is alive and when it last completed a round, for diagnostics and the heartbeat.
 """
 
 from __future__ import annotations
@@ -23,15 +33,23 @@ from typing import Any
 from kiosk.backend.client import (
     BackendClient,
     BackendError,
+    ConnectFailed,
     Rejected,
     Unauthorized,
     backoff_delay,
 )
-from kiosk.backend.outbox import Outbox, OutboxError
+from kiosk.backend.outbox import Outbox, OutboxError, OutboxItem
 
 log = logging.getLogger(__name__)
 
 IDLE_POLL_S = 30.0  # without a wake(), look at the outbox this often anyway (another process may add)
+HOLD_STATUSES = frozenset({429, 503})  # the backend asks the whole kiosk to slow down
+
+
+def _concerns_the_link(exc: BackendError) -> bool:
+    """Whether every dossier would fail the same way now (so trying the next one only hammers)."""
+    return (isinstance(exc, (ConnectFailed, Unauthorized)) or exc.status in HOLD_STATUSES
+            or exc.retry_after is not None)
 
 
 class Sender(threading.Thread):
@@ -43,7 +61,8 @@ class Sender(threading.Thread):
                  on_rejected: Callable[[str, int | None, dict[str, str]], None] | None = None,
                  on_state: Callable[[bool], None] | None = None,
                  backoff_base: float = 0.5, backoff_cap: float = 60.0, rng: random.Random | None = None,
-                 batch: int = 100, chunk: int = 25, chunk_seconds: float = 0.25) -> None:
+                 batch: int = 100, chunk: int = 25, chunk_seconds: float = 0.25,
+                 failures_per_round: int = 3) -> None:
         super().__init__(name="outbox-sender", daemon=True)
         self._db = Path(outbox_db)
         self._key = Path(key_path)
@@ -57,15 +76,20 @@ class Sender(threading.Thread):
         self._batch = batch
         self._chunk = chunk
         self._chunk_seconds = chunk_seconds
+        self._failures_per_round = failures_per_round
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._cond = threading.Condition()
         self._generation = 0  # rounds started
         self._drained_generation = -1  # the last round that found nothing undelivered
         self._ignore_schedule = False
-        self._failures = 0
+        self._failures = 0  # link-level failures in a row: the global backoff's exponent
+        self._hold_until = 0.0  # time.time() before which nothing is sent (backoff, Retry-After)
+        self._failed_in_a_row = 0  # dossiers that failed one after another in this round
         self.online: bool | None = None
         self.last_error: BaseException | None = None
+        self.errors = 0  # unexpected errors survived (each logged with its traceback)
+        self._last_round_at: float | None = None  # time.monotonic() of the last completed round
 
     # --- control, from any thread ---
 
@@ -74,9 +98,11 @@ class Sender(threading.Thread):
         self._wake.set()
 
     def flush(self, timeout: float) -> bool:
-        """Try everything now, ignoring backoff, and wait until nothing is undelivered.
+        """Try every undelivered dossier now, once, then wait until nothing is undelivered.
 
-        True when drained (rejected dossiers do not count), False on timeout."""
+        Dossiers deferred by their own backoff are tried at once; a hold the backend asked for
+        (``Retry-After``) or a link backoff is still honoured: later rounds come when they are due,
+        within ``timeout``. True when drained (rejected dossiers do not count), False on timeout."""
         deadline = time.monotonic() + timeout
         with self._cond:
             wanted = self._generation + 1
@@ -87,11 +113,17 @@ class Sender(threading.Thread):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not self.is_alive():
                     return False
-                self._cond.wait(min(remaining, 0.5))
-                if self._drained_generation < wanted:
-                    self._ignore_schedule = True
-                    self._wake.set()
+                self._cond.wait(remaining)
             return True
+
+    def health(self) -> dict[str, Any]:
+        """What diagnostics and the heartbeat say of the sender (any thread)."""
+        last = self._last_round_at
+        error = self.last_error
+        return {"alive": self.is_alive(), "online": self.online, "errors": self.errors,
+                "last_round_age_s": None if last is None else round(time.monotonic() - last, 1),
+                "last_error": None if error is None else type(error).__name__,
+                "held_for_s": max(0.0, round(self._hold_until - time.time(), 1))}
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
@@ -102,27 +134,41 @@ class Sender(threading.Thread):
     # --- the thread ---
 
     def run(self) -> None:
-        try:
-            outbox = Outbox(self._db, self._key)
-        except (OutboxError, sqlite3.Error, OSError) as exc:
-            log.error("outbox sender cannot open the outbox: %s", exc)
-            self.last_error = exc
-            return
-        client = self._client_factory()
-        try:
-            while not self._stopping.is_set():
-                try:
-                    wait = self._round(outbox, client)
-                except (OutboxError, sqlite3.Error, OSError) as exc:  # e.g. disk full: keep going, try later
-                    log.error("outbox sender: %s", exc)
-                    self.last_error = exc
-                    wait = self._backoff()
-                if wait > 0:
-                    self._wake.wait(wait)
+        while not self._stopping.is_set():
+            try:
+                self._serve()
+            except Exception as exc:  # opening the outbox, making the client: log, count, back off, again
+                self._survive(exc, "outbox sender could not start")
+                self._wake.wait(self._backoff())
                 self._wake.clear()
+
+    def _serve(self) -> None:
+        outbox = Outbox(self._db, self._key)
+        try:
+            client = self._client_factory()
+            try:
+                while not self._stopping.is_set():
+                    try:
+                        wait = self._round(outbox, client)
+                    except (OutboxError, sqlite3.Error, OSError) as exc:  # e.g. disk full: keep going, try later
+                        log.error("outbox sender: %s", exc)
+                        self.last_error = exc
+                        wait = self._backoff()
+                    except Exception as exc:  # a bug or a surprise from a library: never end deliveries
+                        self._survive(exc, "outbox sender round failed")
+                        wait = self._backoff()
+                    if wait > 0:
+                        self._wake.wait(wait)
+                    self._wake.clear()
+            finally:
+                client.close()
         finally:
-            client.close()
             outbox.close()
+
+    def _survive(self, exc: Exception, what: str) -> None:
+        self.errors += 1
+        self.last_error = exc
+        log.error("%s (%d unexpected errors so far)", what, self.errors, exc_info=exc)
 
     def _round(self, outbox: Outbox, client: BackendClient) -> float:
         """Send what is due; return how long to wait before the next round."""
@@ -131,13 +177,21 @@ class Sender(threading.Thread):
             generation = self._generation
             ignore = self._ignore_schedule
             self._ignore_schedule = False
+        held = self._hold_until - time.time()
+        if held > 0:  # the backend asked for a pause, or the link is backing off: flush waits too
+            with self._cond:
+                self._ignore_schedule = self._ignore_schedule or ignore  # flush's wish waits for the hold
+            return held
         items = outbox.due(now=float("inf") if ignore else None, limit=self._batch)
+        self._failed_in_a_row = 0
         for start in range(0, len(items), self._chunk):
             if self._stopping.is_set():
                 return 0.0
             delay = self._send_chunk(outbox, client, items[start:start + self._chunk])
             if delay is not None:
+                self._last_round_at = time.monotonic()
                 return delay
+        self._last_round_at = time.monotonic()
         if len(items) == self._batch:
             return 0.0
         status = outbox.status()
@@ -149,15 +203,16 @@ class Sender(threading.Thread):
         nxt = outbox.next_attempt_at()
         return max(0.0, min(IDLE_POLL_S, (nxt or 0.0) - time.time()))
 
-    def _send_chunk(self, outbox: Outbox, client: BackendClient, chunk: list) -> float | None:
+    def _send_chunk(self, outbox: Outbox, client: BackendClient, chunk: list[OutboxItem]) -> float | None:
         """POST a few dossiers one after another, recording their outcomes in one transaction
-        (one fsync for the chunk rather than two per dossier). Returns a back-off delay when the
-        backend could not be reached, else None.
+        (one fsync for the chunk rather than two per dossier). Returns how long to wait when the
+        round must end (the link failed, or too many dossiers failed in a row), else None.
 
         Every state change stays on disk before it matters: "sent" is committed before the first
         POST; an outcome lost to a crash before its commit only means a resend under the same key,
         which the backend answers with the same dossier."""
         keys = {item.local_ref: item.idempotency_key for item in chunk}
+        attempts = {item.local_ref: item.attempts for item in chunk}
         payloads: dict[str, dict] = {}
         unreadable = []
         for item in chunk:
@@ -173,7 +228,8 @@ class Sender(threading.Thread):
                 outbox.mark_sent(ref)
         acked: list[tuple[str, dict]] = []
         rejected: list[tuple[str, Rejected]] = []
-        failed: tuple[str, BackendError] | None = None
+        deferred: list[tuple[str, BackendError]] = []  # this dossier failed: on its own backoff
+        failed: tuple[str, BackendError] | None = None  # the link failed: the round ends
         posted = 0
         deadline = time.monotonic() + self._chunk_seconds
         for ref, payload in payloads.items():
@@ -182,20 +238,27 @@ class Sender(threading.Thread):
             posted += 1
             try:
                 receipt = client.submit_dossier(payload, keys[ref])
-            except Unauthorized as exc:
-                # The kiosk's credentials, not the dossier, are wrong: keep it and let maintenance fix them.
-                failed = (ref, exc)
-                break
+                if not isinstance(receipt, dict) or not receipt.get("dossier_code"):
+                    raise BackendError("answer without dossier_code")
             except Rejected as exc:
+                if isinstance(exc, Unauthorized):
+                    # The kiosk's credentials, not the dossier, are wrong: keep it and let maintenance fix them.
+                    failed = (ref, exc)
+                    break
                 log.warning("dossier %s rejected: HTTP %s %s", ref, exc.status, exc.problem.get("code", ""))
                 rejected.append((ref, exc))
+                self._failed_in_a_row = 0
                 continue
             except BackendError as exc:
-                failed = (ref, exc)
-                break
-            if not isinstance(receipt, dict) or not receipt.get("dossier_code"):
-                failed = (ref, BackendError("answer without dossier_code"))
-                break
+                if _concerns_the_link(exc):
+                    failed = (ref, exc)
+                    break
+                deferred.append((ref, exc))
+                self._failed_in_a_row += 1
+                if self._failed_in_a_row >= self._failures_per_round:
+                    break
+                continue
+            self._failed_in_a_row = 0
             acked.append((ref, receipt))
         delay = None
         with outbox.batch():
@@ -204,8 +267,13 @@ class Sender(threading.Thread):
                                          receipt.get("received_at"))
             for ref, exc in rejected:
                 outbox.mark_rejected(ref, exc.status, exc.problem)
+            for ref, exc in deferred:
+                self._defer(outbox, ref, exc, attempts[ref])
             if failed is not None:
                 delay = self._retry_later(outbox, *failed)
+            elif self._failed_in_a_row >= self._failures_per_round:
+                delay = self._backoff()  # several dossiers failed in a row: the backend is likely unwell
+                self._hold_until = time.time() + delay
             for ref in list(payloads)[posted:]:
                 outbox.mark_unsent(ref)
         if failed is None and (acked or rejected):
@@ -215,19 +283,28 @@ class Sender(threading.Thread):
             self._notify(self.on_acknowledged, ref, receipt["dossier_code"], receipt.get("appointment_date"))
         for ref, exc in rejected:
             self._notify(self.on_rejected, ref, exc.status, exc.message)
-        if failed is not None:
+        if failed is not None or (deferred and not acked and not rejected):
             self._set_online(False)
         return delay
 
     def _retry_later(self, outbox: Outbox, local_ref: str, exc: BackendError) -> float:
+        """The link failed: hold every dossier for the backoff, or as long as the backend asked."""
         delay = self._backoff()
         if exc.retry_after is not None:
             delay = max(delay, exc.retry_after)
         # the error itself, not its detail: the log writes its type and status, never the backend's free text
         log.info("dossier %s not delivered (%s); next try in %.1f s", local_ref, exc, delay)
         self.last_error = exc
+        self._hold_until = time.time() + delay
         outbox.mark_retry(local_ref, exc.detail, time.time() + delay)
         return delay
+
+    def _defer(self, outbox: Outbox, local_ref: str, exc: BackendError, attempts: int) -> None:
+        """This dossier failed: it waits on its own backoff (by its attempts) while others go on."""
+        delay = backoff_delay(attempts, self._backoff_base, self._backoff_cap, self._rng)
+        log.info("dossier %s not delivered (%s); deferred %.1f s", local_ref, exc, delay)
+        self.last_error = exc
+        outbox.mark_retry(local_ref, exc.detail, time.time() + delay)
 
     def _backoff(self) -> float:
         delay = backoff_delay(self._failures, self._backoff_base, self._backoff_cap, self._rng)

@@ -122,6 +122,8 @@ class FaultAction:
     headers: dict[str, str] = field(default_factory=dict)
     after: bool = False  # for a status: answer it after processing the request
     path_prefix: str = "/"
+    body_contains: bytes | None = None  # only requests whose body holds these bytes (one dossier)
+    sticky: bool = False  # answer every matching request so, rather than the next one only
 
 
 class Faults:
@@ -147,11 +149,13 @@ class Faults:
             self.latency_ms = 0
             self.error_rate = self.drop_rate = 0.0
 
-    def next_action(self, path: str) -> tuple[float, FaultAction | None]:
+    def next_action(self, path: str, body: bytes = b"") -> tuple[float, FaultAction | None]:
         with self._lock:
             for action in list(self._script):
-                if path.startswith(action.path_prefix):
-                    self._script.remove(action)
+                if path.startswith(action.path_prefix) and (
+                        action.body_contains is None or action.body_contains in body):
+                    if not action.sticky:
+                        self._script.remove(action)
                     return self.latency_ms / 1000.0, action
             roll = self._rng.random()
             after = self._rng.random() < 0.5
@@ -476,7 +480,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise _Drop()
         route = self._route(path)
         body_bytes = self._read_body()
-        delay, action = self.server.faults.next_action(path)
+        delay, action = self.server.faults.next_action(path, body_bytes)
         if delay:
             threading.Event().wait(delay)
         if action and action.drop == "before":

@@ -9,6 +9,7 @@ from collections import Counter
 
 import pytest
 from helpers.backend import TOKEN
+from helpers.waiting import wait_for_files
 
 from kiosk.backend.client import BackendClient
 from kiosk.backend.outbox import DB_NAME, KEY_NAME, Outbox
@@ -115,15 +116,81 @@ def test_flush_reports_failure_while_the_backend_is_down(sim, outbox, make_sende
     assert outbox.status()["undelivered"] == 1  # still there, nothing lost
 
 
-def test_429_retry_after_postpones_the_next_attempt(sim, outbox, make_sender):
+def test_429_retry_after_holds_every_dossier_and_flush_honours_it(sim, outbox, make_sender):
+    """`kiosk outbox flush` against 429 Retry-After: 120 used to send a POST every 0.5 s."""
     sim.faults.script(FaultAction(status=429, headers={"Retry-After": "3600"}, path_prefix="/api/v1/dossiers"))
     ref = outbox.add(sample_dossier(0)).local_ref
+    other = outbox.add(sample_dossier(1)).local_ref
     before = time.time()
     sender, ev = make_sender()
     ev.wait_for(lambda: ev.states == [False])
     assert outbox.get(ref).next_attempt_at >= before + 3600
-    assert sender.flush(10)  # an explicit flush tries now regardless
-    assert outbox.get(ref).state == "acknowledged"
+    assert sender.flush(1.5) is False  # the backend asked for an hour: flush waits, it does not push
+    sender.wake()
+    assert sender.flush(0.5) is False
+    assert sim.stats[429] == 1 and sim.stats[201] == 0  # one request in all, the other dossier held too
+    assert outbox.get(other).state == "pending"
+    assert sender.health()["held_for_s"] > 3000 and sender.health()["alive"]
+
+
+def test_one_failing_dossier_does_not_hold_the_others_back(sim, outbox, make_sender):
+    """A backend answering 500 to one dossier only: it waits on its own backoff, the rest go."""
+    poisoned = outbox.add(sample_dossier(0)).local_ref
+    sim.faults.script(FaultAction(status=500, path_prefix="/api/v1/dossiers", body_contains=poisoned.encode(),
+                                  sticky=True))
+    others = [outbox.add(sample_dossier(i)).local_ref for i in range(1, 4)]
+    sender, ev = make_sender(backoff_base=0.5, backoff_cap=5.0)
+    ev.wait_for(lambda: len(ev.acked) == 3)
+    assert sorted(a[0] for a in ev.acked) == sorted(others)
+    assert outbox.get(poisoned).state == "pending" and outbox.get(poisoned).attempts >= 1
+
+
+def test_a_missing_ca_file_does_not_end_the_sender(sim, outbox, tmp_path):
+    """The client factory raising (FileNotFoundError for the CA) used to end the thread for good."""
+    ref = outbox.add(sample_dossier(0)).local_ref
+    calls: list[int] = []
+    ev = Events()
+
+    def factory() -> BackendClient:
+        calls.append(1)
+        if len(calls) == 1:  # the technician has not copied the CA file yet
+            return BackendClient("https://127.0.0.1:1", TOKEN, ca_file=tmp_path / "missing-ca.pem")
+        return BackendClient(sim.url, TOKEN, max_retries=1)
+
+    sender = Sender(tmp_path / "data" / DB_NAME, tmp_path / "data" / KEY_NAME, factory,
+                    on_acknowledged=lambda *a: ev._add(ev.acked, a), backoff_base=0.01, backoff_cap=0.05)
+    sender.start()
+    try:
+        ev.wait_for(lambda: ev.acked)
+        assert ev.acked[0][0] == ref and sender.is_alive()
+        assert sender.errors == 1 and sender.health()["last_error"] == "FileNotFoundError"
+    finally:
+        sender.stop()
+
+
+def test_a_corrupt_answer_from_a_proxy_does_not_end_the_sender(sim, outbox, tmp_path):
+    """httpx.DecodingError (a mangled gzip body) used to escape the round and end the thread."""
+    from helpers.backend import RawServer
+
+    def corrupt(conn, server):
+        body = b"\x1f\x8b\x08\x00garbage" * 3
+        conn.sendall(b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    ref = outbox.add(sample_dossier(0)).local_ref
+    target = {"url": None}
+    ev = Events()
+    with RawServer(corrupt) as proxy:
+        target["url"] = proxy.url
+        sender = Sender(tmp_path / "data" / DB_NAME, tmp_path / "data" / KEY_NAME,
+                        lambda: BackendClient(target["url"], TOKEN, max_retries=0),
+                        on_acknowledged=lambda *a: ev._add(ev.acked, a), backoff_base=0.01, backoff_cap=0.05)
+        sender.start()
+        try:
+            wait_for_files(tmp_path / "data", lambda: outbox.get(ref).attempts >= 2, 20, "two attempts")
+            assert sender.is_alive() and "DecodingError" in outbox.get(ref).last_error
+        finally:
+            sender.stop()
 
 
 def test_a_4xx_is_rejected_kept_and_reported_while_others_go_on(sim, outbox, make_sender):

@@ -1,13 +1,19 @@
 """Queue numbers: from the backend when it answers, from a kiosk-local range when it does not.
 
-Local numbers carry the prefix ``L`` (``L001``...), which the backend never issues (``A012`` normal,
-``P003`` priority), so staff calling numbers can tell them apart. The local counter is in SQLite
-so a restart does not hand out the same number twice in a day. Call from a worker thread.
+The backend numbers one sequence per ward and day across every service area, with a letter for the
+category: ``A`` normal, ``P`` priority (``A001`` for "Chứng thực", ``A002`` for "Cư trú" next, ``P003``
+for an elderly citizen) -- so a number called out in the hall means one citizen only
+(docs/backend-api.yaml, Ticket). When the backend cannot answer in time, the kiosk gives a number
+from its own range, ``L`` + two characters of its kiosk id + a sequence (``L01-004`` on KIOSK-01):
+the backend never issues ``L``, and two kiosks of one ward differ in their ids' last characters, so
+a local number collides neither with the backend's nor with another kiosk's. The local counter is
+in SQLite so a restart does not hand out the same number twice in a day. Call from a worker thread.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 import threading
 from dataclasses import asdict, dataclass
@@ -19,6 +25,7 @@ from kiosk.backend.outbox import enable_wal
 from kiosk.core import clock
 
 LOCAL_PREFIX = "L"
+BACKEND_NUMBER = re.compile(r"^[AP][0-9]{3,4}$")  # the contract's Ticket.number
 
 log = logging.getLogger("kiosk.backend.tickets")
 
@@ -42,6 +49,8 @@ class TicketIssuer:
     def __init__(self, client: BackendClient | None, db_path: Path | str, kiosk_id: str) -> None:
         self._client = client
         self._kiosk_id = kiosk_id
+        tag = re.sub(r"[^A-Za-z0-9]", "", kiosk_id)[-2:].upper().rjust(2, "0")
+        self._local_prefix = f"{LOCAL_PREFIX}{tag}-"
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(str(db_path), isolation_level=None, timeout=30.0, check_same_thread=False)
         enable_wal(self._conn)
@@ -59,11 +68,22 @@ class TicketIssuer:
         client = client or self._client
         if client is not None:
             try:
-                t = client.issue_ticket(area, priority, self._kiosk_id)
-                return Ticket(t["number"], t["area"], t["priority"], t["people_ahead"], t["issued_at"], False)
+                return self._from_backend(client.issue_ticket(area, priority, self._kiosk_id), area, priority)
             except BackendError as err:
                 log.warning("ticket from the backend failed, using the local range: %s", err)
+            except Exception as err:  # an answer off the contract (KeyError, TypeError...): still a number
+                log.warning("ticket answer from the backend unusable, using the local range: %r", err)
         return self._issue_local(area, priority)
+
+    @staticmethod
+    def _from_backend(t: Any, area: str, priority: bool) -> Ticket:
+        number = t["number"]
+        if not isinstance(number, str) or not BACKEND_NUMBER.match(number):
+            # an "L..." number from the backend could be one this kiosk gave out offline
+            raise ValueError(f"ticket number off the contract: {str(number)[:16]!r}")
+        ahead = t.get("people_ahead")
+        return Ticket(number, str(t.get("area", area)), bool(t.get("priority", priority)),
+                      ahead if isinstance(ahead, int) and ahead >= 0 else None, str(t["issued_at"]), False)
 
     def _issue_local(self, area: str, priority: bool) -> Ticket:
         now = clock.now()
@@ -78,6 +98,6 @@ class TicketIssuer:
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
-        return Ticket(f"{LOCAL_PREFIX}{(seq - 1) % 999 + 1:03d}", area, priority, None,
+        return Ticket(f"{self._local_prefix}{(seq - 1) % 999 + 1:03d}", area, priority, None,
                       now.isoformat(timespec="seconds"), True)
 

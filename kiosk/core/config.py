@@ -115,7 +115,17 @@ SPEC: dict[str, dict[str, Key]] = {
         "ca_file": Key("", "PEM file of the CA that signs the backend's TLS certificate; empty uses the system's."),
         "client_cert": Key("", "PEM client certificate for mutual TLS; empty for none."),
         "client_key": Key("", "PEM key of the client certificate."),
-        "timeout_s": Key(10.0, "Timeout of one HTTP request, in seconds.", _between(1, 120)),
+        "timeout_s": Key(10.0, "Timeout of one socket operation (connect, each read, each write), in seconds.",
+                         _between(1, 120)),
+        "citizen_deadline_s": Key(3.0, "Seconds a citizen's queue-number request may take in all (retries "
+                                       "included) before the kiosk gives a number from its local range.",
+                                  _between(1, 30)),
+        "lookup_deadline_s": Key(8.0, "Seconds a dossier look-up may take in all before the citizen is told it "
+                                      "failed.", _between(2, 60)),
+        "submit_deadline_s": Key(30.0, "Seconds one delivery of a dossier may take in all (the outbox keeps it "
+                                       "and the sender tries again later).", _between(5, 300)),
+        "heartbeat_deadline_s": Key(10.0, "Seconds a heartbeat or a rating may take in all (background work, "
+                                          "never in a citizen's way).", _between(2, 120)),
         "heartbeat_interval_s": Key(300, "Seconds between two heartbeats to the backend (the first goes out at "
                                          "start-up).", _between(30, 3600)),
     },

@@ -132,7 +132,7 @@ def start_warm_up(window: Any) -> None:
     each screen and paint it once offscreen, then open the media pipeline once. When both are done the
     window's ``warmed_up`` is set and ``sig_warmed_up`` emitted."""
     services = window.services
-    pending = {"threads": 3, "gui": True}
+    pending = {"threads": 4, "gui": True}
 
     def finished_one(what: str) -> Any:
         def done(_result: Any = None) -> None:
@@ -184,6 +184,7 @@ def start_warm_up(window: Any) -> None:
         tune_malloc()  # before the first worker thread starts (loading ctypes is not for the home screen)
         services.start_ward_suggester()
         for runner, task, what in ((window.backend_runner, backend, "the backend client"),
+                                   (window.chores_runner, backend, "the background backend client"),
                                    (window.disk_runner, documents, "the catalogue and documents"),
                                    (window.wards_runner, camera, "the camera")):
             done, failed = finished_one(what)

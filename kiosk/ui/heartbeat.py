@@ -50,4 +50,4 @@ def send_heartbeat(window: Any) -> None:
     def send() -> Any:
         return services.heartbeat(device_states(services, camera_status, camera_running, online))
 
-    window.backend_runner.run(send, None, lambda err: log.info("heartbeat not delivered: %r", err))
+    window.chores_runner.run(send, None, lambda err: log.info("heartbeat not delivered: %r", err))

@@ -55,6 +55,8 @@ class KioskSettings:
     client_cert: str = ""
     client_key: str = ""
     backend_timeout_s: float = 10.0
+    #: overall seconds per kind of call (kiosk.backend.client.DEFAULT_DEADLINES' keys), from backend.*_deadline_s
+    backend_deadlines: dict[str, float] = field(default_factory=dict)
     heartbeat_interval_s: float = 300.0
     camera: dict[str, Any] = field(default_factory=dict)
     printer: dict[str, Any] = field(default_factory=dict)
@@ -80,6 +82,9 @@ class KioskSettings:
                        backend_token=b["token"], ca_file=b["ca_file"], client_cert=b["client_cert"],
                        client_key=b["client_key"], backend_timeout_s=b["timeout_s"],
                        heartbeat_interval_s=b["heartbeat_interval_s"], timezone=k["timezone"],
+                       backend_deadlines={"ticket": b["citizen_deadline_s"], "lookup": b["lookup_deadline_s"],
+                                          "submit": b["submit_deadline_s"], "heartbeat": b["heartbeat_deadline_s"],
+                                          "feedback": b["heartbeat_deadline_s"]},
                        camera=dict(config["camera"]), printer=dict(config["printer"]),
                        maintenance=dict(config["maintenance"]), config_file=str(config.path or ""))
         for key, value in overrides.items():
@@ -242,7 +247,8 @@ class Services:
         if cert and self.settings.client_key:
             cert = (self.settings.client_cert, self.settings.client_key)
         return BackendClient(self.backend_url, self.settings.backend_token or "", ca_file=self.settings.ca_file or None,
-                             client_cert=cert, timeout=self.settings.backend_timeout_s, max_retries=1)
+                             client_cert=cert, timeout=self.settings.backend_timeout_s, max_retries=1,
+                             deadlines=self.settings.backend_deadlines)
 
     def _client(self) -> Any:
         """One client per worker thread (httpx clients are not shared between threads here)."""

@@ -153,7 +153,10 @@ class KioskWindow(QWidget):
         self._camera_wanted = False
         self.online: bool | None = None
 
+        # A citizen's requests (tickets, look-ups) never queue behind the kiosk's own chores (heartbeat,
+        # ratings already thanked for): on a lossy network a heartbeat held a ticket 21 s.
         self.backend_runner = TaskRunner("backend", parent=self)
+        self.chores_runner = TaskRunner("chores", parent=self)
         self.disk_runner = TaskRunner("disk", parent=self)
         self.wards_runner = TaskRunner("wards", parent=self)
         self.camera = CameraBridge(services.camera_factory, every_nth=int(settings.camera.get("decode_every_nth", 2)),
@@ -638,7 +641,7 @@ class KioskWindow(QWidget):
         self._idle_timer.stop()
         self._heartbeat_timer.stop()
         self.camera.shutdown()
-        for runner in (self.backend_runner, self.disk_runner, self.wards_runner):
+        for runner in (self.backend_runner, self.chores_runner, self.disk_runner, self.wards_runner):
             runner.shutdown()
         if self.session.touch in ACTIVITY_LISTENERS:
             ACTIVITY_LISTENERS.remove(self.session.touch)

@@ -75,9 +75,9 @@ class RatingScreen(Screen):
                     "dossier_code": data.dossier_code or data.lookup_code}
         self.sent = True
         self.send_button.setEnabled(False)
-        self.window_.backend_runner.run(lambda: self.services.send_feedback(feedback),
-                                        lambda _r: self.window_.sig_feedback_sent.emit(True),
-                                        lambda _e: self.window_.sig_feedback_sent.emit(False))
+        self.window_.chores_runner.run(lambda: self.services.send_feedback(feedback),
+                                       lambda _r: self.window_.sig_feedback_sent.emit(True),
+                                       lambda _e: self.window_.sig_feedback_sent.emit(False))
         self.retranslate_ui()
         self._home_timer.start(self.window_.thanks_ms)
 

@@ -226,3 +226,32 @@ def test_backend_sim_command_refuses_an_unknown_province(tmp_path):
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 2 and "not one of the 34 province codes" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_the_simulator_holds_a_burst_of_fifty_clients(sim):
+    """socketserver's listen backlog of 5 dropped part of such a burst (resets; here, dropped SYNs that
+    cost a client a 1 s retransmit, past a 0.8 s connect timeout)."""
+    import threading
+
+    import httpx
+
+    start = threading.Barrier(50)
+    outcomes: list[object] = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        start.wait()
+        try:
+            with httpx.Client(timeout=httpx.Timeout(20, connect=0.8)) as c:  # a SYN dropped = 1 s
+                result: object = c.get(f"{sim.url}/api/v1/health").status_code
+        except httpx.HTTPError as exc:
+            result = type(exc).__name__
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=one) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert outcomes == [200] * 50

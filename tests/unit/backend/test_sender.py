@@ -15,7 +15,6 @@ from kiosk.backend.client import BackendClient
 from kiosk.backend.outbox import DB_NAME, KEY_NAME, Outbox
 from kiosk.backend.sender import Sender
 from kiosk.backend.simulator import FaultAction
-from kiosk.backend.tickets import TicketIssuer
 from kiosk.core.dossier import sample_dossier
 
 
@@ -224,25 +223,3 @@ def test_a_wrong_token_keeps_dossiers_pending(sim, outbox, make_sender):
     sender, ev = make_sender(token="not-the-token")
     ev.wait_for(lambda: ev.states == [False])
     assert outbox.get(ref).state == "pending" and ev.rejected == []
-
-
-def test_queue_numbers_fall_back_to_a_local_range_while_offline(tmp_path, sim):
-    with BackendClient(sim.url, TOKEN, max_retries=0) as client:
-        issuer = TicketIssuer(client, tmp_path / "tickets.sqlite3", "KIOSK-01")
-        online = issuer.issue("ho-tich")
-        sim.pause()
-        offline = [issuer.issue("ho-tich"), issuer.issue("dat-dai", priority=True)]
-        issuer.close()
-        again = TicketIssuer(client, tmp_path / "tickets.sqlite3", "KIOSK-01").issue("ho-tich")
-        sim.resume()
-    assert (online.number, online.offline) == ("A001", False)
-    assert [t.number for t in offline] == ["L001", "L002"] and all(t.offline for t in offline)
-    assert again.number == "L003"  # a restart does not reuse a number given out today
-
-
-def test_a_refusing_backend_still_leaves_the_citizen_with_a_number(tmp_path, sim):
-    issuer = TicketIssuer(None, tmp_path / "tickets.sqlite3", "KIOSK-01")
-    with BackendClient(sim.url, "not-the-token", max_retries=0) as refusing:
-        ticket = issuer.issue("ho-tich", client=refusing)
-    issuer.close()
-    assert ticket.offline and ticket.number == "L001"

@@ -270,8 +270,33 @@ def guarded(name: str, fn: Callable[[], Part]) -> Part:
                     {"detail": f"{type(exc).__name__}: {exc}"})
 
 
+def sender_part(health: dict[str, Any] | None) -> Part:
+    """The outbox sender thread of the running kiosk: alive, and the unexpected errors it survived."""
+    if health is None:
+        return Part("sender", True, "none", _msg("Không có máy chủ tỉnh: hồ sơ được giữ tại kiosk.",
+                                                 "No provincial backend: dossiers stay on the kiosk."))
+    errors, restarts = health.get("errors", 0), health.get("restarts", 0)
+    if not health.get("alive"):
+        return Part("sender", False, "dead", _msg("Luồng gửi hồ sơ đã dừng.", "The outbox sender has stopped."),
+                    _msg("Khởi động lại kiosk và gửi nhật ký cho nhà cung cấp.",
+                         "Restart the kiosk and send the log to the vendor."), dict(health))
+    if errors or restarts:
+        return Part("sender", False, "errors",
+                    _msg(f"Luồng gửi hồ sơ vẫn chạy nhưng đã gặp {errors} lỗi bất thường "
+                         f"(gần nhất: {health.get('last_error')}), khởi động lại {restarts} lần.",
+                         f"The outbox sender runs but survived {errors} unexpected errors "
+                         f"(last: {health.get('last_error')}) and {restarts} restarts."),
+                    _msg("Xem nhật ký của kiosk (dòng 'outbox sender').",
+                         "See the kiosk log (lines 'outbox sender')."), dict(health))
+    held = health.get("held_for_s") or 0
+    extra = (f"; máy chủ yêu cầu chờ {held:.0f} giây", f"; the backend asked to wait {held:.0f} s") \
+        if held else ("", "")
+    return Part("sender", True, "ok", _msg(f"Luồng gửi hồ sơ đang chạy{extra[0]}.",
+                                           f"The outbox sender is running{extra[1]}."), data=dict(health))
+
+
 def running_parts(printer: Any, queue: str, backend: dict[str, Any], data_dir: Path,
-                  simulate: bool) -> dict[str, Part]:
+                  simulate: bool, sender: dict[str, Any] | None = None) -> dict[str, Part]:
     """The checks the maintenance screen runs inside the running kiosk (slow: off the GUI thread).
 
     It asks the kiosk's own printer (a second printer object would not know the paper left) and the
@@ -283,6 +308,7 @@ def running_parts(printer: Any, queue: str, backend: dict[str, Any], data_dir: P
                                                    "Check the printer, then restart the kiosk."))}
     parts["backend"] = guarded("backend", lambda: _doctor_backend({"backend": backend}, False, data_dir))
     parts["outbox"] = guarded("outbox", lambda: _doctor_outbox(data_dir))
+    parts["sender"] = sender_part(sender)
     parts["disk"] = guarded("disk", lambda: _doctor_disk(data_dir))
     return parts
 

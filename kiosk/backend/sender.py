@@ -125,6 +125,10 @@ class Sender(threading.Thread):
                 "last_error": None if error is None else type(error).__name__,
                 "held_for_s": max(0.0, round(self._hold_until - time.time(), 1))}
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
         self._wake.set()

@@ -25,6 +25,10 @@ def device_states(services: Any, camera_status: str, camera_running: bool, onlin
     """What the heartbeat says of the devices (worker threads only: the printer is asked)."""
     devices = {"camera": camera_status, "camera_running": "yes" if camera_running else "no",
                "backend": {True: "online", False: "offline"}.get(online, "unknown")}
+    sender = services.sender_health()
+    if sender is not None:  # the province sees a kiosk whose deliveries stopped or keep failing
+        devices["sender"] = "alive" if sender["alive"] else "dead"
+        devices["sender_errors"] = str(sender["errors"] + sender["restarts"])
     printer = services.printer
     if printer is None:
         devices["printer"] = "none"

@@ -111,6 +111,8 @@ class Services:
         self.printer: Any = None
         self.print_worker: Any = None
         self.sender: Any = None
+        self.sender_restarts = 0
+        self._new_sender: Any = None
         self.simulator: Any = None  # an in-process backend simulator (demo, walkthrough)
         self._outboxes: list[Any] = []
         self._outbox_lock = threading.Lock()
@@ -293,10 +295,31 @@ class Services:
         probe = Outbox.in_data_dir(self.data_dir)  # creates the database and key before the sender opens them
         db, key = probe.db_path, probe.key_path
         probe.close()
-        self.sender = Sender(db, key, self.make_client, on_acknowledged=on_acknowledged,
-                             on_rejected=on_rejected, on_state=on_state)
+
+        def new_sender() -> Sender:
+            return Sender(db, key, self.make_client, on_acknowledged=on_acknowledged,
+                          on_rejected=on_rejected, on_state=on_state)
+
+        self._new_sender = new_sender
+        self.sender = new_sender()
         self.sender.start()
         return self.sender
+
+    def sender_health(self) -> dict[str, Any] | None:
+        """The sender's liveness for diagnostics and the heartbeat (any thread).
+
+        The sender survives every error of its own; should its thread end all the same, it is started
+        again here (the heartbeat asks every few minutes), counted in ``restarts``."""
+        sender = self.sender
+        if sender is None:
+            return None
+        with self._local_lock:
+            if not sender.is_alive() and not sender.stopping and self._new_sender is not None:
+                log.error("the outbox sender had ended (%r); starting it again", sender.last_error)
+                self.sender_restarts += 1
+                sender = self.sender = self._new_sender()
+                sender.start()
+        return {**sender.health(), "restarts": self.sender_restarts}
 
     # --- ward suggestion, in its own process ------------------------------------------------------
     def start_ward_suggester(self) -> None:

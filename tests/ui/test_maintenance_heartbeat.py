@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import threading
 
+import pytest
+
 from device.sim.faults import FAULTS
 from kiosk.ui.heartbeat import app_version
 
@@ -42,6 +44,32 @@ def test_the_heartbeat_carries_version_devices_paper_and_outbox(kiosk, qtbot, mo
     body = _received(kiosk)
     assert body["app_version"] == app_version()
     assert body["devices"]["printer"] == "paper_out"
-    assert set(body["devices"]) >= {"camera", "printer", "paper", "backend"}
+    assert set(body["devices"]) >= {"camera", "printer", "paper", "backend", "sender"}
+    assert body["devices"]["sender"] == "alive"
     assert set(body["outbox"]) >= {"pending", "rejected"}
     assert asked_from and threading.main_thread() not in asked_from  # the printer is never asked on the GUI thread
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the thread's end, wanted
+def test_a_sender_thread_that_ended_is_started_again_and_the_heartbeat_says_so(kiosk, qtbot):
+    """A sender thread that ended used to stay dead: nothing was delivered again until a restart."""
+    from kiosk.core.dossier import sample_dossier
+
+    services = kiosk.services
+    dead = services.sender
+
+    def end_the_thread(*_args) -> None:
+        raise SystemExit  # what no `except Exception` catches: the thread ends, silently
+
+    dead.on_acknowledged = end_the_thread
+    services.outbox().add(sample_dossier(7))
+    dead.wake()
+    qtbot.waitUntil(lambda: not dead.is_alive(), timeout=15000)
+    before = _received(kiosk)
+    kiosk._heartbeat_timer.timeout.emit()
+    qtbot.waitUntil(lambda: _received(kiosk) not in (None, before), timeout=15000)
+    devices = _received(kiosk)["devices"]
+    assert devices["sender"] == "alive" and devices["sender_errors"] == "1"  # restarted, and counted
+    assert services.sender is not dead and services.sender.is_alive()
+    health = services.sender_health()
+    assert health["restarts"] == 1

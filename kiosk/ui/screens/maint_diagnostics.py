@@ -20,7 +20,7 @@ from kiosk.ui.widgets import button, label, panel
 
 PARTS = [("camera", {"vi": "Camera", "en": "Camera"}), ("printer", {"vi": "Máy in", "en": "Printer"}),
          ("backend", {"vi": "Máy chủ tỉnh", "en": "Backend"}), ("outbox", {"vi": "Hồ sơ chờ gửi", "en": "Outbox"}),
-         ("disk", {"vi": "Ổ đĩa", "en": "Disk"})]
+         ("sender", {"vi": "Luồng gửi", "en": "Sender"}), ("disk", {"vi": "Ổ đĩa", "en": "Disk"})]
 DECODE_SHOWN_S = 4.0
 
 
@@ -190,7 +190,8 @@ class DiagnosticsPage(MaintPage):
         def check() -> dict[str, Any]:
             from kiosk.diagnostics import running_parts
 
-            return running_parts(services.printer, queue, backend, services.data_dir, settings.simulate)
+            return running_parts(services.printer, queue, backend, services.data_dir, settings.simulate,
+                                 services.sender_health())
 
         self.run(check, self._on_checked, self._on_check_failed)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 KNOWN_FAULTS: dict[str, set[str]] = {
     "camera": {"unplugged"},
     "printer": {"paper_out", "offline"},
-    "network": {"down", "slow"},
+    "network": {"down", "slow", "silent"},
 }
 
 

@@ -137,6 +137,14 @@ class Faults:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._script: deque[FaultAction] = deque()
+        # cleared = "silent": every request is read and never answered (a network that drops packets
+        # after the handshake, a backend stuck on its database) until set again
+        self.answering = threading.Event()
+        self.answering.set()
+
+    def silence(self, on: bool) -> None:
+        """Accept and read every request but answer none (on), or answer again (off)."""
+        (self.answering.clear if on else self.answering.set)()
 
     def script(self, *actions: FaultAction) -> None:
         """Answer the next matching requests with these faults, in order."""
@@ -148,6 +156,7 @@ class Faults:
             self._script.clear()
             self.latency_ms = 0
             self.error_rate = self.drop_rate = 0.0
+        self.answering.set()
 
     def next_action(self, path: str, body: bytes = b"") -> tuple[float, FaultAction | None]:
         with self._lock:
@@ -484,6 +493,9 @@ class _Handler(BaseHTTPRequestHandler):
         route = self._route(path)
         body_bytes = self._read_body()
         delay, action = self.server.faults.next_action(path, body_bytes)
+        while not self.server.faults.answering.wait(0.2):
+            if self.server.closing:
+                raise _Drop()
         if delay:
             threading.Event().wait(delay)
         if action and action.drop == "before":

@@ -45,7 +45,8 @@ class DemoPanel(QWidget):
         for device, fault, text in (("printer", "paper_out", "Hết giấy / paper out"),
                                     ("camera", "unplugged", "Rút camera / camera unplugged"),
                                     ("network", "down", "Mất mạng / network down"),
-                                    ("network", "slow", "Mạng chậm / slow network")):
+                                    ("network", "slow", "Mạng chậm / slow network"),
+                                    ("network", "silent", "Máy chủ không trả lời / backend silent")):
             box = QCheckBox(text)
             box.setObjectName(f"demo-{device}-{fault}")
             box.setChecked(FAULTS.active(device, fault))
@@ -87,6 +88,8 @@ class DemoPanel(QWidget):
         if device == "network" and sim is not None:
             if fault == "down":
                 (sim.pause if on else sim.resume)()
+            elif fault == "silent":
+                sim.faults.silence(on)
             elif fault == "slow":
                 faults = getattr(sim, "faults", None)
                 if faults is not None and hasattr(faults, "latency_ms"):

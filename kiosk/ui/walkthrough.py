@@ -67,6 +67,7 @@ class Walkthrough:
         self.probe = probe or StallProbe()
         self.shot = 0
         self.journeys: list[dict[str, Any]] = []
+        self.fault_rounds: list[dict[str, Any]] = []  # journey.json "faults": what each fault round gave
         self.dossiers = 0  # dossiers filed so far: each takes the next test citizen's card
         self.last_ticket: dict | None = None
         self.last_lookup: dict | None = None
@@ -380,6 +381,42 @@ class Walkthrough:
         self.click("header-contrast")
         self.click("header-text-size")
 
+    def fault_backend_silent(self) -> None:
+        """A backend that reads every request and never answers (packets dropped after the handshake):
+        the citizen's number comes from the local range within ``backend.citizen_deadline_s``. The time
+        from the last tap to the number on screen goes into journey.json (measured, not asserted)."""
+        sim = self.window.services.simulator
+        if sim is None:  # a real backend (--backend URL): not ours to silence
+            return
+        outcome: dict[str, Any] = {"round": "backend_silent", "outcome": "failed"}
+        self.fault_rounds.append(outcome)
+        screen = self.window.screens[State.NUMBER]
+        sim.faults.silence(True)
+        try:
+            self.on_screen(State.HOME)
+            self.click("tile-number")
+            self.on_screen(State.NUMBER)
+            area_button = next(b for b, area in screen.area_buttons if area["id"] == "ho-tich")
+            self.click(area_button)
+            tapped = time.perf_counter()
+            self.click("priority-none")
+            self.wait_until(lambda: screen.ticket is not None or screen.print_state == "failed",
+                            "a number with the backend silent", 30)
+            outcome["time_to_number_ms"] = round((time.perf_counter() - tapped) * 1000)
+            from kiosk.backend.client import DEFAULT_DEADLINES
+
+            deadlines = {**DEFAULT_DEADLINES, **self.window.services.settings.backend_deadlines}
+            outcome["citizen_deadline_s"] = deadlines["ticket"]
+            if screen.ticket is not None:
+                outcome.update(outcome="number", ticket_number=screen.ticket["number"],
+                               offline=screen.ticket["offline"])
+            self.wait_until(lambda: screen.print_state != "printing", "the ticket to print")
+            self.screenshot("fault-backend-silent-ticket")
+            self.click("ticket-done")
+            self.on_screen(State.HOME)
+        finally:
+            sim.faults.silence(False)
+
     def run(self, rounds: int = 1) -> dict[str, Any]:
         for _ in range(rounds):
             self._journey("number", self.take_number)
@@ -388,6 +425,7 @@ class Walkthrough:
             self._journey("lookup", lambda e, c=code: self.look_up(e, c))
             self._journey("rating", lambda e, c=code: self.rate(e, c))
         self.extras()
+        self.fault_backend_silent()
         return self.result()
 
     def result(self) -> dict[str, Any]:
@@ -395,7 +433,7 @@ class Walkthrough:
         # and high-contrast modes restyles every widget at once) are reported apart.
         in_journeys = [ms for name, samples in self.probe.journeys.items() if name != "extras" for ms in samples]
         overall = self.probe.summary(in_journeys)
-        return {"journeys": self.journeys,
+        return {"journeys": self.journeys, "faults": self.fault_rounds,
                 "ui_stall_ms": {"max": overall["max"], "p99": overall["p99"], "samples": overall["samples"],
                                 "worst": [{"ms": ms, "journey": j, "when": c, "gui_thread_ms": split}
                                           for ms, j, c, split in self.probe.worst if j and j != "extras"][:5]},

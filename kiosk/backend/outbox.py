@@ -117,6 +117,32 @@ class OutboxLost(OutboxError):
                   "(Maintenance > Outbox)."})
 
 
+LOST_REASONS = {
+    "database_new": {"vi": "cơ sở dữ liệu bị xoá hoặc làm trống (khoá vẫn còn)",
+                     "en": "the database was deleted or emptied (its key was kept)"},
+    "database_replaced": {"vi": "cơ sở dữ liệu bị thay bằng một tệp khác",
+                          "en": "the database was replaced by another file"},
+    "rows_lost": {"vi": "cơ sở dữ liệu mất các hồ sơ gần nhất (ví dụ tệp WAL bị xoá)",
+                  "en": "the database lost its latest dossiers (e.g. its WAL was deleted)"},
+}
+
+
+def lost_message(reason: str) -> dict[str, str]:
+    """What a technician reads about a lost outbox: it refuses dossiers, and why."""
+    why = LOST_REASONS.get(reason, {"vi": reason, "en": reason})
+    message = OutboxLost("").message
+    return {"vi": f"{message['vi']} Lý do: {why['vi']}.", "en": f"{message['en']} Why: {why['en']}."}
+
+
+def _nearly_full(folder: Path) -> bool:
+    import shutil
+
+    try:
+        return shutil.disk_usage(folder).free < 1_000_000
+    except OSError:
+        return False
+
+
 def storage_error(path: Path, exc: BaseException) -> OutboxError:
     """A one-line bilingual :class:`OutboxError` naming the file and what to do, for a SQLite or OS error.
 
@@ -124,7 +150,8 @@ def storage_error(path: Path, exc: BaseException) -> OutboxError:
     text = str(exc).lower()
     code = getattr(exc, "errno", None)
     folder = path.parent
-    if code == errno.ENOSPC or "disk is full" in text or "disk full" in text:
+    if code == errno.ENOSPC or "disk is full" in text or "disk full" in text or (
+            "disk i/o error" in text and _nearly_full(folder)):  # SQLite's shared memory says only "I/O error"
         message = {"vi": f"Ổ đĩa chứa {path} đã đầy: giải phóng dung lượng (nhật ký cũ, bản cài cũ) rồi thử lại.",
                    "en": f"The disk holding {path} is full: free some space (old logs, releases), then try again."}
     elif (code in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly" in text or "read-only" in text

@@ -25,6 +25,10 @@ def device_states(services: Any, camera_status: str, camera_running: bool, onlin
     """What the heartbeat says of the devices (worker threads only: the printer is asked)."""
     devices = {"camera": camera_status, "camera_running": "yes" if camera_running else "no",
                "backend": {True: "online", False: "offline"}.get(online, "unknown")}
+    # a lost outbox (refusing dossiers until a technician acknowledges it) is for the province to see too
+    health = getattr(services, "outbox_health", None)
+    if health is not None:
+        devices["outbox"] = health()
     printer = services.printer
     if printer is None:
         devices["printer"] = "none"

@@ -215,7 +215,7 @@ def _doctor_backend(cfg: Any, simulate: bool, data_dir: Path) -> Part:
     from kiosk.core.config import ca_file_problem, plain_http_refusal, plain_http_warning
 
     ca_file, allow_plain = cfg["backend"].get("ca_file", ""), bool(cfg["backend"].get("allow_plain_http"))
-    if handle is None and (problem := ca_file_problem(ca_file)):
+    if handle is None and url.startswith("https") and (problem := ca_file_problem(ca_file)):
         return Part("backend", False, "ca_file", problem,
                     _msg("Sửa backend.ca_file trong kiosk.toml, kiểm tra bằng kiosk config --check.",
                          "Fix backend.ca_file in kiosk.toml; check it with kiosk config --check."),

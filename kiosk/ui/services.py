@@ -242,10 +242,12 @@ class Services:
 
     def make_client(self) -> Any:
         from kiosk.backend.client import BackendClient
-        from kiosk.core.config import require_safe_backend_url
+        from kiosk.core.config import ConfigError, ca_file_problem, require_safe_backend_url
 
         # a clear-text backend off this machine is refused here too, whatever let it into the settings
         require_safe_backend_url(self.backend_url, self.settings.allow_plain_http)
+        if self.backend_url.startswith("https") and (problem := ca_file_problem(self.settings.ca_file)):
+            raise ConfigError("backend.ca_file", problem["en"])  # a typed refusal, not an ssl traceback
         cert: Any = self.settings.client_cert or None
         if cert and self.settings.client_key:
             cert = (self.settings.client_cert, self.settings.client_key)
@@ -254,9 +256,15 @@ class Services:
 
     def _client(self) -> Any:
         """One client per worker thread (httpx clients are not shared between threads here)."""
+        from kiosk.core.config import ConfigError
+
         client = getattr(self._client_local, "client", None)
         if client is None and self.backend_url:
-            client = self._client_local.client = self.make_client()
+            try:
+                client = self._client_local.client = self.make_client()
+            except (ConfigError, OSError) as err:  # a bad CA file or URL: this thread works as if offline
+                log.error("backend client not built: %s", err)
+                return None
         return client
 
     def warm_up(self) -> None:

@@ -250,3 +250,20 @@ def test_the_client_factory_refuses_a_clear_text_backend_too(tmp_path):
         services.make_client().close()
     finally:
         services.close()
+
+
+def test_a_missing_ca_file_leaves_the_kiosk_working_offline_not_a_thread_traceback(tmp_path):
+    from kiosk.core.config import ConfigError
+    from kiosk.ui.services import KioskSettings, Services
+
+    missing = tmp_path / "ca.pem"
+    services = Services(KioskSettings(backend_url="https://dvc.example.gov.vn", backend_token="t",
+                                      ca_file=str(missing)), tmp_path / "data")
+    try:
+        with pytest.raises(ConfigError, match="does not exist"):
+            services.make_client()
+        assert services._client() is None  # the worker threads' callers fall back as if offline
+        ticket = services._ticket_issuer().issue("ho-tich", False, client=services._client())
+        assert ticket.offline and ticket.number  # a citizen still gets a queue number
+    finally:
+        services.close()

@@ -267,3 +267,36 @@ def test_a_missing_ca_file_leaves_the_kiosk_working_offline_not_a_thread_traceba
         assert ticket.offline and ticket.number  # a citizen still gets a queue number
     finally:
         services.close()
+
+
+def _non_loopback_address() -> str:
+    import socket
+
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("10.255.255.254", 9))  # no packet is sent: only picks the outgoing interface
+        address = probe.getsockname()[0]
+    except OSError:
+        address = ""
+    finally:
+        probe.close()
+    if not address or address.startswith("127."):
+        pytest.skip("no non-loopback address on this machine")
+    return address
+
+
+def test_doctor_warns_loudly_about_an_allowed_clear_text_backend(tmp_path, capsys):
+    from kiosk.backend.simulator import start_simulator_thread
+
+    host = _non_loopback_address()
+    handle = start_simulator_thread(tmp_path / "backend.sqlite3", TOKEN, host=host)
+    try:
+        assert not handle.url.startswith("http://127.")
+        data = _config(tmp_path, f'url = "{handle.url}"\ntoken = "{TOKEN}"\nallow_plain_http = true')
+        _, out, _ = _run(capsys, "doctor", "--simulate", "--data-dir", str(data), "--json")
+        report = json.loads(out)
+        assert report["backend"]["ok"] and report["backend"]["warning"] and report["backend"]["state"] == "plain_http"
+        _, lines, _ = _run(capsys, "doctor", "--simulate", "--data-dir", str(data))
+        assert "WARN backend" in lines and "CẢNH BÁO" in lines and "in clear" in lines
+    finally:
+        handle.stop()

@@ -233,3 +233,15 @@ def test_after_purge_no_file_of_the_data_dir_holds_anything_that_decrypts(tmp_pa
     finally:
         outbox.close()
         reader.close()
+
+
+def test_a_lost_outbox_whose_mark_is_gone_too_numbers_far_above_what_a_day_issues(tmp_path):
+    data = tmp_path / "data"
+    before = _issued(data, 2)
+    _remove_database(data)
+    (data / HWM_NAME).unlink()  # nothing says how far the old database had counted
+    with Outbox.in_data_dir(data) as outbox:
+        assert outbox.lost()["reason"] == "database_new"
+        outbox.acknowledge_loss()
+        again = outbox.add(sample_dossier(0)).local_ref
+    assert again not in before and again.endswith("-5001")

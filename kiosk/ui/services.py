@@ -242,17 +242,22 @@ class Services:
 
     def make_client(self) -> Any:
         from kiosk.backend.client import BackendClient
-        from kiosk.core.config import ConfigError, ca_file_problem, require_safe_backend_url
 
-        # a clear-text backend off this machine is refused here too, whatever let it into the settings
-        require_safe_backend_url(self.backend_url, self.settings.allow_plain_http)
-        if self.backend_url.startswith("https") and (problem := ca_file_problem(self.settings.ca_file)):
-            raise ConfigError("backend.ca_file", problem["en"])  # a typed refusal, not an ssl traceback
+        self.check_link()
         cert: Any = self.settings.client_cert or None
         if cert and self.settings.client_key:
             cert = (self.settings.client_cert, self.settings.client_key)
         return BackendClient(self.backend_url, self.settings.backend_token or "", ca_file=self.settings.ca_file or None,
                              client_cert=cert, timeout=self.settings.backend_timeout_s, max_retries=1)
+
+    def check_link(self) -> None:
+        """Raise :class:`~kiosk.core.config.ConfigError` for a link no client may be built for: a clear-text
+        backend off this machine (whatever let it into the settings), an unusable CA file."""
+        from kiosk.core.config import ConfigError, ca_file_problem, require_safe_backend_url
+
+        require_safe_backend_url(self.backend_url, self.settings.allow_plain_http)
+        if self.backend_url.startswith("https") and (problem := ca_file_problem(self.settings.ca_file)):
+            raise ConfigError("backend.ca_file", problem["en"])  # a typed refusal, not an ssl traceback
 
     def _client(self) -> Any:
         """One client per worker thread (httpx clients are not shared between threads here)."""
@@ -299,7 +304,13 @@ class Services:
             return None
         from kiosk.backend.outbox import Outbox, OutboxError
         from kiosk.backend.sender import Sender
+        from kiosk.core.config import ConfigError
 
+        try:
+            self.check_link()  # else the sender's first client would end its thread with a traceback
+        except ConfigError as err:
+            log.error("the sender is not started: %s (kiosk config --check, kiosk doctor)", err)
+            return None
         try:
             probe = Outbox.in_data_dir(self.data_dir)  # creates the database and key before the sender opens them
         except OutboxError as err:  # read-only, full or damaged: the home screen tells the technician

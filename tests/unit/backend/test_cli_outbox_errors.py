@@ -263,6 +263,7 @@ def test_a_missing_ca_file_leaves_the_kiosk_working_offline_not_a_thread_traceba
         with pytest.raises(ConfigError, match="does not exist"):
             services.make_client()
         assert services._client() is None  # the worker threads' callers fall back as if offline
+        assert services.start_sender(lambda *a: None, lambda *a: None, lambda *a: None) is None  # no dying thread
         ticket = services._ticket_issuer().issue("ho-tich", False, client=services._client())
         assert ticket.offline and ticket.number  # a citizen still gets a queue number
     finally:

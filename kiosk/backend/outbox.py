@@ -134,6 +134,13 @@ def lost_message(reason: str) -> dict[str, str]:
     return {"vi": f"{message['vi']} Lý do: {why['vi']}.", "en": f"{message['en']} Why: {why['en']}."}
 
 
+def _wrong_key(key_path: Path) -> dict[str, str]:
+    return {"vi": f"Không mở được hàng đợi hồ sơ: {key_path} không phải khoá của nó. Khôi phục đúng tệp khoá từ bản "
+                  "sao lưu; đừng xoá tệp nào.",
+            "en": f"The dossier queue cannot be opened: {key_path} is not its key. Restore the right key file from "
+                  "the backup; do not delete any file."}
+
+
 def _nearly_full(folder: Path) -> bool:
     import shutil
 
@@ -366,17 +373,22 @@ class Outbox:
                 key_existed = self.key_path.exists()
                 if row is not None and not key_existed:
                     # Never mint a new key for an outbox written with another: keep the evidence.
-                    raise OutboxError(f"{self.key_path} is missing; the outbox cannot be decrypted without it")
+                    raise OutboxError(f"{self.key_path} is missing; the outbox cannot be decrypted without it", {
+                        "vi": f"Không mở được hàng đợi hồ sơ: thiếu khoá {self.key_path}. Khôi phục tệp khoá từ bản "
+                              "sao lưu; đừng xoá cơ sở dữ liệu.",
+                        "en": f"The dossier queue cannot be opened: its key {self.key_path} is missing. Restore the "
+                              "key file from the backup; do not delete the database."})
                 key = load_or_create_key(self.key_path)
                 try:
                     self._fernet = Fernet(key)
                 except ValueError as exc:
-                    raise OutboxError(f"{self.key_path}: not a valid key") from exc
+                    raise OutboxError(f"{self.key_path}: not a valid key", _wrong_key(self.key_path)) from exc
                 key_id = hashlib.sha256(key).hexdigest()[:16]
                 if row is None:
                     self._conn.execute("INSERT INTO meta VALUES ('key_id', ?)", (key_id,))
                 elif row[0] != key_id:
-                    raise OutboxError(f"{self.key_path} is not the key this outbox was written with")
+                    raise OutboxError(f"{self.key_path} is not the key this outbox was written with",
+                                      _wrong_key(self.key_path))
                 self._check_mark(fresh=row is None, key_existed=key_existed)
         except OutboxError:
             self._conn.close()

@@ -69,6 +69,21 @@ def test_a_truncated_outbox_file_is_named_and_kept(tmp_path, capsys, command):
     assert _files(data) == before
 
 
+def test_a_missing_or_wrong_key_is_named_on_one_line(tmp_path, capsys):
+    data = tmp_path / "data"
+    with Outbox.in_data_dir(data) as outbox:
+        outbox.add(sample_dossier(0))
+    key = (data / "outbox.key").read_bytes()
+    (data / "outbox.key").unlink()
+    code, _, err = _outbox_command(capsys, "status", data)
+    line = _one_bilingual_line(err)
+    assert code == 2 and str(data / "outbox.key") in line and "Restore the key file" in line
+    (data / "outbox.key").write_bytes(key[:-5] + b"AAAA=\n")
+    code, _, err = _outbox_command(capsys, "list", data)
+    line = _one_bilingual_line(err)
+    assert code == 2 and str(data / "outbox.key") in line and "not its key" in line
+
+
 def _mount(*argv: str) -> None:
     done = subprocess.run(["mount", *argv], capture_output=True)
     if done.returncode != 0:

@@ -108,7 +108,14 @@ def _cmd_config(args: argparse.Namespace) -> int:
         print(f"Cấu hình không hợp lệ / invalid configuration: {err}", file=sys.stderr)
         return 2
     if args.check:
+        backend = cfg["backend"]
+        if problem := config.ca_file_problem(backend["ca_file"]):
+            print(f"Cấu hình không hợp lệ / invalid configuration: {problem['vi']} / {problem['en']}",
+                  file=sys.stderr)
+            return 2
         print(f"ok: {cfg.path}" + ("" if cfg.path and cfg.path.exists() else " (no file: defaults)"))
+        if warning := config.plain_http_warning(backend["url"], backend["allow_plain_http"]):
+            print(f"{warning['vi']} / {warning['en']}", file=sys.stderr)
         missing = config.missing_for_run(cfg)
         if missing:
             print("`kiosk run` còn cần (đến khi đặt đủ, kiosk hiện màn hình cài đặt) / "
@@ -299,29 +306,48 @@ def _cmd_backend_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def _outbox_refused(err: Any) -> int:
+    """One line, Vietnamese then English, naming the file and what to do; never a traceback."""
+    sys.stderr.write(f"{err.message['vi']} / {err.message['en']}\n")
+    return 2
+
+
 def _cmd_outbox(args: argparse.Namespace) -> int:
-    from kiosk.backend.outbox import DB_NAME, KEY_NAME, Outbox, OutboxError
+    import sqlite3
+
+    from kiosk.backend.outbox import DB_NAME, KEY_NAME, Outbox, OutboxError, storage_error
     from kiosk.core.paths import default_data_dir
 
     data = args.data_dir or default_data_dir()
+    outbox = None
     try:
-        if not (data / DB_NAME).exists():
-            outbox = None
-        else:
+        # a key without its database is a lost outbox, which opening it notices and records
+        if (data / DB_NAME).exists() or (data / KEY_NAME).exists():
             outbox = Outbox(data / DB_NAME, data / KEY_NAME)
         if args.outbox_command == "flush":
+            if (refused := _flush_link_refused(args)) is not None:
+                return refused
             return _outbox_flush(args, data, outbox)
         if outbox is None:
             status: dict[str, Any] = {"pending": 0, "sent": 0, "acknowledged": 0, "rejected": 0,
-                                      "undelivered": 0, "oldest_pending_age_s": None}
+                                      "undelivered": 0, "oldest_pending_age_s": None, "lost": None}
             rows: list[dict[str, Any]] = []
         else:
             status = outbox.status()
             rows = [i.to_json() for i in outbox.items(tuple(args.state) if args.state else None)] \
                 if args.outbox_command == "list" else []
     except OutboxError as err:
-        sys.stderr.write(f"{err.message['vi']}\n{err.message['en']}\n({err})\n")
-        return 2
+        return _outbox_refused(err)
+    except (sqlite3.Error, OSError) as err:  # a disk that filled or turned read-only after opening
+        return _outbox_refused(storage_error(data / DB_NAME, err))
+    finally:
+        if outbox is not None:
+            outbox.close()
+    if status.get("lost"):
+        from kiosk.backend.outbox import lost_message
+
+        message = lost_message(status["lost"])
+        sys.stderr.write(f"{message['vi']} / {message['en']}\n")
     if args.outbox_command == "status":
         if args.json:
             print_json(status)
@@ -337,6 +363,23 @@ def _cmd_outbox(args: argparse.Namespace) -> int:
                   f"{row['procedure_code']:<10} {row['id_masked'] or '-':<13} attempts={row['attempts']}"
                   + (f" HTTP {row['rejected_status']}" if row["rejected_status"] else ""))
     return 0
+
+
+def _flush_link_refused(args: argparse.Namespace) -> int | None:
+    """Exit 2 with one line for a clear-text backend off this machine or an unusable --ca-file."""
+    from kiosk.core import config
+
+    if args.backend and (reason := config.plain_http_refusal(args.backend, args.allow_plain_http)):
+        reason = reason.replace("backend.allow_plain_http = true", "--allow-plain-http")
+        sys.stderr.write("Không gửi qua http:// không mã hoá tới máy khác: dùng https://, hoặc --allow-plain-http "
+                         f"chỉ trong mạng thử nghiệm khép kín / --backend {reason}\n")
+        return 2
+    if args.backend and (warning := config.plain_http_warning(args.backend, args.allow_plain_http)):
+        sys.stderr.write(f"{warning['vi']} / {warning['en']}\n")
+    if args.ca_file and (problem := config.ca_file_problem(str(args.ca_file))):
+        sys.stderr.write(f"{problem['vi']} / {problem['en']}\n")
+        return 2
+    return None
 
 
 def _outbox_flush(args: argparse.Namespace, data: Path, outbox: Any) -> int:
@@ -388,9 +431,13 @@ def _add_backend_commands(sub: argparse._SubParsersAction) -> None:
         if name == "list":
             op.add_argument("--state", action="append", choices=["pending", "sent", "acknowledged", "rejected"])
         if name == "flush":
-            op.add_argument("--backend", help="backend base URL, e.g. http://127.0.0.1:8765")
+            op.add_argument("--backend", help="backend base URL, e.g. https://dvc.example.gov.vn (http:// only "
+                                              "for this machine, e.g. the simulator on http://127.0.0.1:8765)")
             op.add_argument("--token", help="the kiosk's device token")
             op.add_argument("--ca-file", type=Path, default=None, help="CA bundle to verify the backend's TLS")
+            op.add_argument("--allow-plain-http", action="store_true",
+                            help="allow an http:// backend on another machine (closed test network only: the "
+                                 "token and personal data travel in clear)")
             op.add_argument("--timeout", type=float, default=60.0, help="give up after this many seconds")
     p.set_defaults(func=_cmd_outbox)
 

@@ -131,11 +131,15 @@ class Part:
     action: dict[str, str] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
 
+    #: working, but a technician must know (a clear-text backend allowed on purpose): shown as WARN
+    warning: bool = False
+
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "state": self.state, "message": self.message, "action": self.action, **self.data}
+        return {"ok": self.ok, "state": self.state, "message": self.message, "action": self.action,
+                **({"warning": True} if self.warning else {}), **self.data}
 
     def line(self) -> str:
-        status = "ok  " if self.ok else "FAIL"
+        status = "FAIL" if not self.ok else "WARN" if self.warning else "ok  "
         text = f"{status} {self.name:<8} {self.message.get('vi', '')} / {self.message.get('en', '')}"
         if not self.ok and self.action:
             text += f"\n              -> {self.action.get('vi', '')} / {self.action.get('en', '')}"
@@ -208,8 +212,22 @@ def _doctor_backend(cfg: Any, simulate: bool, data_dir: Path) -> Part:
                     _msg("Chưa cấu hình máy chủ tỉnh.", "No provincial backend is configured."),
                     _msg("Đặt backend.url và backend.token trong kiosk.toml.",
                          "Set backend.url and backend.token in kiosk.toml."))
+    from kiosk.core.config import ca_file_problem, plain_http_refusal, plain_http_warning
+
+    ca_file, allow_plain = cfg["backend"].get("ca_file", ""), bool(cfg["backend"].get("allow_plain_http"))
+    if handle is None and url.startswith("https") and (problem := ca_file_problem(ca_file)):
+        return Part("backend", False, "ca_file", problem,
+                    _msg("Sửa backend.ca_file trong kiosk.toml, kiểm tra bằng kiosk config --check.",
+                         "Fix backend.ca_file in kiosk.toml; check it with kiosk config --check."),
+                    {"url": url, "ca_file": ca_file})
+    if handle is None and (reason := plain_http_refusal(url, allow_plain)):
+        return Part("backend", False, "plain_http",
+                    _msg(f"Máy chủ {url} dùng http:// không mã hoá: kiosk không gửi dữ liệu qua đó.",
+                         f"The backend {url} is plain http://: the kiosk sends nothing over it."),
+                    _msg("Dùng địa chỉ https:// của tỉnh trong backend.url.",
+                         "Use the province's https:// address in backend.url."), {"url": url, "detail": reason})
     try:
-        with BackendClient(url, token, ca_file=cfg["backend"]["ca_file"] or None, max_retries=0,
+        with BackendClient(url, token, ca_file=ca_file or None, max_retries=0,
                            timeout=cfg["backend"]["timeout_s"]) as client:
             start = time.perf_counter()
             client.health()
@@ -222,16 +240,35 @@ def _doctor_backend(cfg: Any, simulate: bool, data_dir: Path) -> Part:
     finally:
         if handle is not None:
             handle.stop()
+    data = {"url": url, "latency_ms": round(latency, 1), "simulated": handle is not None}
+    if warning := plain_http_warning(url, allow_plain):
+        return Part("backend", True, "plain_http", _msg(f"Máy chủ trả lời sau {latency:.0f} ms. {warning['vi']}",
+                                                        f"Backend answered in {latency:.0f} ms. {warning['en']}"),
+                    _msg("Chuyển sang https:// trước khi phục vụ công dân.",
+                         "Move to https:// before serving citizens."), data, warning=True)
     return Part("backend", True, "ok", _msg(f"Máy chủ trả lời sau {latency:.0f} ms.",
-                                            f"Backend answered in {latency:.0f} ms."),
-                data={"url": url, "latency_ms": round(latency, 1), "simulated": handle is not None})
+                                            f"Backend answered in {latency:.0f} ms."), data=data)
+
+
+LOST_ACTION = _msg("Mở chế độ bảo trì > Hồ sơ chờ gửi, đọc thông báo rồi chọn \"Xác nhận mất dữ liệu\"; "
+                   "báo bộ phận hỗ trợ để đối chiếu với máy chủ tỉnh.",
+                   "Open maintenance > Outbox, read the notice, then choose \"Acknowledge the loss\"; tell "
+                   "support so the backend's records can be checked.")
 
 
 def _doctor_outbox(data_dir: Path) -> Part:
-    from kiosk.backend.outbox import Outbox
+    from kiosk.backend.outbox import Outbox, OutboxError, lost_message
 
-    with Outbox.in_data_dir(data_dir) as outbox:
-        status = outbox.status()
+    try:
+        with Outbox.in_data_dir(data_dir) as outbox:
+            status = outbox.status()
+    except OutboxError as err:  # damaged, full disk, read-only: the message names the file and what to do
+        return Part("outbox", False, "unusable", err.message,
+                    _msg("Giữ nguyên các tệp outbox.* (đừng xoá); xử lý như trên rồi chạy lại kiosk doctor.",
+                         "Keep the outbox.* files (do not delete them); fix as above, then run kiosk doctor again."),
+                    {"detail": str(err)})
+    if status.get("lost"):
+        return Part("outbox", False, "lost", lost_message(status["lost"]), LOST_ACTION, status)
     if status.get("rejected"):
         return Part("outbox", False, "rejected",
                     _msg(f"{status['rejected']} hồ sơ bị máy chủ từ chối.",

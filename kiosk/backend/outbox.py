@@ -8,19 +8,31 @@ when :meth:`Outbox.add` returns). The sender (kiosk/backend/sender.py) then deli
                     -> rejected              (a 4xx retrying cannot fix: kept, visible, never dropped)
     sent -> pending                          (no answer or a 5xx: tried again later, same key)
 
-Personal data is encrypted at rest (Fernet) with a key file kept next to, not inside, the
-database (mode 0600), and purged once the backend acknowledges (the code and times stay).
+Personal data is encrypted at rest (Fernet): each dossier with a data key of its own, kept wrapped
+by the outbox key (a file next to, not inside, the database, mode 0600). Once the backend acknowledges,
+the payload and its data key are deleted (``secure_delete`` zeroes them in the file) and the WAL is
+checkpointed and truncated, so no file of the data directory holds anything that decrypts (the code and
+times stay).
+
+A small fsynced file beside the key, ``outbox.hwm``, records the database's id and the highest
+provisional reference issued, written *before* each new reference commits. An outbox whose database
+was emptied, replaced or lost rows (a bad restore, a deleted WAL) is then noticed when it opens: it
+refuses dossiers (:class:`OutboxLost`) until a technician acknowledges it (:meth:`Outbox.acknowledge_loss`),
+and numbering continues above the mark, so no provisional reference is ever handed out twice.
 One :class:`Outbox` per thread: each owns its own SQLite connection.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -32,8 +44,18 @@ from kiosk.core import clock
 from kiosk.core.dossier import Dossier, new_local_ref
 from kiosk.core.identity import mask_id
 
+log = logging.getLogger(__name__)
+
 DB_NAME = "outbox.sqlite3"
 KEY_NAME = "outbox.key"
+HWM_NAME = "outbox.hwm"
+#: ``PRAGMA user_version``: 0 is the outbox before versioning (payloads under the outbox key itself);
+#: 1 adds per-dossier data keys and the database id the high-water mark names.
+SCHEMA_VERSION = 1
+#: After a loss whose mark is unknown (an outbox from before the mark existed), today's numbering
+#: restarts here: far above what one kiosk issues in a day, so an old reference is not met again.
+UNKNOWN_LOSS_SEQ = 5000
+HWM_DAYS_KEPT = 62  # a reference carries its day: older days' counters can never be reissued
 STATES = ("pending", "sent", "acknowledged", "rejected")
 MAX_RETRY_DELAY_S = 3600.0  # even a long Retry-After is tried again within the hour
 
@@ -66,6 +88,11 @@ CREATE TABLE IF NOT EXISTS local_ref_counters (kiosk_id TEXT, day TEXT, seq INTE
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+#: Version 1: each dossier's data key, wrapped by the outbox key, in a row of its own that the purge deletes.
+_SCHEMA_V1 = """
+CREATE TABLE IF NOT EXISTS dossier_keys (local_ref TEXT PRIMARY KEY, wrapped_key BLOB NOT NULL);
+"""
+
 
 class OutboxError(Exception):
     """The outbox cannot be used as it is (a missing or wrong key, an unknown reference)."""
@@ -76,6 +103,80 @@ class OutboxError(Exception):
             "vi": "Không mở được hàng đợi hồ sơ của kiosk. Vui lòng báo cán bộ kỹ thuật.",
             "en": "The kiosk's dossier queue cannot be opened. Please tell the technician.",
         }
+
+
+class OutboxLost(OutboxError):
+    """The database lost dossiers the high-water mark says were issued: no dossier is accepted until a
+    technician acknowledges it in maintenance (:meth:`Outbox.acknowledge_loss`)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, {
+            "vi": "Kiosk tạm ngừng nhận hồ sơ: hàng đợi hồ sơ bị mất dữ liệu. Vui lòng báo cán bộ kỹ thuật "
+                  "(Bảo trì > Hồ sơ chờ gửi).",
+            "en": "The kiosk is not accepting dossiers: its dossier queue lost data. Please tell the technician "
+                  "(Maintenance > Outbox)."})
+
+
+LOST_REASONS = {
+    "database_new": {"vi": "cơ sở dữ liệu bị xoá hoặc làm trống (khoá vẫn còn)",
+                     "en": "the database was deleted or emptied (its key was kept)"},
+    "database_replaced": {"vi": "cơ sở dữ liệu bị thay bằng một tệp khác",
+                          "en": "the database was replaced by another file"},
+    "rows_lost": {"vi": "cơ sở dữ liệu mất các hồ sơ gần nhất (ví dụ tệp WAL bị xoá)",
+                  "en": "the database lost its latest dossiers (e.g. its WAL was deleted)"},
+}
+
+
+def lost_message(reason: str) -> dict[str, str]:
+    """What a technician reads about a lost outbox: it refuses dossiers, and why."""
+    why = LOST_REASONS.get(reason, {"vi": reason, "en": reason})
+    message = OutboxLost("").message
+    return {"vi": f"{message['vi']} Lý do: {why['vi']}.", "en": f"{message['en']} Why: {why['en']}."}
+
+
+def _wrong_key(key_path: Path) -> dict[str, str]:
+    return {"vi": f"Không mở được hàng đợi hồ sơ: {key_path} không phải khoá của nó. Khôi phục đúng tệp khoá từ bản "
+                  "sao lưu; đừng xoá tệp nào.",
+            "en": f"The dossier queue cannot be opened: {key_path} is not its key. Restore the right key file from "
+                  "the backup; do not delete any file."}
+
+
+def _nearly_full(folder: Path) -> bool:
+    import shutil
+
+    try:
+        return shutil.disk_usage(folder).free < 1_000_000
+    except OSError:
+        return False
+
+
+def storage_error(path: Path, exc: BaseException) -> OutboxError:
+    """A one-line bilingual :class:`OutboxError` naming the file and what to do, for a SQLite or OS error.
+
+    Never a reason to delete or recreate the file: what is damaged is kept for support to look at."""
+    text = str(exc).lower()
+    code = getattr(exc, "errno", None)
+    folder = path.parent
+    if code == errno.ENOSPC or "disk is full" in text or "disk full" in text or (
+            "disk i/o error" in text and _nearly_full(folder)):  # SQLite's shared memory says only "I/O error"
+        message = {"vi": f"Ổ đĩa chứa {path} đã đầy: giải phóng dung lượng (nhật ký cũ, bản cài cũ) rồi thử lại.",
+                   "en": f"The disk holding {path} is full: free some space (old logs, releases), then try again."}
+    elif (code in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly" in text or "read-only" in text
+          or "unable to open" in text or "permission" in text):
+        message = {"vi": f"Không ghi được vào {folder} (chỉ đọc hoặc không có quyền): kiểm tra ổ đĩa và quyền "
+                         "của thư mục dữ liệu, rồi khởi động lại kiosk.",
+                   "en": f"{folder} cannot be written (read-only or no permission): check the disk and the data "
+                         "folder's permissions, then restart the kiosk."}
+    elif isinstance(exc, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text
+                                                     or "corrupt" in text):
+        message = {"vi": f"Tệp {path} bị hỏng (không phải cơ sở dữ liệu hợp lệ): đừng xoá nó; sao chép sang nơi "
+                         "khác và báo bộ phận hỗ trợ.",
+                   "en": f"{path} is damaged (not a valid database): do not delete it; copy it aside and contact "
+                         "support."}
+    else:
+        message = {"vi": f"Không dùng được {path}: báo bộ phận hỗ trợ (chi tiết trong nhật ký).",
+                   "en": f"{path} cannot be used: contact support (details in the log)."}
+    return OutboxError(f"{path}: {type(exc).__name__}: {exc}", message)
 
 
 @dataclass(frozen=True)
@@ -181,38 +282,201 @@ def enable_wal(conn: sqlite3.Connection, patience: float = 30.0) -> None:
         delay = min(delay * 2, 0.2)
 
 
+def read_mark(path: Path) -> dict[str, Any] | None:
+    """The high-water mark (``{"db_id", "counters": {"KIOSK|yymmdd": seq}, "last"}``), or None when absent
+    or unreadable (it is only ever replaced whole, so unreadable means someone wrote into it)."""
+    try:
+        mark = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        log.warning("%s unreadable: the outbox's high-water mark is rebuilt from the database", path)
+        return None
+    if not isinstance(mark, dict) or not isinstance(mark.get("counters"), dict):
+        return None
+    return mark
+
+
+def write_mark(path: Path, mark: dict[str, Any]) -> None:
+    """Replace the mark durably: temporary file, fsync, rename, fsync the folder (as the key is written)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, json.dumps(mark, sort_keys=True).encode("ascii") + b"\n")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _recent(counters: dict[str, int]) -> dict[str, int]:
+    """The counters of the last :data:`HWM_DAYS_KEPT` days ("KIOSK|yymmdd" keys; yymmdd sorts by date)."""
+    days = sorted({k.rsplit("|", 1)[-1] for k in counters}, reverse=True)[:HWM_DAYS_KEPT]
+    return {k: v for k, v in counters.items() if k.rsplit("|", 1)[-1] in days}
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema to :data:`SCHEMA_VERSION`, keeping every row; returns the version found.
+
+    Version 0 (the outbox before versioning) keeps its payloads as they are, encrypted under the outbox
+    key itself: :meth:`Outbox.payload` still reads them, and new dossiers get data keys of their own."""
+    conn.executescript(_SCHEMA)  # version 0's tables: IF NOT EXISTS, so a no-op on an existing file
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        (found,) = conn.execute("PRAGMA user_version").fetchone()
+        if found > SCHEMA_VERSION:
+            raise OutboxError(f"outbox schema version {found} is newer than this program's {SCHEMA_VERSION}", {
+                "vi": "Hàng đợi hồ sơ được ghi bởi phiên bản kiosk mới hơn: cài lại phiên bản mới, đừng xoá tệp.",
+                "en": "The dossier queue was written by a newer kiosk version: reinstall that version; do not "
+                      "delete the file."})
+        if found < 1:
+            conn.execute(_SCHEMA_V1)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return found
+
+
 class Outbox:
     """The outbox database. Not thread-safe: one instance per thread."""
 
     def __init__(self, db_path: Path | str, key_path: Path | str) -> None:
         self.db_path = Path(db_path)
         self.key_path = Path(key_path)
-        self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(self.db_path), isolation_level=None, timeout=30.0)
+        self.hwm_path = self.key_path.with_name(HWM_NAME)
         self._depth = 0
+        self._purged = False
+        try:
+            self.db_path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(str(self.db_path), isolation_level=None, timeout=30.0)
+        except (sqlite3.Error, OSError) as exc:
+            raise storage_error(self.db_path, exc) from exc
         try:
             enable_wal(self._conn)
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA secure_delete=ON")  # purged payloads are overwritten, not just unlinked
-            self._conn.executescript(_SCHEMA)
+            migrate(self._conn)
             with self._write():
                 row = self._conn.execute("SELECT value FROM meta WHERE name = 'key_id'").fetchone()
-                if row is not None and not self.key_path.exists():
+                key_existed = self.key_path.exists()
+                if row is not None and not key_existed:
                     # Never mint a new key for an outbox written with another: keep the evidence.
-                    raise OutboxError(f"{self.key_path} is missing; the outbox cannot be decrypted without it")
+                    raise OutboxError(f"{self.key_path} is missing; the outbox cannot be decrypted without it", {
+                        "vi": f"Không mở được hàng đợi hồ sơ: thiếu khoá {self.key_path}. Khôi phục tệp khoá từ bản "
+                              "sao lưu; đừng xoá cơ sở dữ liệu.",
+                        "en": f"The dossier queue cannot be opened: its key {self.key_path} is missing. Restore the "
+                              "key file from the backup; do not delete the database."})
                 key = load_or_create_key(self.key_path)
                 try:
                     self._fernet = Fernet(key)
                 except ValueError as exc:
-                    raise OutboxError(f"{self.key_path}: not a valid key") from exc
+                    raise OutboxError(f"{self.key_path}: not a valid key", _wrong_key(self.key_path)) from exc
                 key_id = hashlib.sha256(key).hexdigest()[:16]
                 if row is None:
                     self._conn.execute("INSERT INTO meta VALUES ('key_id', ?)", (key_id,))
                 elif row[0] != key_id:
-                    raise OutboxError(f"{self.key_path} is not the key this outbox was written with")
+                    raise OutboxError(f"{self.key_path} is not the key this outbox was written with",
+                                      _wrong_key(self.key_path))
+                self._check_mark(fresh=row is None, key_existed=key_existed)
+        except OutboxError:
+            self._conn.close()
+            raise
+        except (sqlite3.Error, OSError) as exc:
+            self._conn.close()
+            where = Path(exc.filename) if isinstance(exc, OSError) and exc.filename else self.db_path
+            raise storage_error(where, exc) from exc
         except BaseException:
             self._conn.close()
             raise
+
+    # --- the high-water mark and a lost outbox ---
+
+    def _meta(self, name: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else None
+
+    def _counters(self) -> dict[str, int]:
+        rows = self._conn.execute("SELECT kiosk_id, day, seq FROM local_ref_counters")
+        return {f"{kiosk_id}|{day}": seq for kiosk_id, day, seq in rows}
+
+    def _check_mark(self, fresh: bool, key_existed: bool) -> None:
+        """Compare the database with the mark (inside the opening transaction); record a loss once."""
+        db_id = self._meta("db_id")
+        if db_id is None:
+            db_id = uuid.uuid4().hex
+            self._conn.execute("INSERT INTO meta VALUES ('db_id', ?)", (db_id,))
+        counters = self._counters()
+        mark = read_mark(self.hwm_path)
+        reason = None
+        if mark is None:
+            if fresh and key_existed:
+                # the key outlived its database, and no mark says how far it had counted
+                reason = "database_new"
+        elif mark["counters"]:
+            if mark.get("db_id") != db_id:
+                reason = "database_new" if fresh else "database_replaced"
+            else:
+                for name, seq in mark["counters"].items():
+                    # the last reference reserved may not have committed (a crash in between): not a loss
+                    allowed = seq - 1 if name == mark.get("last") else seq
+                    if counters.get(name, 0) < allowed:
+                        reason = "rows_lost"
+                        break
+        if reason is None:
+            if mark is None or mark.get("db_id") != db_id:
+                write_mark(self.hwm_path, {"db_id": db_id, "counters": _recent(counters), "last": None})
+            return
+        # Numbering goes on above the mark, so a lost reference is never issued again.
+        for name, seq in (mark or {}).get("counters", {}).items():
+            kiosk_id, day = name.rsplit("|", 1)
+            self._conn.execute("INSERT INTO local_ref_counters VALUES (?, ?, ?) ON CONFLICT(kiosk_id, day) "
+                               "DO UPDATE SET seq = MAX(seq, excluded.seq)", (kiosk_id, day, int(seq)))
+        if mark is None:
+            self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('seq_floor', ?)",
+                               (json.dumps({"day": clock.now().strftime("%y%m%d"), "seq": UNKNOWN_LOSS_SEQ}),))
+        if self._meta("lost") is None:
+            record = {"reason": reason, "detected_at": clock.now().isoformat(timespec="seconds"),
+                      "mark": (mark or {}).get("counters", {})}
+            self._conn.execute("INSERT INTO meta VALUES ('lost', ?)", (json.dumps(record),))
+            log.error("outbox lost: %s (%s; high-water mark %s): no dossier is accepted until a technician "
+                      "acknowledges it in maintenance", reason, self.db_path, self.hwm_path)
+
+    def lost(self) -> dict[str, Any] | None:
+        """The unacknowledged loss (``reason``: database_new, database_replaced, rows_lost; ``detected_at``)."""
+        value = self._meta("lost")
+        return json.loads(value) if value else None
+
+    def acknowledge_loss(self) -> dict[str, Any] | None:
+        """The technician has seen the loss: accept dossiers again, numbering above the mark; returns the
+        loss acknowledged (None if there was none)."""
+        with self._write():
+            lost = self.lost()
+            if lost is None:
+                return None
+            acknowledged = {**lost, "acknowledged_at": clock.now().isoformat(timespec="seconds")}
+            self._conn.execute("DELETE FROM meta WHERE name = 'lost'")
+            self._conn.execute("INSERT OR REPLACE INTO meta VALUES ('loss_acknowledged', ?)",
+                               (json.dumps(acknowledged),))
+            mark = read_mark(self.hwm_path) or {"counters": {}}
+            counters = {**mark["counters"]}
+            for name, seq in self._counters().items():
+                counters[name] = max(seq, counters.get(name, 0))
+            write_mark(self.hwm_path, {"db_id": self._meta("db_id"), "counters": _recent(counters), "last": None})
+        log.warning("outbox loss (%s, detected %s) acknowledged by the technician", lost["reason"],
+                    lost["detected_at"])
+        return acknowledged
 
     @classmethod
     def in_data_dir(cls, data_dir: Path | str) -> Outbox:
@@ -220,7 +484,23 @@ class Outbox:
         return cls(data_dir / DB_NAME, data_dir / KEY_NAME)
 
     def close(self) -> None:
+        if self._purged:
+            self._shred_wal()
         self._conn.close()
+
+    def _shred_wal(self) -> None:
+        """Checkpoint the WAL into the database and truncate it: the frames holding a purged dossier's
+        ciphertext and data key go (``secure_delete`` has zeroed them in the pages written back)."""
+        try:
+            self._conn.execute("PRAGMA busy_timeout = 2000")  # a reader mid-statement: wait a little, not 30 s
+            try:
+                busy = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            finally:
+                self._conn.execute("PRAGMA busy_timeout = 30000")
+        except sqlite3.Error as exc:
+            log.warning("outbox WAL checkpoint after a purge failed: %r (tried again at the next one)", exc)
+            busy = 1
+        self._purged = bool(busy)  # another connection was reading: try again after the next commit
 
     def __enter__(self) -> Outbox:
         return self
@@ -243,13 +523,23 @@ class Outbox:
             return self._allocate_local_ref(kiosk_id, when)
 
     def _allocate_local_ref(self, kiosk_id: str, when: datetime | None) -> str:
+        lost = self.lost()
+        if lost is not None:
+            raise OutboxLost(f"{self.db_path}: outbox lost ({lost['reason']}), not acknowledged")
         day_dt = clock.local(when) if when else clock.now()
         day = day_dt.strftime("%y%m%d")
-        self._conn.execute(
-            "INSERT INTO local_ref_counters VALUES (?, ?, 1) "
-            "ON CONFLICT(kiosk_id, day) DO UPDATE SET seq = seq + 1", (kiosk_id, day))
-        (seq,) = self._conn.execute(
-            "SELECT seq FROM local_ref_counters WHERE kiosk_id = ? AND day = ?", (kiosk_id, day)).fetchone()
+        name = f"{kiosk_id}|{day}"
+        counters = self._counters()
+        mark = read_mark(self.hwm_path) or {"counters": {}}
+        floor = int(mark["counters"].get(name, 0))
+        if (seq_floor := self._meta("seq_floor")) and day <= json.loads(seq_floor)["day"]:
+            floor = max(floor, json.loads(seq_floor)["seq"])
+        seq = max(counters.get(name, 0), floor) + 1
+        self._conn.execute("INSERT INTO local_ref_counters VALUES (?, ?, ?) ON CONFLICT(kiosk_id, day) "
+                           "DO UPDATE SET seq = excluded.seq", (kiosk_id, day, seq))
+        # On disk before the reference commits: if the database is later lost, the mark still knows it.
+        write_mark(self.hwm_path, {"db_id": self._meta("db_id"), "counters": _recent({**counters, name: seq}),
+                                   "last": name})
         return new_local_ref(kiosk_id, day_dt, seq)
 
     def add(self, dossier: Dossier) -> OutboxItem:
@@ -258,6 +548,8 @@ class Outbox:
         Adding the same dossier (same local_ref and key) again returns the existing item."""
         now = time.time()
         with self._write():
+            if (lost := self.lost()) is not None:
+                raise OutboxLost(f"{self.db_path}: outbox lost ({lost['reason']}), not acknowledged")
             if dossier.local_ref:
                 row = self._conn.execute(
                     f"SELECT {_COLUMNS} FROM outbox WHERE local_ref = ?", (dossier.local_ref,)).fetchone()
@@ -269,10 +561,14 @@ class Outbox:
             else:
                 dossier = dataclasses.replace(dossier, local_ref=self._allocate_local_ref(dossier.kiosk_id, None))
             payload = json.dumps(dossier.to_payload(), ensure_ascii=False).encode("utf-8")
+            # Its own data key, destroyed at purge: what a stray copy of the ciphertext keeps is unreadable.
+            data_key = Fernet.generate_key()
+            self._conn.execute("INSERT INTO dossier_keys VALUES (?, ?)",
+                               (dossier.local_ref, self._fernet.encrypt(data_key)))
             self._conn.execute(
                 "INSERT INTO outbox (local_ref, idempotency_key, state, payload, kiosk_id, procedure_code, "
                 "ward_code, id_masked, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (dossier.local_ref, dossier.idempotency_key, "pending", self._fernet.encrypt(payload),
+                (dossier.local_ref, dossier.idempotency_key, "pending", Fernet(data_key).encrypt(payload),
                  dossier.kiosk_id, dossier.procedure_code, dossier.ward_code,
                  mask_id(dossier.applicant.id_number), now, now))
         item = self.get(dossier.local_ref)
@@ -324,8 +620,12 @@ class Outbox:
         row = self._conn.execute("SELECT payload FROM outbox WHERE local_ref = ?", (local_ref,)).fetchone()
         if row is None or row[0] is None:
             raise OutboxError(f"{local_ref}: no payload (unknown or already purged)")
+        wrapped = self._conn.execute("SELECT wrapped_key FROM dossier_keys WHERE local_ref = ?",
+                                     (local_ref,)).fetchone()
         try:
-            return json.loads(self._fernet.decrypt(row[0]))
+            # a dossier from schema version 0 has no data key: it was encrypted under the outbox key itself
+            fernet = Fernet(self._fernet.decrypt(wrapped[0])) if wrapped else self._fernet
+            return json.loads(fernet.decrypt(row[0]))
         except InvalidToken as exc:
             raise OutboxError(f"{local_ref}: payload does not decrypt with {self.key_path}") from exc
 
@@ -343,10 +643,12 @@ class Outbox:
             counts[state] = count
         (oldest,) = self._conn.execute(
             "SELECT MIN(created_at) FROM outbox WHERE state IN ('pending', 'sent')").fetchone()
+        lost = self.lost()
         return {
             **counts,
             "undelivered": counts["pending"] + counts["sent"],
             "oldest_pending_age_s": round(max(0.0, now - oldest), 1) if oldest is not None else None,
+            "lost": lost["reason"] if lost else None,
         }
 
     # --- state changes ---
@@ -370,13 +672,18 @@ class Outbox:
 
     def mark_acknowledged(self, local_ref: str, dossier_code: str, appointment_date: str | None = None,
                           received_at: str | None = None) -> None:
-        """The backend has it: record the official code and purge the personal payload."""
-        self._update(
-            local_ref,
-            "SET state = 'acknowledged', attempts = attempts + 1, dossier_code = ?, appointment_date = ?, "
-            "received_at = ?, "
-            "acknowledged_at = ?, updated_at = ?, payload = NULL, id_masked = NULL, last_error = NULL",
-            (dossier_code, appointment_date, received_at, time.time(), time.time()), ("pending", "sent"))
+        """The backend has it: record the official code and purge the personal payload and its data key
+        (the WAL is checkpointed and truncated once the transaction commits)."""
+        with self._write():
+            self._update(
+                local_ref,
+                "SET state = 'acknowledged', attempts = attempts + 1, dossier_code = ?, appointment_date = ?, "
+                "received_at = ?, "
+                "acknowledged_at = ?, updated_at = ?, payload = NULL, id_masked = NULL, last_error = NULL",
+                (dossier_code, appointment_date, received_at, time.time(), time.time()), ("pending", "sent"))
+            self._conn.execute("DELETE FROM dossier_keys WHERE local_ref = ? AND local_ref IN "
+                               "(SELECT local_ref FROM outbox WHERE state = 'acknowledged')", (local_ref,))
+            self._purged = True
 
     def mark_rejected(self, local_ref: str, status: int | None, problem: dict[str, Any] | None) -> None:
         """Kept with its payload for maintenance to see and resubmit; never dropped."""
@@ -417,3 +724,5 @@ class _Transaction:
         self._outbox._depth -= 1
         if self._outbox._depth == 0:
             self._outbox._conn.execute("ROLLBACK" if exc_type else "COMMIT")
+            if self._outbox._purged and not exc_type:
+                self._outbox._shred_wal()

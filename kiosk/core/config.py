@@ -64,6 +64,74 @@ def _url_or_empty(v: str) -> str | None:
     return "must be an http(s) URL, or empty for no backend"
 
 
+def is_loopback_url(url: str) -> bool:
+    """Whether the URL's host is this machine (127.0.0.0/8, ::1, localhost): the simulator, a local proxy."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+PLAIN_HTTP_REASON = ("is http://: the device token and citizens' personal data would travel in clear; use "
+                     "https://, or only on a closed test network set backend.allow_plain_http = true")
+
+
+def plain_http_refusal(url: str, allow_plain_http: bool) -> str | None:
+    """Why ``url`` may not be used (clear text off this machine without the explicit permission), or None."""
+    if url.lower().startswith("http://") and not is_loopback_url(url) and not allow_plain_http:
+        return PLAIN_HTTP_REASON
+    return None
+
+
+def plain_http_warning(url: str, allow_plain_http: bool) -> dict[str, str] | None:
+    """The loud notice for a permitted clear-text backend (config --check, doctor, the log at start)."""
+    if url.lower().startswith("http://") and not is_loopback_url(url) and allow_plain_http:
+        return {"vi": f"CẢNH BÁO: máy chủ {url} dùng http:// không mã hoá (backend.allow_plain_http = true): mã "
+                      "thiết bị và dữ liệu cá nhân đi qua mạng dưới dạng rõ. Chỉ dùng trong mạng thử nghiệm khép kín.",
+                "en": f"WARNING: the backend {url} is plain http:// (backend.allow_plain_http = true): the device "
+                      "token and personal data cross the network in clear. Only for a closed test network."}
+    return None
+
+
+def require_safe_backend_url(url: str, allow_plain_http: bool) -> None:
+    """Raise :class:`ConfigError` for a clear-text backend off this machine; called where clients are built."""
+    if reason := plain_http_refusal(url, allow_plain_http):
+        raise ConfigError("backend.url", reason)
+
+
+def ca_file_problem(path: str) -> dict[str, str] | None:
+    """What is wrong with ``backend.ca_file`` (missing, unreadable, no PEM certificate), bilingual; None if
+    it is empty (the system's CAs) or usable."""
+    import ssl
+
+    if not path:
+        return None
+    file = Path(path)
+    if not file.is_file():
+        return {"vi": f"Không tìm thấy tệp CA {path} (backend.ca_file): đặt đúng đường dẫn tệp PEM của tỉnh.",
+                "en": f"The CA file {path} (backend.ca_file) does not exist: set the path of the province's PEM "
+                      "file."}
+    try:
+        ssl.create_default_context(cafile=str(file))
+    except PermissionError:
+        return {"vi": f"Không đọc được tệp CA {path} (backend.ca_file): kiểm tra quyền của tệp.",
+                "en": f"The CA file {path} (backend.ca_file) cannot be read: check its permissions."}
+    except (ssl.SSLError, OSError, ValueError):
+        return {"vi": f"Tệp CA {path} (backend.ca_file) không chứa chứng chỉ PEM hợp lệ: lấy lại tệp từ tỉnh.",
+                "en": f"The CA file {path} (backend.ca_file) holds no valid PEM certificate: get the file from "
+                      "the province again."}
+    return None
+
+
 def _time_zone(v: str) -> str | None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -112,7 +180,12 @@ SPEC: dict[str, dict[str, Key]] = {
                    "(demo). Required by `kiosk run`.",
                    _url_or_empty),
         "token": Key("", "Bearer device token issued by the province. Required by `kiosk run`."),
-        "ca_file": Key("", "PEM file of the CA that signs the backend's TLS certificate; empty uses the system's."),
+        "allow_plain_http": Key(False, "Allow a plain `http://` backend.url on another machine (a closed test "
+                                "network only: the token and personal data travel in clear; reported as a warning "
+                                "by `kiosk config --check`, `kiosk doctor` and the log). Loopback addresses "
+                                "(127.0.0.0/8, ::1, localhost: the simulator) never need it."),
+        "ca_file": Key("", "PEM file of the CA that signs the backend's TLS certificate; empty uses the system's "
+                       "(a missing or unreadable file is reported by `kiosk config --check` and `kiosk doctor`)."),
         "client_cert": Key("", "PEM client certificate for mutual TLS; empty for none."),
         "client_key": Key("", "PEM key of the client certificate."),
         "timeout_s": Key(10.0, "Timeout of one socket operation (connect, each read, each write), in seconds.",
@@ -224,8 +297,10 @@ def _coerce(section: str, key: str, value: Any, source: str) -> Any:
     return value.strip()
 
 
-def validate(values: Mapping[str, Mapping[str, Any]], source: str = "") -> dict[str, dict[str, Any]]:
-    """Merge ``values`` over the defaults, coercing and checking every key."""
+def validate(values: Mapping[str, Mapping[str, Any]], source: str = "",
+             whole: bool = True) -> dict[str, dict[str, Any]]:
+    """Merge ``values`` over the defaults, coercing and checking every key; ``whole``: also the checks
+    across keys (a file that environment overrides complete is checked whole only once layered)."""
     merged = defaults()
     for section, keys in values.items():
         if section not in SPEC:
@@ -240,6 +315,9 @@ def validate(values: Mapping[str, Mapping[str, Any]], source: str = "") -> dict[
         for key, spec in keys.items():
             if spec.check and (reason := spec.check(merged[section][key])):
                 raise ConfigError(f"{section}.{key}", reason, source)
+    backend = merged["backend"]
+    if whole and (reason := plain_http_refusal(backend["url"], backend["allow_plain_http"])):
+        raise ConfigError("backend.url", reason, source)
     return merged
 
 
@@ -262,7 +340,7 @@ def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, dict[st
     return found
 
 
-def load_file_values(path: Path) -> dict[str, dict[str, Any]]:
+def load_file_values(path: Path, whole: bool = True) -> dict[str, dict[str, Any]]:
     """What the file alone says, over the defaults and validated (no environment overrides): what a
     technician's edit rewrites. A missing file is all defaults."""
     raw: dict[str, Any] = {}
@@ -271,15 +349,15 @@ def load_file_values(path: Path) -> dict[str, dict[str, Any]]:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
             raise ConfigError("(file)", f"not valid TOML: {err}", str(path)) from None
-    return validate(raw, str(path))
+    return validate(raw, str(path), whole)
 
 
 def load_config(data_dir: Path | None = None, explicit: Path | None = None,
                 environ: Mapping[str, str] | None = None) -> Config:
     """Read the file (if any), apply environment overrides, validate; raise ConfigError when wrong."""
     path = config_path(data_dir, explicit)
-    values = load_file_values(path)
     overrides = env_overrides(environ)
+    values = load_file_values(path, whole=not overrides)
     if overrides:
         layered = {s: dict(v) for s, v in values.items()}
         for section, keys in overrides.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -135,7 +136,14 @@ def run_kiosk(settings: Any, data_dir: Path, windowed: bool = False) -> int:
     from kiosk.core.logs import setup_logging
     from kiosk.ui.app import application, build_window, close_window, install_crash_guard
 
-    setup_logging(data_dir)
+    try:
+        setup_logging(data_dir)
+    except OSError as err:  # a read-only data folder: the kiosk still starts and its home screen says why
+        sys.stderr.write(f"Không ghi được nhật ký vào {data_dir} / cannot write the log in {data_dir}: {err}\n")
+    from kiosk.core.config import plain_http_warning
+
+    if warning := plain_http_warning(settings.backend_url, settings.allow_plain_http):
+        log.warning("%s", warning["en"])
     if settings.missing:
         log.warning("kiosk not set up: showing the setup screen; missing %s", ", ".join(settings.missing))
     started = time.perf_counter()

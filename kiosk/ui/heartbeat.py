@@ -29,6 +29,10 @@ def device_states(services: Any, camera_status: str, camera_running: bool, onlin
     if sender is not None:  # the province sees a kiosk whose deliveries stopped or keep failing
         devices["sender"] = "alive" if sender["alive"] else "dead"
         devices["sender_errors"] = str(sender["errors"] + sender["restarts"])
+    # a lost outbox (refusing dossiers until a technician acknowledges it) is for the province to see too
+    health = getattr(services, "outbox_health", None)
+    if health is not None:
+        devices["outbox"] = health()
     printer = services.printer
     if printer is None:
         devices["printer"] = "none"

@@ -52,6 +52,8 @@ class KioskSettings:
     backend_url: str = ""
     backend_token: str = ""
     ca_file: str = ""
+    #: backend.allow_plain_http: a clear-text backend off this machine, for a closed test network only
+    allow_plain_http: bool = False
     client_cert: str = ""
     client_key: str = ""
     backend_timeout_s: float = 10.0
@@ -79,7 +81,8 @@ class KioskSettings:
                        idle_timeout_s=k["idle_timeout_s"], idle_countdown_s=k["idle_countdown_s"],
                        language=k["language"], large_text=k["large_text"], high_contrast=k["high_contrast"],
                        screen_dpi=k["screen_dpi"], simulate=k["simulate"], backend_url=b["url"],
-                       backend_token=b["token"], ca_file=b["ca_file"], client_cert=b["client_cert"],
+                       backend_token=b["token"], ca_file=b["ca_file"], allow_plain_http=b["allow_plain_http"],
+                       client_cert=b["client_cert"],
                        client_key=b["client_key"], backend_timeout_s=b["timeout_s"],
                        heartbeat_interval_s=b["heartbeat_interval_s"], timezone=k["timezone"],
                        backend_deadlines={"ticket": b["citizen_deadline_s"], "lookup": b["lookup_deadline_s"],
@@ -103,7 +106,9 @@ class Services:
             clock.configure(settings.timezone)
         self.data_dir = Path(data_dir)
         self.prints_dir = Path(prints_dir) if prints_dir else self.data_dir / "prints"
-        self.prints_dir.mkdir(parents=True, exist_ok=True)
+        #: what makes the data folder unusable (read-only, damaged outbox), bilingual; the home screen shows
+        #: it to the technician instead of the citizens' tiles, as it shows a missing configuration
+        self.storage_problem: dict[str, str] | None = storage_problem(self.data_dir, self.prints_dir)
         self._catalogue = catalogue
         self._catalogue_lock = threading.Lock()
         self._by_id: dict[str, forms.Procedure] = {}
@@ -245,6 +250,7 @@ class Services:
     def make_client(self) -> Any:
         from kiosk.backend.client import BackendClient
 
+        self.check_link()
         cert: Any = self.settings.client_cert or None
         if cert and self.settings.client_key:
             cert = (self.settings.client_cert, self.settings.client_key)
@@ -252,11 +258,26 @@ class Services:
                              client_cert=cert, timeout=self.settings.backend_timeout_s, max_retries=1,
                              deadlines=self.settings.backend_deadlines)
 
+    def check_link(self) -> None:
+        """Raise :class:`~kiosk.core.config.ConfigError` for a link no client may be built for: a clear-text
+        backend off this machine (whatever let it into the settings), an unusable CA file."""
+        from kiosk.core.config import ConfigError, ca_file_problem, require_safe_backend_url
+
+        require_safe_backend_url(self.backend_url, self.settings.allow_plain_http)
+        if self.backend_url.startswith("https") and (problem := ca_file_problem(self.settings.ca_file)):
+            raise ConfigError("backend.ca_file", problem["en"])  # a typed refusal, not an ssl traceback
+
     def _client(self) -> Any:
         """One client per worker thread (httpx clients are not shared between threads here)."""
+        from kiosk.core.config import ConfigError
+
         client = getattr(self._client_local, "client", None)
         if client is None and self.backend_url:
-            client = self._client_local.client = self.make_client()
+            try:
+                client = self._client_local.client = self.make_client()
+            except (ConfigError, OSError) as err:  # a bad CA file or URL: this thread works as if offline
+                log.error("backend client not built: %s", err)
+                return None
         return client
 
     def warm_up(self) -> None:
@@ -289,10 +310,21 @@ class Services:
     def start_sender(self, on_acknowledged: Any, on_rejected: Any, on_state: Any) -> Any:
         if not self.backend_url:
             return None
-        from kiosk.backend.outbox import Outbox
+        from kiosk.backend.outbox import Outbox, OutboxError
         from kiosk.backend.sender import Sender
+        from kiosk.core.config import ConfigError
 
-        probe = Outbox.in_data_dir(self.data_dir)  # creates the database and key before the sender opens them
+        try:
+            self.check_link()  # else the sender's first client would end its thread with a traceback
+        except ConfigError as err:
+            log.error("the sender is not started: %s (kiosk config --check, kiosk doctor)", err)
+            return None
+        try:
+            probe = Outbox.in_data_dir(self.data_dir)  # creates the database and key before the sender opens them
+        except OutboxError as err:  # read-only, full or damaged: the home screen tells the technician
+            log.error("outbox unusable, the sender is not started: %s", err)
+            self.storage_problem = self.storage_problem or err.message
+            return None
         db, key = probe.db_path, probe.key_path
         probe.close()
 
@@ -503,20 +535,35 @@ class Services:
 
     def heartbeat(self, devices: dict[str, str] | None = None) -> Any:
         """Tell the province this kiosk is alive, with its outbox backlog (worker threads only)."""
+        from kiosk.backend.outbox import OutboxError
         from kiosk.ui.heartbeat import app_version
 
         client = self._client()
         if client is None:
             return None
-        status = self.outbox().status()
-        outbox: dict[str, Any] = {"pending": status["undelivered"], "rejected": status.get("rejected", 0)}
-        if status["oldest_pending_age_s"] is not None:
-            outbox["oldest_pending_age_s"] = status["oldest_pending_age_s"]
-        body: dict[str, Any] = {"sent_at": clock.now().isoformat(timespec="seconds"),
-                                "app_version": app_version(), "outbox": outbox}
+        body: dict[str, Any] = {"sent_at": clock.now().isoformat(timespec="seconds"), "app_version": app_version()}
+        try:
+            status = self.outbox().status()
+        except OutboxError as err:  # the province still hears from the kiosk; devices["outbox"] says why
+            log.warning("outbox status for the heartbeat: %s", err)
+        else:
+            outbox: dict[str, Any] = {"pending": status["undelivered"], "rejected": status.get("rejected", 0)}
+            if status["oldest_pending_age_s"] is not None:
+                outbox["oldest_pending_age_s"] = status["oldest_pending_age_s"]
+            body["outbox"] = outbox
         if devices:
             body["devices"] = {k: str(v)[:64] for k, v in list(devices.items())[:16]}
         return client.heartbeat(self.settings.kiosk_id, body)
+
+    def outbox_health(self) -> str:
+        """The outbox in one word for the heartbeat (worker threads only): ok, lost:<reason>, unusable."""
+        from kiosk.backend.outbox import OutboxError
+
+        try:
+            lost = self.outbox().lost()
+        except OutboxError:
+            return "unusable"
+        return f"lost:{lost['reason']}" if lost else "ok"
 
     def close(self) -> None:
         if self._ward_process is not None:
@@ -540,6 +587,45 @@ class Services:
                 pass
         if self.simulator is not None:
             self.simulator.stop()
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+OUTBOX_DB_NAME = "outbox.sqlite3"  # kiosk.backend.outbox.DB_NAME, without importing it (and Fernet) at start
+
+
+def storage_problem(data_dir: Path, prints_dir: Path) -> dict[str, str] | None:
+    """Whether the kiosk can keep dossiers in ``data_dir``: a cheap look at start-up (the outbox itself opens
+    on a worker thread), so a read-only or damaged folder is shown to the technician instead of failing a
+    citizen's dossier. Nothing is created but the prints folder, nothing damaged is touched."""
+    import os
+    import tempfile
+
+    def problem(path: Path, err: BaseException) -> dict[str, str]:
+        from kiosk.backend.outbox import storage_error  # cryptography loads only when something is wrong
+
+        return storage_error(path, err).message
+
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        prints_dir.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=data_dir)  # EROFS even for root
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        return problem(Path(err.filename) if err.filename else data_dir, err)
+    db = data_dir / OUTBOX_DB_NAME
+    try:
+        with open(db, "rb") as fh:
+            header = fh.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        return problem(db, err)
+    if header and header != SQLITE_HEADER:
+        import sqlite3
+
+        return problem(db, sqlite3.DatabaseError("file is not a database"))
+    return None
 
 
 def _ward_display_from_data(code: str) -> str | None:

@@ -35,6 +35,8 @@ class HomeScreen(Screen):
     def __init__(self, window) -> None:
         super().__init__(window)
         self.missing = list(self.services.settings.missing)
+        #: a data folder the kiosk cannot keep dossiers in (read-only, damaged): no citizen tiles either
+        self.problem = getattr(self.services, "storage_problem", None)
         self.welcome = label(role="title")
         self.welcome.setObjectName("home-welcome")
         self.ward = label(role="subtitle")
@@ -43,7 +45,7 @@ class HomeScreen(Screen):
         self.root.addWidget(self.welcome)
         self.root.addWidget(self.ward)
         self.tiles = {}
-        if self.missing:
+        if self.missing or self.problem:
             self.title = {"vi": "Cài đặt kiosk", "en": "Kiosk setup"}
             self.setup = label()
             self.setup.setObjectName("home-setup")
@@ -68,6 +70,9 @@ class HomeScreen(Screen):
         self.root.addWidget(self.hint)
 
     def retranslate_ui(self) -> None:
+        if self.problem:
+            self._retranslate_problem()
+            return
         if self.missing:
             self._retranslate_setup()
             return
@@ -78,6 +83,18 @@ class HomeScreen(Screen):
                                   "en": "Touch a tile to start. Need help? Ask an officer at the counter."}))
         for state, text in TILES:
             self.tiles[state].setText(self.t(text))
+
+    def _retranslate_problem(self) -> None:
+        taps = int(self.services.settings.maintenance.get("gesture_taps", 5))
+        self.welcome.setText("Kiosk tạm ngừng phục vụ\nThis kiosk is out of service")
+        self.ward.setText("Kiosk không lưu được hồ sơ vào thư mục dữ liệu của nó.\n"
+                          "The kiosk cannot keep dossiers in its data folder.")
+        self.setup.setText("\n".join([
+            self.problem["vi"], self.problem["en"], "",
+            "Sau khi sửa, khởi động lại kiosk; `kiosk doctor` cho biết phần nào còn hỏng.",
+            "Once fixed, restart the kiosk; `kiosk doctor` names what is still broken.", "",
+            f"Bảo trì: chạm nhanh {taps} lần vào góc trên bên phải màn hình rồi nhập mã PIN bảo trì.",
+            f"Maintenance: tap the top-right corner of the screen {taps} times quickly, then enter the PIN."]))
 
     def _retranslate_setup(self) -> None:
         # Read by a technician, perhaps with a citizen looking on: both languages at once, Vietnamese first.

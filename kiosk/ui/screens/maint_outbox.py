@@ -2,6 +2,10 @@
 
 Only what the outbox keeps in clear is shown: references, procedure, state, attempts and the masked ID
 number (``0010******45``); the encrypted personal payload is never opened here.
+
+A lost outbox (its database emptied, replaced or short of rows while its key remained) refuses dossiers
+until the technician acknowledges it here, in two taps, audited; numbering then goes on above the last
+reference ever issued.
 """
 
 from __future__ import annotations
@@ -57,6 +61,14 @@ def export_outbox(data_dir: Path, now: datetime | None = None) -> Path:
     return path
 
 
+def acknowledge_loss(data_dir: Path) -> dict[str, Any] | None:
+    """The technician has seen the loss: the outbox accepts dossiers again (worker threads only)."""
+    from kiosk.backend.outbox import Outbox
+
+    with Outbox.in_data_dir(data_dir) as outbox:
+        return outbox.acknowledge_loss()
+
+
 def requeue(data_dir: Path, local_refs: list[str]) -> int:
     """Send rejected dossiers again; returns how many were requeued (worker threads only)."""
     from kiosk.backend.outbox import Outbox
@@ -89,6 +101,14 @@ class OutboxPage(MaintPage):
         self.message = label()
         self.message.setObjectName("maint-outbox-message")
         self.root.addWidget(self.message)
+        self.lost_notice = label()
+        self.lost_notice.setObjectName("maint-outbox-lost")
+        self.lost_notice.setVisible(False)
+        self.root.addWidget(self.lost_notice)
+        self.acknowledge_button = button("primary", self._on_acknowledge_clicked, name="maint-outbox-acknowledge")
+        self.acknowledge_button.setVisible(False)
+        self.root.addWidget(self.acknowledge_button)
+        self._confirming = False
         row = QHBoxLayout()
         self.retry_button = button("primary", self._on_retry_clicked, name="maint-outbox-retry")
         self.export_button = button(None, self._on_export_clicked, name="maint-outbox-export")
@@ -103,6 +123,7 @@ class OutboxPage(MaintPage):
 
     def enter(self) -> None:
         self._message = None
+        self._confirming = False
         self.refresh()
 
     def refresh(self) -> None:
@@ -152,6 +173,24 @@ class OutboxPage(MaintPage):
         self._message = {"vi": f"Đã đưa {count} hồ sơ vào hàng gửi lại.", "en": f"{count} dossiers queued again."}
         self.refresh()
 
+    def _on_acknowledge_clicked(self) -> None:
+        if not self._confirming:  # the first tap says what acknowledging means; the second does it
+            self._confirming = True
+            self.retranslate_ui()
+            return
+        self._confirming = False
+        data_dir = self.services.data_dir
+        self.run(lambda: acknowledge_loss(data_dir), self._on_loss_acknowledged)
+
+    def _on_loss_acknowledged(self, record: dict[str, Any] | None) -> None:
+        if record is not None:
+            audit(self, "outbox_loss_acknowledged", reason=record["reason"], detected_at=record["detected_at"])
+        self._message = {"vi": "Đã xác nhận mất dữ liệu: kiosk nhận hồ sơ trở lại, số tham chiếu tiếp tục sau số "
+                               "cuối cùng đã cấp.",
+                         "en": "Loss acknowledged: the kiosk accepts dossiers again, references continue after "
+                               "the last one issued."}
+        self.refresh()
+
     def _on_export_clicked(self) -> None:
         data_dir = self.services.data_dir
         self.run(lambda: export_outbox(data_dir), self._on_exported)
@@ -176,6 +215,23 @@ class OutboxPage(MaintPage):
         for i, row in enumerate(self.rows):
             if self.list.item(i) is not None:
                 self.list.item(i).setText(self._row_text(row))
+        lost = self.status.get("lost") if self.loaded else None
+        self.lost_notice.setVisible(bool(lost))
+        self.acknowledge_button.setVisible(bool(lost))
+        if lost:
+            from kiosk.backend.outbox import lost_message
+
+            text = lost_message(lost)
+            notice = [text["vi"], text["en"]]
+            if self._confirming:
+                notice += ["Xác nhận nghĩa là: hồ sơ đã mất không thể khôi phục từ kiosk; báo bộ phận hỗ trợ để đối "
+                           "chiếu với máy chủ tỉnh. Chạm lần nữa để xác nhận.",
+                           "Acknowledging means: the lost dossiers cannot be recovered from the kiosk; tell support "
+                           "so the backend's records can be checked. Tap again to confirm."]
+            self.lost_notice.setText("\n".join(notice))
+            self.acknowledge_button.setText(self.bi(
+                {"vi": "Chạm lần nữa để xác nhận", "en": "Tap again to confirm"} if self._confirming else
+                {"vi": "Xác nhận mất dữ liệu", "en": "Acknowledge the loss"}))
         lines = [self.bi(self._message)] if self._message else []
         if self.loaded and not self.rows:
             lines.append(self.bi({"vi": "Không có hồ sơ nào đang chờ.", "en": "Nothing is waiting."}))

@@ -77,6 +77,7 @@ class Result:
     kiosk_runs: int = 0
     tracebacks: int = 0
     total_requests: int = 0
+    posts_per_dossier_in_fault: list[int] = field(default_factory=list)  # oldest dossier first
     error: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -165,14 +166,14 @@ def run_one(behaviour: str, driver: str, args: argparse.Namespace, folder: Path)
     procs: list[KioskProcess] = []
     outbox: Outbox | None = None
     try:
-        add_dossiers(data, args.dossiers)
+        refs = add_dossiers(data, args.dossiers)
         outbox = Outbox(data / DB_NAME, data / KEY_NAME)
         backend.behaviour = behaviour
         start = time.monotonic()
         switch_at = start + args.seconds
         deadline = switch_at + args.recovery
         switched = False
-        window_requests = 0
+        in_fault: list = []
         done_at: float | None = None
 
         def launch() -> KioskProcess:
@@ -192,7 +193,7 @@ def run_one(behaviour: str, driver: str, args: argparse.Namespace, folder: Path)
         while True:
             now = time.monotonic()
             if not switched and now >= switch_at:
-                window_requests = sum(1 for r in backend.snapshot() if r.started < switch_at)
+                in_fault = [r for r in backend.snapshot() if r.started < switch_at]
                 backend.behaviour = "normal"
                 switched = True
             if acknowledged(outbox) >= args.dossiers:
@@ -204,8 +205,10 @@ def run_one(behaviour: str, driver: str, args: argparse.Namespace, folder: Path)
                 if now < deadline - 1:  # the technician runs it again
                     current = launch()
             time.sleep(POLL_S)
-        if not switched:
-            window_requests = sum(1 for r in backend.snapshot() if r.started < switch_at)
+        if not switched:  # everything delivered before the fault's end
+            in_fault = [r for r in backend.snapshot() if r.started < switch_at]
+        window_requests = len(in_fault)
+        result.posts_per_dossier_in_fault = [sum(1 for r in in_fault if r.local_ref == ref) for ref in refs]
         if done_at is not None and done_at < switch_at:
             result.delivered_before_recovery = True
             result.notes.append(f"all delivered {done_at - start:.1f} s after the start")
@@ -289,6 +292,8 @@ def table(results: list[Result], recovery: float) -> str:
             notes.insert(0, "**hung**")
         if r.tracebacks:
             notes.append(f"{r.tracebacks} traceback(s) on stderr")
+        if r.posts_per_dossier_in_fault and r.behaviour not in ("normal", "resets", "outage"):
+            notes.append("POSTs per dossier in the fault: " + "/".join(map(str, r.posts_per_dossier_in_fault)))
         if r.driver == "flush" and r.kiosk_runs > 1:
             notes.append(f"{r.kiosk_runs} flush runs")
         open_s = _cell(r.longest_open_s, " s") + (" (still open)" if r.still_open_at_end else "")

@@ -42,6 +42,7 @@ class RequestLog:
     started: float
     behaviour: str
     ended: float | None = None
+    local_ref: str | None = None  # when the body was read and parsed
 
     def open_for(self, now: float) -> float:
         return (self.ended if self.ended is not None else now) - self.started
@@ -216,13 +217,17 @@ class MisbehavingBackend:
         if headers.get("authorization") != f"Bearer {self.token}":
             self._send(conn, 401, {"title": "unauthorized"}, log)
             return rest
+        try:
+            log.local_ref = str(json.loads(body)["local_ref"])
+        except (ValueError, KeyError, TypeError):
+            pass
         if behaviour == "error500":
             self._send(conn, 500, {"title": "internal error"}, log)
             return rest
         if behaviour == "retry_after":
             self._send(conn, 429, {"title": "too many requests"}, log, {"Retry-After": str(RETRY_AFTER_S)})
             return rest
-        receipt = self._create(body, headers.get("idempotency-key", ""))
+        receipt = self._create(body, headers.get("idempotency-key", ""), log)
         if receipt is None:
             self._send(conn, 422, {"title": "unprocessable"}, log)
             return rest
@@ -244,12 +249,13 @@ class MisbehavingBackend:
         self._send(conn, 201, receipt, log)
         return rest
 
-    def _create(self, body: bytes, key: str) -> dict[str, Any] | None:
+    def _create(self, body: bytes, key: str, log: RequestLog) -> dict[str, Any] | None:
         try:
             payload = json.loads(body)
             local_ref = str(payload["local_ref"])
         except (ValueError, KeyError, TypeError):
             return None
+        log.local_ref = local_ref
         with self._lock:
             if key and key in self.by_key:
                 return self.by_key[key]

@@ -237,6 +237,8 @@ def run_one(behaviour: str, driver: str, args: argparse.Namespace, folder: Path)
             if not proc.end(signal.SIGTERM if driver == "flush" else None):
                 result.hung = True
                 result.notes.append(f"{proc.out_path.stem} did not end within {STOP_GRACE_S:.0f} s: killed")
+        if driver == "sender" and procs and '"sender_alive": true' in procs[0].out_path.read_text():
+            result.notes.append("the sender thread did not stop within 5 s (still in a request)")
         result.kiosk_runs = len(procs)
         result.peak_rss_mib = round(max(p.maxrss_kib for p in procs) / 1024, 1)
         result.tracebacks = sum(p.stderr_tracebacks() for p in procs)

@@ -457,7 +457,7 @@ class KioskWindow(QWidget):
 
     # --- idle ---------------------------------------------------------------------------------------
     def _on_idle_timer_timeout(self) -> None:
-        if self.session.state == State.SUBMITTING:
+        if self.session.state == State.SUBMITTING and self.submission.in_flight:
             self.session.touch()  # never wipe in the middle of committing and printing
             return
         if self.session.check_idle():

@@ -252,21 +252,6 @@ def test_a_procedure_qr_under_the_camera_opens_its_details(driver, kiosk):
     assert kiosk.session.data.procedure_id == "dang-ky-khai-sinh"
 
 
-def test_an_unplugged_camera_is_said_plainly_and_typing_still_works(driver, kiosk, qtbot):
-    from device.sim.faults import FAULTS
-
-    FAULTS.set("camera", "unplugged", True)
-    try:
-        driver.start_dossier()
-        status = driver.find("identify-status")
-        qtbot.waitUntil(lambda: status.text() not in ("", "Đang chờ thẻ…"), timeout=10000)
-        assert "camera" in status.text().lower()
-    finally:
-        FAULTS.set("camera", "unplugged", False)
-    driver.click("identify-type")
-    driver.on(State.FORM)
-
-
 # --- non-boundary filing stays inside the province (issue 15 item 8) ----------------------------------
 
 def _card_from_ho_chi_minh_city() -> str:

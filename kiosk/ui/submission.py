@@ -134,6 +134,7 @@ class Submission(QObject):
         log.error("the outbox refused the dossier (%s): %r", cause, error)
         self.stage = "failed"
         self.commit_fault = cause
+        self.window.health.note_outbox_failed(cause)
         self.screen.set_step("save", "failed")
         what = STORAGE_FAULTS[cause]
         # Nothing was kept: the citizen may try again (a technician may have fixed it) or cancel, which wipes.

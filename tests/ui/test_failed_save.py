@@ -18,11 +18,11 @@ ID_NUMBER = TEST_CITIZENS[0]["id_number"]
 
 
 @pytest.fixture(scope="module")
-def damaged_build(qapp, tmp_path_factory: pytest.TempPathFactory):
+def save_build(qapp, tmp_path_factory: pytest.TempPathFactory):
     from kiosk.ui.app import build_window, close_window
     from kiosk.ui.services import KioskSettings
 
-    data = tmp_path_factory.mktemp("damaged-outbox")
+    data = tmp_path_factory.mktemp("failed-save")
     settings = KioskSettings(simulate=True, screen_dpi=96.0, camera={"fps": 15}, backend_url="")
     window = build_window(settings, data, prints_dir=data / "prints", autoplay_video=False,
                           start_simulator=False, thanks_ms=300)
@@ -37,21 +37,28 @@ def damaged_build(qapp, tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture
-def damaged(damaged_build, qtbot):
-    """The kiosk with its outbox database overwritten by garbage, as a failing disk leaves it."""
-    window, clock, data = damaged_build
-    window.disk_runner.call(window.services.forget_outbox)  # no connection opened before the damage
+def damaged(save_build, qtbot):
+    window, clock, data = save_build
+    window.go_home()
+    qtbot.waitUntil(lambda: window.health.outbox == "ok", timeout=15000)  # a test before may have damaged it
+    yield window, clock, data
+    window.go_home()
+    for leftover in data.glob(f"{DB_NAME}*"):
+        if leftover.is_file():
+            leftover.unlink()
+
+
+def _damage_outbox(window, data: Path) -> None:
+    """The outbox database overwritten by garbage, as a failing disk leaves it."""
+    window.disk_runner.call(window.services.forget_outbox)  # the kiosk's connection opens the new file
     for leftover in data.glob(f"{DB_NAME}*"):
         leftover.unlink()
     (data / DB_NAME).write_bytes(b"\x00garbage, not an SQLite database\x00" * 64)
-    window.go_home()
-    qtbot.waitUntil(lambda: window.session.state == State.HOME)
-    yield window, clock, data
-    window.go_home()
 
 
-def _submit_to_the_failure(driver: Driver, window) -> None:
+def _submit_to_the_failure(driver: Driver, window, data: Path) -> None:
     driver.birth_dossier_to_review(sample_payload(0))
+    _damage_outbox(window, data)  # the disk fails while the citizen reviews the dossier
     driver.click("review-submit")
     driver.on(State.SUBMITTING)
     driver.qtbot.waitUntil(lambda: window.submission.stage == "failed", timeout=15000)
@@ -60,7 +67,7 @@ def _submit_to_the_failure(driver: Driver, window) -> None:
 def test_a_failed_save_says_what_failed_and_try_again_files_the_dossier_once_fixed(damaged, qtbot):
     window, _clock, data = damaged
     driver = Driver(window, qtbot)
-    _submit_to_the_failure(driver, window)
+    _submit_to_the_failure(driver, window, data)
     error = window.screens[State.SUBMITTING].error.text()
     assert "Chưa lưu được hồ sơ" in error and "The dossier could not be saved" in error
     assert "hỏng" in error and "damaged" in error  # names the cause, in both languages
@@ -75,9 +82,9 @@ def test_a_failed_save_says_what_failed_and_try_again_files_the_dossier_once_fix
 
 
 def test_cancel_on_a_failed_save_wipes_the_session_and_goes_home(damaged, qtbot):
-    window, _clock, _data = damaged
+    window, _clock, data = damaged
     driver = Driver(window, qtbot)
-    _submit_to_the_failure(driver, window)
+    _submit_to_the_failure(driver, window, data)
     assert any(ID_NUMBER in t for t in driver.texts())
     with qtbot.waitSignal(window.sig_wiped, timeout=5000):
         driver.click("submit-cancel")
@@ -87,9 +94,9 @@ def test_cancel_on_a_failed_save_wipes_the_session_and_goes_home(damaged, qtbot)
 
 
 def test_the_idle_countdown_runs_on_a_failed_save(damaged, qtbot):
-    window, clock, _data = damaged
+    window, clock, data = damaged
     driver = Driver(window, qtbot)
-    _submit_to_the_failure(driver, window)
+    _submit_to_the_failure(driver, window, data)
     clock.now += window.session.idle_timeout_s + 1
     qtbot.waitUntil(window.overlay.isVisible, timeout=3000)
     clock.now += window.session.countdown_s + 1

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
 from kiosk.core.identity import IdentityError, parse_id_qr
 from kiosk.core.session import State
+from kiosk.ui.health import camera_gone
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets import both, button, label, panel
 
@@ -59,11 +60,6 @@ class PreviewLabel(QLabel):
 #: Said wherever the camera would be used while it is unplugged or will not start.
 CAMERA_UNAVAILABLE = {"vi": "Không dùng được máy ảnh. Vui lòng nhập thông tin bằng bàn phím.",
                       "en": "The camera is not available. Please type your details."}
-
-
-def camera_gone(code: str) -> bool:
-    """Whether a camera status (device.camera, kiosk.ui.workers.CameraBridge) means no picture is coming."""
-    return code not in ("", "idle", "starting", "ok")
 
 
 def set_role(widget, role: str | None) -> None:

@@ -66,7 +66,7 @@ class ProcedureScreen(Screen):
         self._show_scan_hint(code)
 
     def _show_scan_hint(self, camera_status: str) -> None:
-        from kiosk.ui.screens.identify import camera_gone
+        from kiosk.ui.health import camera_gone
 
         # no camera, no invitation to show a QR code; it comes back with the camera
         self.scan_hint.setVisible(not camera_gone(camera_status))

@@ -147,7 +147,9 @@ class IdentifyScreen(Screen):
             self.preview.show_unavailable(self.t(CAMERA_UNAVAILABLE))
             self.instructions.setText(self.t(CAMERA_UNAVAILABLE))
             self.status.setText("")
-            set_role(self.type_button, "tile")
+            # primary and twice as tall, not a tile: a tile's font would clip the words in a portrait column
+            set_role(self.type_button, "primary")
+            self.type_button.setMinimumHeight(2 * self.window_.theme.touch_px)
             self.type_button.setText(self.t({"vi": "Nhập bằng bàn phím", "en": "Type instead"}))
         else:
             self.preview.unavailable = ""
@@ -158,6 +160,7 @@ class IdentifyScreen(Screen):
                       "camera so the QR code sits inside the yellow frame."}))
             self.status.setText(self.t({"vi": "Đang chờ thẻ…", "en": "Waiting for the card…"}))
             set_role(self.type_button, None)
+            self.type_button.setMinimumHeight(0)
             self.type_button.setText(self.t({"vi": "Không có thẻ? Nhập thông tin bằng bàn phím",
                                              "en": "No card? Type your details instead"}))
         # Refusals are shown in both languages: the citizen may not be reading the chosen one.

@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QScroller, QVBoxLayout
 
 from kiosk.ui.screens.identify import PreviewLabel
 from kiosk.ui.screens.maint_common import MaintPage
@@ -87,7 +87,7 @@ class DiagnosticsPage(MaintPage):
         # first what the citizens get, and which part is why: the line a technician reads before any other
         self.service = label(role="fieldlabel")
         self.service.setObjectName("maint-service")
-        inner.addWidget(self.service)
+        self.root.addWidget(self.service)
         grid = QGridLayout()
         grid.setVerticalSpacing(8)
         self.part_names: dict[str, QLabel] = {}
@@ -102,7 +102,14 @@ class DiagnosticsPage(MaintPage):
         grid.setColumnStretch(1, 1)
         inner.addLayout(grid)
         inner.addStretch(1)
-        side.addWidget(frame, 1)
+        # with every part failing, the messages and what to do are taller than a 1366x768 screen: they scroll
+        scroll = QScrollArea()
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(frame)
+        QScroller.grabGesture(scroll.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        side.addWidget(scroll, 1)
         self.refresh_button = button(None, self.refresh, name="maint-diagnostics-refresh")
         side.addWidget(self.refresh_button)
         row.addLayout(side, 6)

@@ -256,9 +256,61 @@ LOST_ACTION = _msg("Mở chế độ bảo trì > Hồ sơ chờ gửi, đọc t
                    "support so the backend's records can be checked.")
 
 
+#: Below this much free space a dossier (its encrypted payload, the WAL, the receipt PDF) may not fit.
+OUTBOX_MIN_FREE_MB = 20
+
+
+def _outbox_fault_part(cause: str, detail: str) -> Part:
+    from kiosk.backend.outbox import STORAGE_FAULTS
+
+    actions = {
+        "full": _msg("Giải phóng ổ đĩa (nhật ký cũ, bản cài cũ).", "Free disk space (old logs, releases)."),
+        "read_only": _msg("Kiểm tra ổ đĩa (bị gắn chỉ đọc?) và quyền ghi thư mục dữ liệu.",
+                          "Check the disk (mounted read-only?) and the data folder's permissions."),
+        "damaged": _msg("Sao lưu rồi khôi phục tệp outbox.sqlite3 trong thư mục dữ liệu; xem nhật ký.",
+                        "Back up, then restore outbox.sqlite3 in the data folder; see the log."),
+    }
+    what = STORAGE_FAULTS[cause]
+    return Part("outbox", False, cause, _msg(f"Không lưu được hồ sơ: {what['vi']}.",
+                                             f"Dossiers cannot be saved: {what['en']}."),
+                actions.get(cause, _msg("Xem nhật ký của kiosk.", "See the kiosk log.")), {"detail": detail})
+
+
+def outbox_usable(data_dir: Path) -> Part | None:
+    """None if a dossier can be committed now, else the outbox's Part naming why not. Opens a connection of
+    its own (the kiosk's open ones keep working on a file that has since been replaced or damaged) and
+    takes the write lock without writing anything."""
+    import shutil
+    import sqlite3
+
+    from kiosk.backend.outbox import DB_NAME, Outbox, storage_fault
+
+    try:
+        free_mb = shutil.disk_usage(data_dir).free / 1e6
+        if free_mb < OUTBOX_MIN_FREE_MB:
+            return _outbox_fault_part("full", f"{free_mb:.0f} MB free")
+        db = Path(data_dir) / DB_NAME
+        if not db.exists():  # first run: make it as the kiosk would, never an empty file
+            Outbox.in_data_dir(data_dir).close()
+            return None
+        conn = sqlite3.connect(f"file:{db}?mode=rw", uri=True, isolation_level=None, timeout=2.0)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("SELECT count(*) FROM outbox").fetchone()
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+    except Exception as err:  # sqlite3 and OS errors alike: named, never raised to the caller
+        return _outbox_fault_part(storage_fault(err), f"{type(err).__name__}: {err}")
+    return None
+
+
 def _doctor_outbox(data_dir: Path) -> Part:
     from kiosk.backend.outbox import Outbox, OutboxError, lost_message
 
+    unusable = outbox_usable(data_dir)  # full, read-only or damaged, named
+    if unusable is not None:
+        return unusable
     try:
         with Outbox.in_data_dir(data_dir) as outbox:
             status = outbox.status()

@@ -62,6 +62,12 @@ class FaultInjector:
         with self._lock:
             self._listeners.append(listener)
 
+    def unsubscribe(self, listener: Callable[[str, str, bool], None]) -> None:
+        """Stop calling ``listener`` (its owner is closing)."""
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
 
 #: The process-wide injector, primed from KIOSK_SIM_FAULTS.
 FAULTS = FaultInjector(os.environ.get("KIOSK_SIM_FAULTS", ""))

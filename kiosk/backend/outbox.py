@@ -94,6 +94,34 @@ CREATE TABLE IF NOT EXISTS dossier_keys (local_ref TEXT PRIMARY KEY, wrapped_key
 """
 
 
+#: Why the outbox cannot take a dossier, as a citizen and a technician are told it (see :func:`storage_fault`).
+STORAGE_FAULTS: dict[str, dict[str, str]] = {
+    "full": {"vi": "ổ đĩa của kiosk đã đầy", "en": "the kiosk's disk is full"},
+    "read_only": {"vi": "ổ đĩa của kiosk không cho ghi", "en": "the kiosk's disk cannot be written"},
+    "damaged": {"vi": "tệp hồ sơ chờ gửi của kiosk bị hỏng", "en": "the kiosk's outbox file is damaged"},
+    "unavailable": {"vi": "không mở được hàng đợi hồ sơ của kiosk", "en": "the kiosk's outbox cannot be opened"},
+}
+
+
+def storage_fault(error: BaseException) -> str:
+    """The cause of an outbox failure, a key of :data:`STORAGE_FAULTS` (SQLite says it only in words)."""
+    import errno
+
+    if isinstance(error, OSError):
+        if error.errno == errno.ENOSPC:
+            return "full"
+        if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            return "read_only"
+    text = str(error).lower()
+    if "full" in text:
+        return "full"
+    if "readonly" in text or "read-only" in text:
+        return "read_only"
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return "damaged"
+    return "unavailable"
+
+
 class OutboxError(Exception):
     """The outbox cannot be used as it is (a missing or wrong key, an unknown reference)."""
 

@@ -54,8 +54,10 @@ def send_heartbeat(window: Any) -> None:
     services = window.services
     camera = window.camera
     camera_status, camera_running, online = getattr(camera, "status", "unknown"), camera.running, window.online
+    # the outbox's state and, when citizens are turned away, which journeys are closed and which part is why
+    health = window.health.heartbeat_fields()
 
     def send() -> Any:
-        return services.heartbeat(device_states(services, camera_status, camera_running, online))
+        return services.heartbeat({**device_states(services, camera_status, camera_running, online), **health})
 
     window.chores_runner.run(send, None, lambda err: log.info("heartbeat not delivered: %r", err))

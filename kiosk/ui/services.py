@@ -307,6 +307,19 @@ class Services:
                 self._outboxes.append(box)
         return box
 
+    def forget_outbox(self) -> None:
+        """Close this thread's outbox connection; the next use opens the outbox again."""
+        box = getattr(self._client_local, "outbox", None)
+        self._client_local.outbox = None
+        if box is not None:
+            with self._outbox_lock:
+                if box in self._outboxes:
+                    self._outboxes.remove(box)
+            try:
+                box.close()
+            except Exception as err:  # already broken: the OS frees it
+                log.warning("outbox connection not closed cleanly: %r", err)
+
     def start_sender(self, on_acknowledged: Any, on_rejected: Any, on_state: Any) -> Any:
         if not self.backend_url:
             return None
@@ -440,7 +453,13 @@ class Services:
 
     def commit(self, dossier: Any) -> Any:
         """Commit a dossier to the outbox (fsync'd) — always before its receipt prints."""
-        item = self.outbox().add(dossier)
+        try:
+            item = self.outbox().add(dossier)
+        except BaseException:
+            # A connection that failed (disk full, a damaged file) may stay broken: "Try again" opens the
+            # outbox afresh, so a technician's fix (space freed, the file restored) takes effect at once.
+            self.forget_outbox()
+            raise
         if self.sender is not None:
             self.sender.wake()
         return item

@@ -73,6 +73,7 @@ class Submission(QObject):
         self.receipt_printed = False
         self.print_message: dict | None = None
         self.stage = "idle"
+        self.commit_fault: str | None = None  # why the last commit failed (STORAGE_FAULTS), or None
         self._refusals: dict[str, dict] = {}
         self._ack_timer.stop()
 
@@ -127,13 +128,27 @@ class Submission(QObject):
         self._ack_timer.start(self.ack_wait_ms)
 
     def _on_commit_failed(self, error: BaseException) -> None:
-        log.error("the outbox refused the dossier: %r", error)
+        from kiosk.backend.outbox import STORAGE_FAULTS, storage_fault
+
+        cause = storage_fault(error)
+        log.error("the outbox refused the dossier (%s): %r", cause, error)
         self.stage = "failed"
+        self.commit_fault = cause
+        self.window.health.note_outbox_failed(cause)
         self.screen.set_step("save", "failed")
-        message = getattr(error, "message", None) or {
-            "vi": "Kiosk chưa lưu được hồ sơ. Vui lòng thử lại hoặc báo cán bộ.",
-            "en": "The kiosk could not save the dossier. Please try again or tell an officer."}
-        self.screen.show_error(message, retry=False)
+        what = STORAGE_FAULTS[cause]
+        # Nothing was kept: the citizen may try again (a technician may have fixed it) or cancel, which wipes.
+        self.screen.show_error({
+            "vi": f"Chưa lưu được hồ sơ: {what['vi']}. Những gì bạn đã nhập vẫn còn. Bấm «Thử lại», hoặc «Huỷ» "
+                  "để xoá thông tin và đến quầy tiếp nhận.",
+            "en": f"The dossier could not be saved: {what['en']}. What you entered is still here. Press "
+                  "“Try again”, or “Cancel” to clear it and go to the reception counter."}, retry=True)
+
+    @property
+    def in_flight(self) -> bool:
+        """Whether a request is really under way (committing, waiting for the backend, printing): only then
+        is the submitting screen spared the idle wipe."""
+        return self.stage in ("committing", "waiting_ack", "printing")
 
     def on_acknowledged(self, local_ref: str, dossier_code: str, appointment: str) -> None:
         """From the sender (any time): the backend recorded a dossier."""
@@ -220,8 +235,11 @@ class Submission(QObject):
         self._on_receipt_printed(False, {"vi": "không tạo được giấy tiếp nhận", "en": "receipt not rendered"})
 
     def retry(self) -> None:
+        """"Try again": the save if that failed (nothing was kept), otherwise the receipt."""
         if self.local_ref:
             self._print_receipt()
+        elif self.stage == "failed" and self.commit_fault is not None:
+            self.start()
 
     def _finish(self) -> None:
         if self.stage == "done":

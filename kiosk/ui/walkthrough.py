@@ -67,11 +67,11 @@ class Walkthrough:
         self.probe = probe or StallProbe()
         self.shot = 0
         self.journeys: list[dict[str, Any]] = []
-        self.fault_rounds: list[dict[str, Any]] = []  # journey.json "faults": what each fault round gave
         self.dossiers = 0  # dossiers filed so far: each takes the next test citizen's card
         self.last_ticket: dict | None = None
         self.last_lookup: dict | None = None
         self.feedback: bool | None = None
+        self.faults: list[dict[str, Any]] = []  # the fault rounds' outcomes (FAULT_ROUNDS)
         self.action = ""
         self.probe.context = lambda: f"{self.window.session.state.value}: {self.action}"
         window.sig_ticket_issued.connect(self._on_window_ticket_issued)
@@ -381,15 +381,139 @@ class Walkthrough:
         self.click("header-contrast")
         self.click("header-text-size")
 
-    def fault_backend_silent(self) -> None:
+    # --- fault rounds: a device or the network fails, the citizen still gets a way forward ---------------
+    #: The fault rounds, run in this order after the journeys; each records its outcome in journey.json's
+    #: "faults" (they run last: they take parts down, and the journeys' figures are those of a healthy kiosk).
+    FAULT_ROUNDS = ["fault_camera_unplugged", "fault_backend_silent", "fault_everything_down"]
+
+    def _fault_round(self, name: str, run: Any) -> dict[str, Any]:
+        self.on_screen(State.HOME)
+        self.probe.begin_journey(f"fault-{name}")
+        started = time.perf_counter()
+        entry: dict[str, Any] = {"round": name, "outcome": None}
+        try:
+            run(entry)
+        finally:
+            self.probe.end_journey()
+            entry["duration_ms"] = round((time.perf_counter() - started) * 1000)
+            self.faults.append(entry)
+        return entry
+
+    def fault_camera_unplugged(self, entry: dict) -> None:
+        """KIOSK_SIM_FAULTS=camera:unplugged: the card screen says so, the citizen types, the dossier is filed."""
+        from device.sim.faults import FAULTS
+
+        FAULTS.set("camera", "unplugged", True)
+        try:
+            self.click("tile-procedure")
+            self.on_screen(State.PROCEDURE)
+            self.type_into("procedure-search", "khai sinh")
+            self.click(f"procedure-{BIRTH}")
+            self.on_screen(State.DETAILS)
+            self.click("details-start")
+            self.on_screen(State.CONSENT)
+            self.click("consent-agree")
+            self.on_screen(State.IDENTIFY)
+            identify = self.window.screens[State.IDENTIFY]
+            self.wait_until(lambda: identify.preview.unavailable != "", "the card screen to say the camera is gone")
+            self.screenshot("fault-camera-identify")
+            self.click("identify-type")
+            self.on_screen(State.FORM)
+            page = self.window.screens[State.FORM].page
+            self.type_into("field-declarant_full_name", "Lê Thị Gõ")
+            self.type_into("field-declarant_id_number", "001188012345")
+            self.type_into("field-declarant_date_of_birth", "15/03/1988")
+            self.click("field-declarant_sex-female")
+            self.type_into("field-declarant_address", "Số 5 phố Tràng Thi, Hà Nội")
+            self.click("field-relationship-mother")
+            self.type_into("field-phone", TEST_PHONE)
+            self.type_into("field-child_full_name", "Lê Minh An")
+            self.type_into("field-child_date_of_birth", (clock.today() - timedelta(days=5)).strftime("%d/%m/%Y"))
+            self.click("field-child_sex-male")
+            self.type_into("field-child_place_of_birth", "Bệnh viện Phụ sản Hà Nội")
+            self.type_into("field-child_hometown", "Hà Nội")
+            self.type_into("field-mother_full_name", "Lê Thị Gõ")
+            self.type_into("field-mother_date_of_birth", "15/03/1988")
+            self.type_into("field-mother_address", "Số 5 phố Tràng Thi, Hà Nội")
+            self.press_key("hide")
+            page.ensureWidgetVisible(self.find("field-declaration_true"))
+            self.click("field-declaration_true")
+            self.click("form-next")
+            if self.window.session.state == State.FORM:
+                self.screenshot("fault-camera-form-errors")
+                raise WalkthroughError(f"the typed form was refused: { {k: v['en'] for k, v in page._errors.items()} }")
+            self.on_screen(State.WARD)
+            ward = self.window.screens[State.WARD]
+            self.wait_until(lambda: not ward._suggest_pending, "the ward suggestion", 90)
+            self.click("ward-next")
+            self.on_screen(State.REVIEW)
+            self.click("review-submit")
+            self.on_screen(State.DONE, 30)
+            self.screenshot("fault-camera-done")
+            data = self.window.session.data
+            entry.update(outcome="dossier_filed_by_typing", dossier_code=data.dossier_code, local_ref=data.local_ref,
+                         card_read=bool(data.card_read))
+            self.click("done-finish")
+            self.on_screen(State.HOME)
+        finally:
+            FAULTS.set("camera", "unplugged", False)
+
+    def fault_everything_down(self, entry: dict) -> None:
+        """Printer offline, camera unplugged, backend unreachable and the outbox damaged (without it a dossier
+        cannot finish either): the home screen says out of service and points to the counter; then every part
+        comes back and so do the tiles, unasked."""
+        from device.sim.faults import FAULTS
+        from kiosk.backend.outbox import DB_NAME
+
+        simulator = self.window.services.simulator
+        if simulator is None:  # a real backend (--backend URL) is not the walkthrough's to take down
+            entry["outcome"] = "skipped: the backend is not the simulator"
+            return
+        data_dir = self.window.services.data_dir
+        moved: list[tuple[Path, Path]] = []
+        home = self.window.screens[State.HOME]
+        health = self.window.health
+        try:
+            for device, fault in (("printer", "offline"), ("camera", "unplugged"), ("network", "down")):
+                FAULTS.set(device, fault, True)
+            simulator.pause()
+            # the damaged outbox: the file a fresh connection reads is garbage; the kiosk's open connections
+            # keep the real database, moved aside and put back below
+            for suffix in ("", "-wal", "-shm"):
+                path = data_dir / f"{DB_NAME}{suffix}"
+                if path.exists():
+                    aside = data_dir / f"walkthrough-aside-{DB_NAME}{suffix}"
+                    path.rename(aside)
+                    moved.append((aside, path))
+            (data_dir / DB_NAME).write_bytes(b"\x00damaged by the walkthrough\x00" * 64)
+            self.wait_until(home.out_of_service.isVisible, "the home screen to say out of service", 30)
+            self.settle(50)
+            self.screenshot("fault-all-home")
+            entry.update(outcome="out_of_service_shown", cause=health.heartbeat_fields().get("cause", ""),
+                         tiles_offered=[s.value for s, t in home.tiles.items() if t.isVisible() and t.isEnabled()])
+        finally:
+            (data_dir / DB_NAME).unlink(missing_ok=True)
+            for suffix in ("-wal", "-shm"):
+                (data_dir / f"{DB_NAME}{suffix}").unlink(missing_ok=True)
+            for aside, path in moved:
+                aside.rename(path)
+            for device, fault in (("printer", "offline"), ("camera", "unplugged"), ("network", "down")):
+                FAULTS.set(device, fault, False)
+            simulator.resume()
+        self.wait_until(lambda: all(health.availability().values()) and not home.out_of_service.isVisible(),
+                        "every tile to come back", 30)
+        self.screenshot("fault-all-recovered")
+        entry["recovered"] = True
+
+    def fault_backend_silent(self, outcome: dict) -> None:
         """A backend that reads every request and never answers (packets dropped after the handshake):
         the citizen's number comes from the local range within ``backend.citizen_deadline_s``. The time
         from the last tap to the number on screen goes into journey.json (measured, not asserted)."""
         sim = self.window.services.simulator
         if sim is None:  # a real backend (--backend URL): not ours to silence
+            outcome["outcome"] = "skipped: the backend is not the simulator"
             return
-        outcome: dict[str, Any] = {"round": "backend_silent", "outcome": "failed"}
-        self.fault_rounds.append(outcome)
+        outcome["outcome"] = "failed"
         screen = self.window.screens[State.NUMBER]
         sim.faults.silence(True)
         try:
@@ -425,18 +549,22 @@ class Walkthrough:
             self._journey("lookup", lambda e, c=code: self.look_up(e, c))
             self._journey("rating", lambda e, c=code: self.rate(e, c))
         self.extras()
-        self.fault_backend_silent()
+        for name in self.FAULT_ROUNDS:
+            self._fault_round(name, getattr(self, name))
         return self.result()
 
     def result(self) -> dict[str, Any]:
         # The figures cover the citizens' journeys; the walkthrough's extras (switching the large-text
         # and high-contrast modes restyles every widget at once) are reported apart.
-        in_journeys = [ms for name, samples in self.probe.journeys.items() if name != "extras" for ms in samples]
+        # The fault rounds are reported by their outcome ("faults"), not in the healthy kiosk's figures.
+        in_journeys = [ms for name, samples in self.probe.journeys.items()
+                       if name != "extras" and not name.startswith("fault-") for ms in samples]
         overall = self.probe.summary(in_journeys)
-        return {"journeys": self.journeys, "faults": self.fault_rounds,
+        return {"journeys": self.journeys, "faults": self.faults,
                 "ui_stall_ms": {"max": overall["max"], "p99": overall["p99"], "samples": overall["samples"],
                                 "worst": [{"ms": ms, "journey": j, "when": c, "gui_thread_ms": split}
-                                          for ms, j, c, split in self.probe.worst if j and j != "extras"][:5]},
+                                          for ms, j, c, split in self.probe.worst
+                                          if j and j != "extras" and not j.startswith("fault-")][:5]},
                 "mode_switch_stall_ms": self.probe.journey("extras")["max"]}
 
 

@@ -167,6 +167,11 @@ class KioskWindow(QWidget):
         self.sender_bridge.sig_acknowledged.connect(self._on_sender_acknowledged)
         self.sender_bridge.sig_rejected.connect(self._on_sender_rejected)
         self.sender_bridge.sig_online.connect(self._on_sender_online)
+        from kiosk.ui.health import KioskHealth
+
+        #: what each part can do now, for the home tiles (started once the warm-up has attached the devices)
+        self.health = KioskHealth(self)
+        self.sig_warmed_up.connect(self.health.start)
         self._ack_wait_ms = ack_wait_ms
         self._submission: Submission | None = None
         #: True once every screen is built and every one-off cost is paid (kiosk.ui.app.start_warm_up);
@@ -460,7 +465,7 @@ class KioskWindow(QWidget):
 
     # --- idle ---------------------------------------------------------------------------------------
     def _on_idle_timer_timeout(self) -> None:
-        if self.session.state == State.SUBMITTING:
+        if self.session.state == State.SUBMITTING and self.submission.in_flight:
             self.session.touch()  # never wipe in the middle of committing and printing
             return
         if self.session.check_idle():
@@ -639,6 +644,7 @@ class KioskWindow(QWidget):
 
     def shutdown(self) -> None:
         self._idle_timer.stop()
+        self.health.stop()
         self._heartbeat_timer.stop()
         self.camera.shutdown()
         for runner in (self.backend_runner, self.chores_runner, self.disk_runner, self.wards_runner):

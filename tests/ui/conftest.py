@@ -53,6 +53,9 @@ def kiosk(kiosk_build, qtbot):
         window.services.simulator.resume()
     window.go_home()
     qtbot.waitUntil(lambda: window.session.state == State.HOME)
+    # a test before may have taken a part down: its tiles open again once the health check has seen it back
+    window.health.refresh()
+    qtbot.waitUntil(lambda: all(window.health.availability().values()), timeout=15000)
     yield window
     window.go_home()
 

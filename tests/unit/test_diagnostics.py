@@ -55,3 +55,14 @@ def test_doctor_names_an_unplugged_camera(tmp_path) -> None:
     code, report = run_doctor(tmp_path, "camera:unplugged")
     assert code != 0 and report["camera"]["state"] == "unplugged"
     assert "camera" in report["camera"]["action"]["en"]
+
+
+def test_doctor_names_a_damaged_outbox_and_what_to_do(tmp_path) -> None:
+    (tmp_path / "outbox.sqlite3").write_bytes(b"\x00not an SQLite database\x00" * 64)
+    code, report = run_doctor(tmp_path)
+    assert code != 0
+    outbox = report["outbox"]
+    assert outbox["ok"] is False and outbox["state"] == "damaged"  # not "checking outbox failed"
+    assert "bị hỏng" in outbox["message"]["vi"] and "damaged" in outbox["message"]["en"]
+    assert "outbox.sqlite3" in outbox["action"]["en"]
+    assert report["printer"]["ok"] and report["backend"]["ok"]

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QScrollArea, QScroller
 
 from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import button, label
+from kiosk.ui.widgets import both, button, label
 
 TILES = [
     (State.NUMBER, {"vi": "Lấy số thứ tự", "en": "Take a queue number"}),
@@ -16,6 +16,9 @@ TILES = [
     (State.LOOKUP, {"vi": "Tra cứu hồ sơ", "en": "Look up a dossier"}),
     (State.RATING, {"vi": "Đánh giá sự hài lòng", "en": "Rate our service"}),
 ]
+
+OUT_OF_SERVICE = {"vi": "Kiosk tạm ngừng phục vụ. Vui lòng đến quầy tiếp nhận.",
+                  "en": "The kiosk is out of service. Please go to the reception counter."}
 
 #: What each key `kiosk run` needs is, for the technician reading the setup screen.
 SETUP_KEYS = {
@@ -65,9 +68,15 @@ class HomeScreen(Screen):
             self.tiles[state] = tile
             grid.addWidget(tile, i // 2, i % 2)
         self.root.addStretch(1)
+        self.out_of_service = label(role="title")
+        self.out_of_service.setObjectName("home-out-of-service")
+        self.out_of_service.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.out_of_service.hide()
+        self.root.addWidget(self.out_of_service)
         self.root.addLayout(grid)
         self.root.addStretch(1)
         self.root.addWidget(self.hint)
+        self.window_.health.sig_changed.connect(self._on_health_changed)
 
     def retranslate_ui(self) -> None:
         if self.problem:
@@ -81,8 +90,25 @@ class HomeScreen(Screen):
         self.ward.setText(self.services.ward_display)
         self.hint.setText(self.t({"vi": "Chạm vào một ô để bắt đầu. Cần giúp đỡ? Hãy hỏi cán bộ tại quầy.",
                                   "en": "Touch a tile to start. Need help? Ask an officer at the counter."}))
+        self._show_availability()
+
+    def _on_health_changed(self) -> None:
+        self._show_availability()
+
+    def _show_availability(self) -> None:
+        """Offer a journey only when it can finish; when none can, send the citizen to the counter."""
+        availability = self.window_.health.availability()
+        closed = not any(availability.values())
         for state, text in TILES:
-            self.tiles[state].setText(self.t(text))
+            tile, open_ = self.tiles[state], availability.get(state.value, True)
+            tile.setEnabled(open_)
+            tile.setVisible(not closed)
+            tile.setText(self.t(text) if open_ else
+                         f"{self.t(text)}\n{self.t({'vi': '(tạm ngừng)', 'en': '(unavailable now)'})}")
+        # both languages at once: whoever stands here must understand that the counter is the way on
+        self.out_of_service.setText(both(OUT_OF_SERVICE))
+        self.out_of_service.setVisible(closed)
+        self.hint.setVisible(not closed)
 
     def _retranslate_problem(self) -> None:
         taps = int(self.services.settings.maintenance.get("gesture_taps", 5))

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 
 from kiosk.core.identity import IdentityError, parse_id_qr
 from kiosk.core.session import State
+from kiosk.ui.health import camera_gone
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets import both, button, label, panel
 
@@ -22,14 +23,28 @@ class PreviewLabel(QLabel):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._image: QImage | None = None
+        self.unavailable = ""  # said instead of a picture while the camera is gone
 
     def show_image(self, image: QImage | None) -> None:
         self._image = image
         self.update()
 
+    def show_unavailable(self, text: str) -> None:
+        """No camera: drop the last frame (a frozen card would still say "place your card") and say so."""
+        self._image = None
+        self.unavailable = text
+        self.update()
+
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor("#202020"))
+        if self.unavailable:
+            painter.setPen(QColor("#ffffff"))
+            margin = self.width() // 10
+            painter.drawText(self.rect().adjusted(margin, margin, -margin, -margin),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.unavailable)
+            painter.end()
+            return
         if self._image is not None and not self._image.isNull():
             fitted = self._image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect((self.width() - fitted.width()) // 2, (self.height() - fitted.height()) // 2,
@@ -40,6 +55,19 @@ class PreviewLabel(QLabel):
         painter.setPen(QPen(QColor("#ffd500"), 8, Qt.PenStyle.DashLine))
         painter.drawRoundedRect(guide, 16, 16)
         painter.end()
+
+
+#: Said wherever the camera would be used while it is unplugged or will not start.
+CAMERA_UNAVAILABLE = {"vi": "Không dùng được máy ảnh. Vui lòng nhập thông tin bằng bàn phím.",
+                      "en": "The camera is not available. Please type your details."}
+
+
+def set_role(widget, role: str | None) -> None:
+    """Change a widget's style role now (Qt applies a property change to the style only when re-polished)."""
+    if widget.property("role") != role:
+        widget.setProperty("role", role)
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
 
 
 class IdentifyScreen(Screen):
@@ -73,7 +101,9 @@ class IdentifyScreen(Screen):
 
     def enter(self) -> None:
         self.refusal_message = None
-        self.camera_status = ("starting", {})
+        # a camera already known to be gone is said at once, not after the worker has tried again
+        last = self.window_.camera.status
+        self.camera_status = (last, {}) if camera_gone(last) else ("starting", {})
         self._unwatch_camera = self.window_.watch_camera(self._on_camera_decoded, self.preview.show_image,
                                                          self._on_camera_status)
         self.retranslate_ui()
@@ -111,18 +141,27 @@ class IdentifyScreen(Screen):
         self.preview.show_image(None)
 
     def retranslate_ui(self) -> None:
-        self.instructions.setText(self.t({
-            "vi": "Đặt mặt sau của thẻ căn cước (mặt có mã QR) vào khay, dưới camera, sao cho mã QR nằm trong "
-                  "khung vàng.",
-            "en": "Place your ID card, back side up (the side with the QR code), in the tray under the camera "
-                  "so the QR code sits inside the yellow frame."}))
-        code, message = self.camera_status
-        if code in ("starting", "ok", ""):
-            self.status.setText(self.t({"vi": "Đang chờ thẻ…", "en": "Waiting for the card…"}))
+        code, _message = self.camera_status
+        if camera_gone(code):
+            # no card can be read: say so plainly and make typing the way on, not a small alternative
+            self.preview.show_unavailable(self.t(CAMERA_UNAVAILABLE))
+            self.instructions.setText(self.t(CAMERA_UNAVAILABLE))
+            self.status.setText("")
+            # primary and twice as tall, not a tile: a tile's font would clip the words in a portrait column
+            set_role(self.type_button, "primary")
+            self.type_button.setMinimumHeight(2 * self.window_.theme.touch_px)
+            self.type_button.setText(self.t({"vi": "Nhập bằng bàn phím", "en": "Type instead"}))
         else:
-            self.status.setText(self.t(message) or self.t({"vi": "Camera không sẵn sàng.",
-                                                          "en": "The camera is not ready."}))
+            self.preview.unavailable = ""
+            self.instructions.setText(self.t({
+                "vi": "Đặt mặt sau của thẻ căn cước (mặt có mã QR) vào khay, dưới camera, sao cho mã QR nằm "
+                      "trong khung vàng.",
+                "en": "Place your ID card, back side up (the side with the QR code), in the tray under the "
+                      "camera so the QR code sits inside the yellow frame."}))
+            self.status.setText(self.t({"vi": "Đang chờ thẻ…", "en": "Waiting for the card…"}))
+            set_role(self.type_button, None)
+            self.type_button.setMinimumHeight(0)
+            self.type_button.setText(self.t({"vi": "Không có thẻ? Nhập thông tin bằng bàn phím",
+                                             "en": "No card? Type your details instead"}))
         # Refusals are shown in both languages: the citizen may not be reading the chosen one.
         self.refusal.setText(both(self.refusal_message) if self.refusal_message else "")
-        self.type_button.setText(self.t({"vi": "Không có thẻ? Nhập thông tin bằng bàn phím",
-                                         "en": "No card? Type your details instead"}))

@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
 
 from kiosk.core.patterns import is_dossier_reference
 from kiosk.core.session import State
+from kiosk.ui.health import camera_gone
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.screens.identify import PreviewLabel
 from kiosk.ui.widgets import both, button, label, line_edit, panel
@@ -49,13 +50,20 @@ class LookupScreen(Screen):
         row.addLayout(right, 1)
         self.root.addLayout(row, 1)
         self.busy = False
+        self.camera_gone = False  # no camera: the code is typed, no QR is asked for
         self.error_message: dict | None = None
 
     def default_field(self):
         return self.code
 
     def enter(self) -> None:
-        self._unwatch_camera = self.window_.watch_camera(self._on_camera_decoded, self.preview.show_image)
+        self.camera_gone = camera_gone(self.window_.camera.status)
+        self._unwatch_camera = self.window_.watch_camera(self._on_camera_decoded, self.preview.show_image,
+                                                         self._on_camera_status)
+        self.retranslate_ui()
+
+    def _on_camera_status(self, code: str, _message: dict) -> None:
+        self.camera_gone = camera_gone(code)
         self.retranslate_ui()
 
     def leave(self) -> None:
@@ -123,9 +131,16 @@ class LookupScreen(Screen):
         self.busy = False
 
     def retranslate_ui(self) -> None:
-        self.prompt.setText(self.t({"vi": "Đưa mã QR trên giấy tiếp nhận vào dưới camera, hoặc nhập mã hồ sơ:",
-                                    "en": "Hold the QR code of your receipt under the camera, or type the "
-                                          "dossier code:"}))
+        if self.camera_gone:
+            self.prompt.setText(self.t({"vi": "Nhập mã hồ sơ in trên giấy tiếp nhận:",
+                                        "en": "Type the dossier code printed on your receipt:"}))
+            self.preview.show_unavailable(self.t({"vi": "Không dùng được máy ảnh. Vui lòng nhập mã hồ sơ.",
+                                                  "en": "The camera is not available. Please type the code."}))
+        else:
+            self.preview.unavailable = ""
+            self.prompt.setText(self.t({"vi": "Đưa mã QR trên giấy tiếp nhận vào dưới camera, hoặc nhập mã hồ sơ:",
+                                        "en": "Hold the QR code of your receipt under the camera, or type the "
+                                              "dossier code:"}))
         self.code.setPlaceholderText(self.t({"vi": "Ví dụ: 00073-261124-0001", "en": "e.g. 00073-261124-0001"}))
         self.search_button.setText(self.t({"vi": "Tra cứu", "en": "Look up"}))
         self.rate.setText(self.t({"vi": "Đánh giá dịch vụ", "en": "Rate the service"}))

@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QScroller, QVBoxLayout
 
 from kiosk.ui.screens.identify import PreviewLabel
 from kiosk.ui.screens.maint_common import MaintPage
@@ -84,6 +84,10 @@ class DiagnosticsPage(MaintPage):
         row.addWidget(self.preview, 5)
         side = QVBoxLayout()
         frame, inner = panel()
+        # first what the citizens get, and which part is why: the line a technician reads before any other
+        self.service = label(role="fieldlabel")
+        self.service.setObjectName("maint-service")
+        self.root.addWidget(self.service)
         grid = QGridLayout()
         grid.setVerticalSpacing(8)
         self.part_names: dict[str, QLabel] = {}
@@ -98,7 +102,14 @@ class DiagnosticsPage(MaintPage):
         grid.setColumnStretch(1, 1)
         inner.addLayout(grid)
         inner.addStretch(1)
-        side.addWidget(frame, 1)
+        # with every part failing, the messages and what to do are taller than a 1366x768 screen: they scroll
+        scroll = QScrollArea()
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(frame)
+        QScroller.grabGesture(scroll.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        side.addWidget(scroll, 1)
         self.refresh_button = button(None, self.refresh, name="maint-diagnostics-refresh")
         side.addWidget(self.refresh_button)
         row.addLayout(side, 6)
@@ -206,7 +217,36 @@ class DiagnosticsPage(MaintPage):
         self.parts = parts
         self.retranslate_ui()
 
+    def service_summary(self) -> dict[str, str] | None:
+        """Which citizen journeys the checked parts close, and the parts to blame (None before a check)."""
+        from kiosk.core.availability import failed_parts, journey_availability
+        from kiosk.ui.health import camera_gone
+        from kiosk.ui.screens.home import TILES
+
+        if not {"printer", "backend", "outbox"} <= set(self.parts):
+            return None
+        parts = {"printer_ok": self.parts["printer"].ok, "camera_ok": not camera_gone(self.camera_status[0]),
+                 "backend_ok": self.parts["backend"].ok, "outbox_ok": self.parts["outbox"].ok,
+                 "has_backend": self.services.has_backend}
+        availability = journey_availability(**parts)
+        names = dict(PARTS)
+        blamed = [names[part] for part in failed_parts(**parts)]
+        closed = [text for state, text in TILES if not availability.get(state.value, True)]
+        if not closed:
+            return {"vi": "Mọi dịch vụ cho công dân đang mở.", "en": "Every citizen journey is open."}
+        because = {lang: ", ".join(b[lang].lower() for b in blamed) for lang in ("vi", "en")}
+        if not blamed:  # only the journeys no backend could ever serve (rating) are closed
+            because = {"vi": "chưa cấu hình máy chủ tỉnh", "en": "no provincial backend configured"}
+        if len(closed) == len(availability):
+            return {"vi": f"Kiosk tạm ngừng phục vụ công dân. Nguyên nhân: {because['vi']}.",
+                    "en": f"The kiosk is out of service for citizens. Cause: {because['en']}."}
+        shut = {lang: ", ".join(c[lang] for c in closed) for lang in ("vi", "en")}
+        return {"vi": f"Đang tạm ngừng: {shut['vi']}. Nguyên nhân: {because['vi']}.",
+                "en": f"Closed now: {shut['en']}. Cause: {because['en']}."}
+
     def retranslate_ui(self) -> None:
+        summary = self.service_summary()
+        self.service.setText(self.bi(summary) if summary else "…")
         for key, text in PARTS:
             self.part_names[key].setText(self.bi(text))
         self.refresh_button.setText(self.bi({"vi": "Kiểm tra lại", "en": "Check again"}))

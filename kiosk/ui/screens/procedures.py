@@ -58,8 +58,18 @@ class ProcedureScreen(Screen):
         self.root.addWidget(self.scan_hint)
 
     def enter(self) -> None:
-        self._unwatch_camera = self.window_.watch_camera(self._on_camera_decoded)
+        self._show_scan_hint(self.window_.camera.status)
+        self._unwatch_camera = self.window_.watch_camera(self._on_camera_decoded, on_status=self._on_camera_status)
         self._filter()
+
+    def _on_camera_status(self, code: str, _message: dict) -> None:
+        self._show_scan_hint(code)
+
+    def _show_scan_hint(self, camera_status: str) -> None:
+        from kiosk.ui.health import camera_gone
+
+        # no camera, no invitation to show a QR code; it comes back with the camera
+        self.scan_hint.setVisible(not camera_gone(camera_status))
 
     def leave(self) -> None:
         self._unwatch_camera()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QProgressBar
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar
 
 from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
@@ -38,9 +38,16 @@ class SubmittingScreen(Screen):
         inner.addWidget(self.error)
         self.root.addWidget(frame)
         self.root.addStretch(1)
+        # after a failure: the citizen is never left waiting on a screen that cannot go on
+        actions = QHBoxLayout()
+        actions.setSpacing(24)
+        self.cancel_button = button(None, self._on_cancel_clicked, name="submit-cancel")
+        self.cancel_button.setVisible(False)
+        actions.addWidget(self.cancel_button, 1)
         self.retry_button = button("primary", self._on_retry_clicked, name="submit-retry")
         self.retry_button.setVisible(False)
-        self.root.addWidget(self.retry_button)
+        actions.addWidget(self.retry_button, 2)
+        self.root.addLayout(actions)
         self.status: dict[str, str] = {}
         self.error_message: dict | None = None
 
@@ -51,6 +58,7 @@ class SubmittingScreen(Screen):
         self.status = {key: "waiting" for key, _ in STEPS}
         self.error_message = None
         self.retry_button.setVisible(False)
+        self.cancel_button.setVisible(False)
         self.retranslate_ui()
         self.window_.submission.start()
 
@@ -62,13 +70,18 @@ class SubmittingScreen(Screen):
     def show_error(self, message: dict, retry: bool) -> None:
         self.error_message = message
         self.retry_button.setVisible(retry)
+        self.cancel_button.setVisible(True)
         self.retranslate_ui()
 
     def _on_retry_clicked(self) -> None:
         self.error_message = None
         self.retry_button.setVisible(False)
+        self.cancel_button.setVisible(False)
         self.window_.submission.retry()
         self.retranslate_ui()
+
+    def _on_cancel_clicked(self) -> None:
+        self.window_.go_home()  # wipes the session: nothing the citizen typed stays for the next person
 
     def reset(self) -> None:
         self.status = {}
@@ -92,4 +105,5 @@ class SubmittingScreen(Screen):
             self.step_labels[key].setProperty("role", "ok" if state == "done" else None)
         self.progress.setValue(done)
         self.error.setText(both(self.error_message) if self.error_message else "")
-        self.retry_button.setText(self.t({"vi": "Thử in lại", "en": "Try printing again"}))
+        self.retry_button.setText(self.t({"vi": "Thử lại", "en": "Try again"}))
+        self.cancel_button.setText(self.t({"vi": "Huỷ", "en": "Cancel"}))

@@ -200,3 +200,19 @@ class OutboxMachine(RuleBasedStateMachine):
 OutboxMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=25, deadline=None,
                                            suppress_health_check=[HealthCheck.too_slow])
 test_outbox_state_machine = OutboxMachine.TestCase
+
+
+def test_an_outbox_failure_is_named_by_its_cause():
+    import errno
+    import sqlite3
+
+    from kiosk.backend.outbox import STORAGE_FAULTS, storage_fault
+
+    assert storage_fault(OSError(errno.ENOSPC, "No space left on device")) == "full"
+    assert storage_fault(sqlite3.OperationalError("database or disk is full")) == "full"
+    assert storage_fault(sqlite3.OperationalError("attempt to write a readonly database")) == "read_only"
+    assert storage_fault(OSError(errno.EROFS, "Read-only file system")) == "read_only"
+    assert storage_fault(sqlite3.DatabaseError("file is not a database")) == "damaged"
+    assert storage_fault(sqlite3.DatabaseError("database disk image is malformed")) == "damaged"
+    assert storage_fault(sqlite3.OperationalError("unable to open database file")) == "unavailable"
+    assert all(text["vi"] and text["en"] for text in STORAGE_FAULTS.values())

@@ -145,6 +145,8 @@ class KioskHealth(QObject):
         found["outbox"] = "ok" if unusable is None else unusable.state
         if unusable is not None:
             found["details"]["outbox"] = unusable.data.get("detail", "")
+        else:  # it opens, but a lost outbox refuses dossiers until a technician acknowledges the loss
+            found["outbox"] = self.services.outbox_health()
         if self.services.has_backend:
             try:
                 self._backend_client().health()
@@ -155,15 +157,10 @@ class KioskHealth(QObject):
 
     def _backend_client(self) -> Any:
         if self._client is None:
-            from kiosk.backend.client import BackendClient
-
-            settings = self.services.settings
-            cert: Any = settings.client_cert or None
-            if cert and settings.client_key:
-                cert = (settings.client_cert, settings.client_key)
-            self._client = BackendClient(self.services.backend_url, settings.backend_token or "",
-                                         ca_file=settings.ca_file or None, client_cert=cert,
-                                         timeout=BACKEND_CHECK_TIMEOUT_S, max_retries=0)
+            # the kiosk's own client (its TLS, its refusal of clear text), with a short overall deadline
+            self._client = self.services.make_client()
+            self._client.max_retries = 0
+            self._client.deadlines["health"] = BACKEND_CHECK_TIMEOUT_S
         return self._client
 
     def _on_checked(self, found: dict[str, Any]) -> None:

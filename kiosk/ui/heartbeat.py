@@ -58,6 +58,9 @@ def send_heartbeat(window: Any) -> None:
     health = window.health.heartbeat_fields()
 
     def send() -> Any:
-        return services.heartbeat({**device_states(services, camera_status, camera_running, online), **health})
+        devices = device_states(services, camera_status, camera_running, online)
+        if health.get("outbox") in (None, "unknown"):  # no health check yet (the start-up heartbeat)
+            health.pop("outbox", None)
+        return services.heartbeat({**devices, **health})
 
     window.chores_runner.run(send, None, lambda err: log.info("heartbeat not delivered: %r", err))

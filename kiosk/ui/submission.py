@@ -128,7 +128,7 @@ class Submission(QObject):
         self._ack_timer.start(self.ack_wait_ms)
 
     def _on_commit_failed(self, error: BaseException) -> None:
-        from kiosk.backend.outbox import STORAGE_FAULTS, storage_fault
+        from kiosk.backend.outbox import STORAGE_FAULTS, OutboxLost, storage_fault
 
         cause = storage_fault(error)
         log.error("the outbox refused the dossier (%s): %r", cause, error)
@@ -137,6 +137,10 @@ class Submission(QObject):
         self.window.health.note_outbox_failed(cause)
         self.screen.set_step("save", "failed")
         what = STORAGE_FAULTS[cause]
+        if isinstance(error, OutboxLost):  # the outbox works but refuses dossiers until a technician says so
+            self.window.health.note_outbox_failed("lost")
+            self.screen.show_error(error.message, retry=True)
+            return
         # Nothing was kept: the citizen may try again (a technician may have fixed it) or cancel, which wipes.
         self.screen.show_error({
             "vi": f"Chưa lưu được hồ sơ: {what['vi']}. Những gì bạn đã nhập vẫn còn. Bấm «Thử lại», hoặc «Huỷ» "

@@ -62,9 +62,14 @@ def test_the_heartbeat_tells_the_province_the_outbox_was_lost(lost_kiosk, qtbot)
     assert _heartbeat(window)["devices"]["outbox"] == "lost:database_new"
 
 
-def test_a_citizen_s_dossier_is_refused_plainly_and_no_receipt_prints(lost_kiosk, qtbot):
+def test_the_dossier_tile_closes_and_a_dossier_begun_before_is_refused_plainly(lost_kiosk, qtbot):
     window, _ = lost_kiosk
     driver = Driver(window, qtbot)
+    home = window.screens[State.HOME]
+    qtbot.waitUntil(lambda: not home.tiles[State.PROCEDURE].isEnabled(), timeout=20000)  # the health check saw it
+    assert window.health.outbox == "lost:database_new"
+    # a citizen who began before the check: the tile was open, the save still refuses plainly
+    window.health._set(outbox="ok")
     spool = window.services.printer.spool_dir
     before = set(spool.glob("*receipt*.pdf"))
     driver.birth_dossier_to_review(sample_payload(0))

@@ -260,6 +260,15 @@ class PrintBridge(QObject):
 
         self._worker.submit(path, media, on_done)
 
+    sig_status = Signal(object)
+    """The printer's status, asked of the print worker (device.printer.PrinterStatus)."""
+
+    def request_status(self) -> None:
+        """Ask the printer's status in turn with the jobs, on the print worker's thread (never here)."""
+        request = getattr(self._worker, "request_status", None)
+        if request is not None:
+            request(self.sig_status.emit)
+
 
 class SenderBridge(QObject):
     """Signals from ``kiosk.backend.sender.Sender`` (delivery of the outbox in the background)."""

@@ -31,7 +31,8 @@ def failure_text(kind: str, message: dict | None) -> dict[str, str]:
     from device.printer import MESSAGES
 
     reason = message or {"vi": "Máy in gặp sự cố.", "en": "The printer has a problem."}
-    vi, en = reason.get("vi", "").rstrip("."), reason.get("en", "").rstrip(".")
+    # mid-sentence after the colon: "Chưa in được vé: máy in đã hết giấy."
+    vi, en = (_lower_first(reason.get(k, "").rstrip(".")) for k in ("vi", "en"))
     when = ({"vi": "khi máy in có giấy trở lại", "en": "once the printer has paper again"}
             if reason == MESSAGES["paper_out"] else
             {"vi": "khi máy in hoạt động trở lại", "en": "once the printer works again"})
@@ -46,6 +47,10 @@ def failure_text(kind: str, message: dict | None) -> dict[str, str]:
             "en": f"The ticket could not be printed: {en}. Your number is still valid and the counter will "
                   f"call it: photograph the QR or note the number on screen. The ticket can be printed here "
                   f"again {when['en']}."}
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def not_ready_notice(status: Any) -> dict[str, str] | None:

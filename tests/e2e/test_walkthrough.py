@@ -50,6 +50,22 @@ def test_every_screen_was_saved(walkthrough: Path):
             "rating", "rating-thanks"} <= names
 
 
+def test_with_no_paper_a_number_and_a_dossier_finish_on_screen_and_print_again_after_the_refill(walkthrough: Path):
+    result = json.loads((walkthrough / "journey.json").read_text(encoding="utf-8"))
+    paper = next(f for f in result["faults"] if f["round"] == "paper_out")
+    assert paper["outcome"] == "ok"
+    assert paper["ticket_on_screen"] and paper["receipt_on_screen"]
+    names = {p.stem.split("-", 1)[1] for p in (walkthrough / "screens").glob("*.png")}
+    assert {"fault-paper-number-notice", "fault-paper-number", "fault-paper-done"} <= names
+    spool = walkthrough / "data" / "demo-printer-spool"  # what the (simulated) printer printed, after the refill
+    assert [p for p in spool.glob("*.pdf") if f"-ticket-{paper['ticket_number']}-" in p.name] \
+        == [spool / paper["ticket_reprinted"][0]]
+    receipt = paper["receipt_reprinted"][0].split("-", 1)[1]  # NNNN-receipt-<code>-<time>-<seq>.pdf
+    assert (walkthrough / "prints" / receipt).is_file()  # its PDF in DIR/prints
+    assert paper["dossier_code"] in receipt or paper["local_ref"] in receipt
+    assert [p for p in spool.glob("*.pdf") if receipt in p.name] == [spool / paper["receipt_reprinted"][0]]
+
+
 def test_the_ticket_is_80_mm_wide(walkthrough: Path):
     from pypdf import PdfReader
 
@@ -66,7 +82,7 @@ def test_the_receipt_qr_at_203_dpi_scans_back_to_the_dossier_code(walkthrough: P
 
     result = json.loads((walkthrough / "journey.json").read_text(encoding="utf-8"))
     code = result["journeys"][1]["dossier_code"]
-    receipts = sorted((walkthrough / "prints").glob("receipt-*.pdf"))
+    receipts = sorted((walkthrough / "prints").glob(f"receipt-{code}-*.pdf"))  # the paper-out round has its own
     assert len(receipts) == 1
     subprocess.run(["pdftoppm", "-r", "203", "-gray", "-png", "-singlefile", str(receipts[0]),
                     str(tmp_path / "receipt")], check=True, timeout=60)
@@ -75,7 +91,8 @@ def test_the_receipt_qr_at_203_dpi_scans_back_to_the_dossier_code(walkthrough: P
 
 
 def test_the_receipt_text_extracts_as_vietnamese(walkthrough: Path):
-    receipt = sorted((walkthrough / "prints").glob("receipt-*.pdf"))[0]
+    result = json.loads((walkthrough / "journey.json").read_text(encoding="utf-8"))
+    receipt = sorted((walkthrough / "prints").glob(f"receipt-{result['journeys'][1]['dossier_code']}-*.pdf"))[0]
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(receipt), "-"], capture_output=True, text=True,
                           check=True, timeout=60).stdout
     assert "Nguyễn Văn Thử" in text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
+from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QVBoxLayout
 
 from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
@@ -26,10 +26,11 @@ class DoneScreen(Screen):
         self.details = label()
         self.details.setProperty("personal", True)
         texts = QVBoxLayout()
-        for w in (self.heading, self.code, self.details):
+        for w in (self.heading, self.code):
             texts.addWidget(w)
         texts.addStretch(1)
-        beside = QHBoxLayout()
+        # the QR beside the code where the width allows (landscape), below it otherwise (portrait, 1280x1024)
+        self._beside = beside = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         beside.addLayout(texts, 1)
         # with no printed receipt, its code as the receipt's QR would carry it, to photograph off the screen
         self.qr = label()
@@ -38,6 +39,7 @@ class DoneScreen(Screen):
         self.qr.hide()
         beside.addWidget(self.qr)
         inner.addLayout(beside)
+        inner.addWidget(self.details)  # full width: a wrapped label beside the QR would be cut short
         self.root.addWidget(frame)
         self.root.addStretch(1)
         row = QHBoxLayout()
@@ -146,6 +148,17 @@ class DoneScreen(Screen):
             self.qr.setPixmap(qr_pixmap(code, 6 * self.window_.theme.touch_px))
             self.qr.setProperty("qr_for", code)
         self.qr.show()
+        self._place_qr()
+
+    def _place_qr(self) -> None:
+        room = self.width() - 2 * 32 - 2 * 24  # the screen's and the panel's margins
+        wide = self.code.sizeHint().width() + self.qr.sizeHint().width() + 24 <= room
+        self._beside.setDirection(QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom)
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if self.qr.isVisible():
+            self._place_qr()
 
     def retranslate_ui(self) -> None:
         data = self.session.data

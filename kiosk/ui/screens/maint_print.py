@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QScroller, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QScroller, QSizePolicy, QVBoxLayout, QWidget
 
 from kiosk.core import clock
 from kiosk.ui.screens.maint_common import MaintPage, audit, tall
@@ -37,6 +37,8 @@ class TestPrintPage(MaintPage):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        # the list takes what the rest leaves (it scrolls), never room from the printer's state above it
+        scroll.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         QScroller.grabGesture(scroll.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
         holder = QWidget()
         self.failed_rows = QVBoxLayout(holder)
@@ -187,6 +189,7 @@ class TestPrintPage(MaintPage):
             text = {"vi": "", "en": ""}
         self.result.setProperty("role", role)
         self.result.setText(self.bi(text) if text["vi"] else "")
+        self.result.setVisible(bool(text["vi"]))
         self.result.style().unpolish(self.result)
         self.result.style().polish(self.result)
         self.print_button.setEnabled(self.state != "printing")

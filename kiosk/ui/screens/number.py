@@ -72,7 +72,7 @@ class NumberScreen(Screen):
         self.ticket_info = label()
         self.ticket_error = label(role="error")
         texts = QVBoxLayout()
-        for w in (self.ticket_caption, self.ticket_number, self.ticket_info, self.ticket_error):
+        for w in (self.ticket_caption, self.ticket_number, self.ticket_info):
             texts.addWidget(w)
         texts.addStretch(1)
         beside = QHBoxLayout()
@@ -84,6 +84,7 @@ class NumberScreen(Screen):
         self.ticket_qr.hide()
         beside.addWidget(self.ticket_qr)
         inner.addLayout(beside)
+        inner.addWidget(self.ticket_error)  # full width: a wrapped label beside the QR would be cut short
         lay.addWidget(frame)
         lay.addStretch(1)
         buttons = QHBoxLayout()

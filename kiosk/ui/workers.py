@@ -253,6 +253,7 @@ class PrintBridge(QObject):
     def __init__(self, print_worker: Any, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._worker = print_worker
+        self._asking = False  # a status question is with the print worker
 
     def submit(self, tag: str, path: Any, media: str | None = None) -> None:
         def on_done(outcome: Any) -> None:
@@ -264,10 +265,19 @@ class PrintBridge(QObject):
     """The printer's status, asked of the print worker (device.printer.PrinterStatus)."""
 
     def request_status(self) -> None:
-        """Ask the printer's status in turn with the jobs, on the print worker's thread (never here)."""
+        """Ask the printer's status in turn with the jobs, on the print worker's thread (never here).
+
+        One question at a time: behind a job that hangs (a stuck CUPS queue) the polls would pile up."""
         request = getattr(self._worker, "request_status", None)
-        if request is not None:
-            request(self.sig_status.emit)
+        if request is None or self._asking:
+            return
+        self._asking = True
+
+        def answered(status: Any) -> None:
+            self._asking = False
+            self.sig_status.emit(status)
+
+        request(answered)
 
 
 class SenderBridge(QObject):

@@ -203,3 +203,24 @@ def test_the_done_screen_switches_to_the_official_code_when_the_dossier_synchron
     assert "đã được tiếp nhận" in screen.heading.text()
     details = screen.details.text()
     assert "mất kết nối" not in details and kiosk.session.data.appointment_date in details
+
+
+def test_the_demo_panels_refill_ends_paper_out_and_the_ticket_prints_again(driver, kiosk, qtbot):
+    from kiosk.ui.demo import DemoPanel
+
+    demo = DemoPanel(kiosk)
+    qtbot.addWidget(demo)
+    demo.show()
+    demo.toggles["printer:paper_out"].click()  # a trainer shows paper out
+    assert FAULTS.active("printer", "paper_out")
+    number = _take_a_number_with_no_paper(driver, kiosk, qtbot)
+    reprint = driver.find("ticket-reprint")
+    assert not reprint.isEnabled()
+    qtbot.mouseClick(demo.findChild(QPushButton, "demo-refill"), Qt.MouseButton.LeftButton)
+    assert not demo.toggles["printer:paper_out"].isChecked()
+    qtbot.waitUntil(reprint.isEnabled, timeout=10000)
+    before = _spooled(kiosk)
+    with qtbot.waitSignal(kiosk.sig_printed, timeout=15000) as printed:
+        driver.click(reprint)
+    assert printed.args == ["ticket", True]
+    assert [p for p in _spooled(kiosk) - before if number in p.name]

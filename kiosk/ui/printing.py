@@ -60,10 +60,9 @@ def not_ready_notice(status: Any) -> dict[str, str] | None:
         return None
     why = ({"vi": "Máy in đang hết giấy", "en": "The printer is out of paper"} if status.state == "paper_out"
            else {"vi": "Máy in đang không hoạt động", "en": "The printer is not working"})
-    return {"vi": f"{why['vi']}: vé sẽ không in được. Bạn vẫn được cấp số; số hiện to trên màn hình kèm mã QR "
-                  "để chụp lại.",
-            "en": f"{why['en']}: no ticket can be printed. You still get a number, shown large on screen with a "
-                  "QR code to photograph."}
+    return {"vi": f"{why['vi']}: bạn vẫn được cấp số, hiện trên màn hình kèm mã QR để chụp lại (không in vé).",
+            "en": f"{why['en']}: you still get a number, shown on screen with a QR code to photograph "
+                  "(no printed ticket)."}
 
 
 @dataclass

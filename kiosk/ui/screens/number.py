@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QScrollArea,
+    QScroller,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
@@ -15,6 +24,18 @@ PRIORITIES = [
     ("disabled", {"vi": "Người khuyết tật", "en": "Person with a disability"}),
     ("pregnant", {"vi": "Phụ nữ mang thai hoặc có con nhỏ", "en": "Pregnant or with a small child"}),
 ]
+
+
+def _scrolling(pages: QWidget) -> QScrollArea:
+    """The pages in a finger-scrolled area: at 1366x768 the four priorities fill the height, and the printer's
+    notice above them would otherwise squeeze the buttons over each other."""
+    scroll = QScrollArea()
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidgetResizable(True)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(pages)
+    QScroller.grabGesture(scroll.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+    return scroll
 
 
 class NumberScreen(Screen):
@@ -31,7 +52,7 @@ class NumberScreen(Screen):
         self.root.addWidget(self.printer_notice)
         window.sig_printer_status.connect(self._on_window_printer_status)
         self.pages = QStackedWidget()
-        self.root.addWidget(self.pages)
+        self.root.addWidget(_scrolling(self.pages))
 
         # page 1: service area
         self.area_page = QWidget()

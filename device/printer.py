@@ -32,26 +32,16 @@ log = logging.getLogger(__name__)
 DEFAULT_MEDIA = "Custom.80x200mm"
 ERROR_CODES = frozenset({"paper_out", "offline", "not_found", "job_failed"})
 
+#: What the printer did, and only that: the kiosk says what failed (a ticket, a receipt) and what still holds
+#: (a dossier is saved, a number stays valid) around it, since only it knows which document this was.
 MESSAGES: dict[str, dict[str, str]] = {
-    "paper_out": {
-        "vi": "Máy in đã hết giấy. Hồ sơ của bạn vẫn được lưu; vui lòng báo cán bộ thay giấy rồi in lại.",
-        "en": "The printer is out of paper. Your dossier is still saved; please ask an officer to "
-        "refill it, then print again.",
-    },
-    "offline": {
-        "vi": "Máy in đang không hoạt động. Hồ sơ của bạn vẫn được lưu; vui lòng báo cán bộ hỗ trợ.",
-        "en": "The printer is not working right now. Your dossier is still saved; please ask an "
-        "officer for help.",
-    },
+    "paper_out": {"vi": "Máy in đã hết giấy.", "en": "The printer is out of paper."},
+    "offline": {"vi": "Máy in đang không hoạt động.", "en": "The printer is not working right now."},
     "not_found": {
         "vi": "Không tìm thấy máy in của kiosk. Vui lòng báo cán bộ kiểm tra cài đặt máy in.",
         "en": "The kiosk's printer could not be found. Please ask an officer to check the printer set-up.",
     },
-    "job_failed": {
-        "vi": "Không in được phiếu. Hồ sơ của bạn vẫn được lưu; vui lòng thử in lại hoặc báo cán bộ.",
-        "en": "The slip could not be printed. Your dossier is still saved; please try printing again "
-        "or ask an officer.",
-    },
+    "job_failed": {"vi": "Máy in không in được tài liệu này.", "en": "The printer could not print this document."},
 }
 
 STATUS_MESSAGES: dict[str, dict[str, str]] = {

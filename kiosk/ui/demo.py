@@ -55,6 +55,7 @@ class DemoPanel(QWidget):
             layout.addWidget(box)
             self.toggles[f"{device}:{fault}"] = box
         b = QPushButton("Nạp giấy / refill paper")
+        b.setObjectName("demo-refill")
         b.clicked.connect(self._on_refill_clicked)
         layout.addWidget(b)
         self.status = QLabel()
@@ -82,6 +83,8 @@ class DemoPanel(QWidget):
         refill = getattr(self.window.services.printer, "refill", None)
         if refill is not None:
             refill()
+        # a new roll ends "paper out" too: the kiosk's "Print again" then enables by itself
+        self.toggles["printer:paper_out"].setChecked(False)
 
     def _on_fault_toggled(self, device: str, fault: str, on: bool) -> None:
         FAULTS.set(device, fault, on)

@@ -225,7 +225,8 @@ class Walkthrough:
         self.click("ticket-done")
         self.on_screen(State.HOME)
 
-    def file_dossier(self, entry: dict) -> None:
+    def file_dossier(self, entry: dict, on_done: Any = None) -> None:
+        """``on_done(entry)``, if given, checks the done screen instead of "the receipt printed" (a fault round)."""
         # The test citizens in turn, so two dossiers in a row differ as two citizens' would: a screen that
         # is cheap only when shown the same text again (the review's summary was) shows in the figures.
         which = self.dossiers % len(TEST_CITIZENS)
@@ -290,7 +291,8 @@ class Walkthrough:
         self.on_screen(State.WARD)
         ward = self.window.screens[State.WARD]
         self.wait_until(lambda: not ward._suggest_pending, "the ward suggestion", 90)
-        if ward.suggested is not None:
+        # a card from another province gets no suggestion to tap (the screen says so): the kiosk's ward stays
+        if ward.suggested is not None and self.find("ward-suggestion").isVisible():
             self.click("ward-suggestion")
         self.screenshot("ward")
         self.click("ward-next")
@@ -303,7 +305,9 @@ class Walkthrough:
         self.screenshot("done")
         data = self.window.session.data
         entry.update(dossier_code=data.dossier_code, local_ref=data.local_ref, ticket_number=data.ticket_number)
-        if not self.window.submission.receipt_printed:
+        if on_done is not None:
+            on_done(entry)
+        elif not self.window.submission.receipt_printed:
             raise WalkthroughError("the receipt did not print")
         self.click("done-finish")
         self.on_screen(State.HOME)
@@ -353,6 +357,79 @@ class Walkthrough:
         entry["feedback_delivered"] = bool(self.feedback)  # a flaky backend may lose a rating, not a dossier
         self.on_screen(State.HOME, 20)
 
+    # --- fault rounds (issue 16) ----------------------------------------------------------------------
+    def _refill_paper(self) -> None:
+        """The officer puts a new roll in (the demo panel's "refill paper")."""
+        from device.sim.faults import FAULTS
+
+        FAULTS.set("printer", "paper_out", False)
+        refill = getattr(self.window.services.printer, "refill", None)
+        if refill is not None:
+            refill()
+
+    def _spooled(self) -> set[Path]:
+        spool = getattr(self.window.services.printer, "spool_dir", None)
+        return set(Path(spool).glob("*.pdf")) if spool is not None else set()
+
+    def fault_paper_out(self, entry: dict) -> None:
+        """KIOSK_SIM_FAULTS=printer:paper_out: a number and a dossier both finish on screen (number or code with
+        a QR), then, paper refilled, "Print again" prints them."""
+        from device.sim.faults import FAULTS
+
+        FAULTS.set("printer", "paper_out", True)
+        # a number: told before the last tap, then the number large with its QR
+        self.click("tile-number")
+        self.on_screen(State.NUMBER)
+        screen = self.window.screens[State.NUMBER]
+        self.click(next(b for b, area in screen.area_buttons if area["id"] == "ho-tich"))
+        notice = self.find("number-printer-notice")
+        self.wait_until(notice.isVisible, "the no-paper notice before the last tap", 10)
+        self.screenshot("fault-paper-number-notice")
+        self.click("priority-none")
+        self.wait_until(lambda: screen.print_state in ("printed", "print_failed", "failed"), "the ticket")
+        if screen.print_state != "print_failed" or not self.find("ticket-qr").isVisible():
+            raise WalkthroughError(f"with no paper the ticket screen shows no on-screen ticket ({screen.print_state})")
+        number = screen.ticket["number"]
+        entry.update(ticket_number=number, ticket_on_screen=True)
+        self.screenshot("fault-paper-number")
+        before = self._spooled()
+        self._refill_paper()
+        self.click("ticket-reprint")  # waits until it enables by itself
+        self.wait_until(lambda: screen.print_state == "printed", "the ticket printed again")
+        entry["ticket_reprinted"] = [p.name for p in self._spooled() - before if number in p.name]
+        if not entry["ticket_reprinted"]:
+            raise WalkthroughError("'Print again' printed no ticket")
+        self.screenshot("fault-paper-number-reprinted")
+        self.click("ticket-done")
+        self.on_screen(State.HOME)
+
+        # a dossier: filed all the same, its done screen with the code, appointment and the receipt's QR
+        FAULTS.set("printer", "paper_out", True)
+
+        def on_done(dossier: dict) -> None:
+            sub = self.window.submission
+            if sub.receipt_printed or not self.find("done-qr").isVisible():
+                raise WalkthroughError("with no paper the done screen shows no on-screen receipt")
+            data = self.window.session.data
+            entry.update(dossier_code=data.dossier_code, local_ref=data.local_ref, receipt_on_screen=True,
+                         counter_ticket=data.ticket_number)
+            self.screenshot("fault-paper-done")
+            receipt = Path(sub.receipt_path or "receipt").stem  # named by the code it was rendered with
+            before = self._spooled()
+            self._refill_paper()
+            self.click("done-reprint")
+            self.wait_until(lambda: sub.receipt_printed, "the receipt printed again")
+            # the counter's queue ticket, which did not print either, comes with it
+            self.wait_until(lambda: not data.ticket_number or any(
+                data.ticket_number in p.name for p in self._spooled() - before), "the counter ticket printed again")
+            entry["receipt_reprinted"] = [p.name for p in self._spooled() - before if receipt in p.name]
+            if not entry["receipt_reprinted"]:
+                raise WalkthroughError("'Print again' printed no receipt")
+            self.screenshot("fault-paper-done-reprinted")
+
+        self.file_dossier({}, on_done)
+        self.on_screen(State.HOME)
+
     def extras(self) -> None:
         """The accessibility modes and English, for the README."""
         self.probe.begin_journey("extras")
@@ -384,19 +461,31 @@ class Walkthrough:
     # --- fault rounds: a device or the network fails, the citizen still gets a way forward ---------------
     #: The fault rounds, run in this order after the journeys; each records its outcome in journey.json's
     #: "faults" (they run last: they take parts down, and the journeys' figures are those of a healthy kiosk).
-    FAULT_ROUNDS = ["fault_camera_unplugged", "fault_backend_silent", "fault_everything_down"]
+    FAULT_ROUNDS = ("fault_paper_out", "fault_camera_unplugged", "fault_backend_silent", "fault_everything_down")
 
-    def _fault_round(self, name: str, run: Any) -> dict[str, Any]:
+    def _fault_round(self, name: str) -> dict[str, Any]:
+        """Run one fault round from home; whatever happens, its faults are cleared and its outcome recorded
+        (``round`` is the method's name without ``fault_``; ``outcome`` "ok" unless the round says more)."""
+        from device.sim.faults import FAULTS
+
         self.on_screen(State.HOME)
         self.probe.begin_journey(f"fault-{name}")
         started = time.perf_counter()
-        entry: dict[str, Any] = {"round": name, "outcome": None}
+        entry: dict[str, Any] = {"round": name.removeprefix("fault_"), "outcome": None}
+        self.faults.append(entry)
         try:
-            run(entry)
+            getattr(self, name)(entry)
+            entry["outcome"] = entry["outcome"] or "ok"
+        except WalkthroughError as err:
+            entry.update(outcome="failed", error=str(err))
+            raise
         finally:
             self.probe.end_journey()
             entry["duration_ms"] = round((time.perf_counter() - started) * 1000)
-            self.faults.append(entry)
+            for device, fault in (("printer", "paper_out"), ("printer", "offline"), ("camera", "unplugged")):
+                FAULTS.set(device, fault, False)
+            if self.window.session.state != State.HOME:
+                self.window.go_home()
         return entry
 
     def fault_camera_unplugged(self, entry: dict) -> None:
@@ -550,7 +639,7 @@ class Walkthrough:
             self._journey("rating", lambda e, c=code: self.rate(e, c))
         self.extras()
         for name in self.FAULT_ROUNDS:
-            self._fault_round(name, getattr(self, name))
+            self._fault_round(name)
         return self.result()
 
     def result(self) -> dict[str, Any]:

@@ -133,6 +133,8 @@ class KioskWindow(QWidget):
     """A field inside the window took the focus."""
     sig_warmed_up = Signal()
     """Every screen is built and every one-off cost paid (see ``warmed_up``)."""
+    sig_printer_status = Signal(object)
+    """The printer's last status came back from the print worker (device.printer.PrinterStatus)."""
 
     def __init__(self, services: Services, session: Session | None = None, theme: Theme | None = None,
                  kiosk_mode: bool = False, autoplay_video: bool = True, thanks_ms: int = 5000,
@@ -163,6 +165,7 @@ class KioskWindow(QWidget):
                                    parent=self)
         self._printer: PrintBridge | None = None
         self._print_callbacks: dict[str, list[Callable[[bool, dict | None], None]]] = {}
+        self._init_printer_watch()
         self.sender_bridge = SenderBridge(self)
         self.sender_bridge.sig_acknowledged.connect(self._on_sender_acknowledged)
         self.sender_bridge.sig_rejected.connect(self._on_sender_rejected)
@@ -322,6 +325,8 @@ class KioskWindow(QWidget):
     def attach_printer(self, print_worker: Any) -> None:
         self._printer = PrintBridge(print_worker, self)
         self._printer.sig_printed.connect(self._on_printer_printed)
+        self._printer.sig_status.connect(self._on_printer_status)
+        self.refresh_printer_status()
 
     def attach_sender(self) -> None:
         self.services.start_sender(self.sender_bridge.on_acknowledged, self.sender_bridge.on_rejected,
@@ -376,6 +381,7 @@ class KioskWindow(QWidget):
         message = getattr(outcome, "message", None) if not ok else None
         if not ok:
             log.warning("print failed: %s", getattr(outcome, "code", outcome))
+        self._note_print_outcome(key.split(":", 1)[0], outcome, ok)
         for callback in self._print_callbacks.pop(key, []):
             callback(ok, message if isinstance(message, dict) else None)
         self.sig_printed.emit(key.split(":", 1)[0], ok)
@@ -389,6 +395,60 @@ class KioskWindow(QWidget):
 
     def _on_sender_online(self, online: bool) -> None:
         self.online = online
+
+    # --- the printer's state, failed prints and reprints (issue 16) ---------------------------------
+    #: While a screen or page shows "Print again", the printer is asked this often, so the button enables
+    #: by itself once paper is back (a printer does not say when it is refilled).
+    PRINTER_POLL_MS = 2000
+
+    def _init_printer_watch(self) -> None:
+        from kiosk.ui.printing import FailedPrints
+
+        #: the printer's last status from the print worker; None until it first answered
+        self.printer_status: Any = None
+        #: the last tickets and receipts that failed to print (maintenance lists them, with a reprint)
+        self.failed_prints = FailedPrints()
+        self._printer_watchers = 0
+        self._printer_poll = QTimer(self)
+        self._printer_poll.setInterval(self.PRINTER_POLL_MS)
+        self._printer_poll.timeout.connect(self.refresh_printer_status)
+
+    def refresh_printer_status(self) -> None:
+        """Ask the print worker for the printer's status; the answer comes as ``sig_printer_status``."""
+        if self._printer is not None:
+            self._printer.request_status()
+
+    def watch_printer(self) -> Callable[[], None]:
+        """Keep the printer's status fresh while a "Print again" is shown; returns what stops it."""
+        self._printer_watchers += 1
+        self._printer_poll.start()
+        self.refresh_printer_status()
+        done = False
+
+        def unwatch() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                self._printer_watchers -= 1
+                if self._printer_watchers <= 0:
+                    self._printer_poll.stop()
+
+        return unwatch
+
+    def _on_printer_status(self, status: Any) -> None:
+        self.printer_status = status
+        self.sig_printer_status.emit(status)
+
+    def _note_print_outcome(self, tag: str, outcome: Any, ok: bool) -> None:
+        from kiosk.ui.printing import KINDS
+
+        path = getattr(outcome, "path", None)
+        if path is not None and ok:
+            self.failed_prints.discard(path)
+        elif path is not None and tag in KINDS:
+            self.failed_prints.add(tag, path, getattr(outcome, "media", None), getattr(outcome, "code", ""))
+        if not ok:
+            self.refresh_printer_status()  # what went wrong, for the screens' "Print again"
 
     def send_heartbeat(self) -> None:
         """One heartbeat to the province: every backend.heartbeat_interval_s, and once at start-up."""
@@ -419,6 +479,8 @@ class KioskWindow(QWidget):
         self.session.wipe()
 
     def _on_session_state(self, state: State) -> None:
+        if state in (State.NUMBER, State.PROCEDURE, State.DETAILS):
+            self.refresh_printer_status()  # a journey starts: know the printer before the last tap
         self._show(state)
 
     def _show(self, state: State) -> None:
@@ -646,6 +708,7 @@ class KioskWindow(QWidget):
         self._idle_timer.stop()
         self.health.stop()
         self._heartbeat_timer.stop()
+        self._printer_poll.stop()
         self.camera.shutdown()
         for runner in (self.backend_runner, self.chores_runner, self.disk_runner, self.wards_runner):
             runner.shutdown()

@@ -58,6 +58,9 @@ def kiosk(kiosk_build, qtbot):
     qtbot.waitUntil(lambda: all(window.health.availability().values()), timeout=15000)
     yield window
     window.go_home()
+    # faults are process-wide: one left on would fail the next module's tests (the unit tests' printer too)
+    for device, fault in (("printer", "paper_out"), ("camera", "unplugged"), ("network", "down")):
+        FAULTS.set(device, fault, False)
 
 
 @pytest.fixture

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout
+from datetime import date
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QVBoxLayout
 
 from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
@@ -22,26 +25,140 @@ class DoneScreen(Screen):
         self.code.setProperty("personal", True)
         self.details = label()
         self.details.setProperty("personal", True)
-        for w in (self.heading, self.code, self.details):
-            inner.addWidget(w)
+        texts = QVBoxLayout()
+        for w in (self.heading, self.code):
+            texts.addWidget(w)
+        texts.addStretch(1)
+        # the QR beside the code where the width allows (landscape), below it otherwise (portrait, 1280x1024)
+        self._beside = beside = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        beside.addLayout(texts, 1)
+        # with no printed receipt, its code as the receipt's QR would carry it, to photograph off the screen
+        self.qr = label()
+        self.qr.setObjectName("done-qr")
+        self.qr.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
+        self.qr.hide()
+        beside.addWidget(self.qr)
+        inner.addLayout(beside)
+        inner.addWidget(self.details)  # full width: a wrapped label beside the QR would be cut short
         self.root.addWidget(frame)
         self.root.addStretch(1)
         row = QHBoxLayout()
         self.finish = button(None, lambda: self.window_.go_home(), name="done-finish")
+        self.reprint = button(None, self._on_reprint_clicked, name="done-reprint")
+        self.reprint.hide()
         self.rate = button("primary", lambda: self.window_.go(State.RATING), name="done-rate")
         row.addWidget(self.finish)
+        row.addWidget(self.reprint)
         row.addWidget(self.rate)
         self.root.addLayout(row)
+        self.reprinting = False
+        self._unwatch_printer = lambda: None
+        self._watching = False
+        window.sig_printer_status.connect(self._on_window_printer_status)
 
     def can_go_back(self) -> bool:
         return False
 
     def enter(self) -> None:
+        if not self._watching:
+            # the official code may come while the citizen reads this screen (the sender delivers it)
+            self.window_.sender_bridge.sig_acknowledged.connect(self._on_sender_acknowledged)
+            self._watching = True
+        data = self.session.data
+        ack = self.window_.acks.get(data.local_ref or "")
+        if ack is not None and not data.dossier_code:  # it came while the receipt was printing
+            self._on_sender_acknowledged(data.local_ref or "", *ack)
+        if not self.window_.submission.receipt_printed:
+            self._unwatch_printer()
+            self._unwatch_printer = self.window_.watch_printer()  # "Print again" enables once it is ready
         self.retranslate_ui()
 
+    def leave(self) -> None:
+        self._stop_watching()
+
     def reset(self) -> None:
+        self._stop_watching()
+        self.reprinting = False
         self.code.setText("")
         self.details.setText("")
+        self.qr.clear()
+        self.qr.setProperty("qr_for", None)
+        self.qr.hide()
+
+    def _stop_watching(self) -> None:
+        self._unwatch_printer()
+        if self._watching:
+            self._watching = False
+            try:
+                self.window_.sender_bridge.sig_acknowledged.disconnect(self._on_sender_acknowledged)
+            except (RuntimeError, TypeError):
+                pass
+
+    def _on_sender_acknowledged(self, local_ref: str, dossier_code: str, appointment: str) -> None:
+        """The dossier on screen synchronised: its official code and appointment replace the provisional."""
+        data = self.session.data
+        if not local_ref or local_ref != data.local_ref or data.dossier_code == dossier_code:
+            return
+        data.dossier_code = dossier_code
+        if appointment:
+            try:
+                data.appointment_date = date.fromisoformat(appointment).strftime("%d/%m/%Y")
+            except ValueError:
+                data.appointment_date = appointment
+        self.retranslate_ui()
+
+    def _on_window_printer_status(self, _status: object) -> None:
+        if self.isVisible():
+            self.retranslate_ui()
+
+    def _on_reprint_clicked(self) -> None:
+        sub = self.window_.submission
+        if self.reprinting or sub.receipt_printed or not sub.receipt_path:
+            return
+        self.reprinting = True
+        self.retranslate_ui()
+        failed = self.window_.failed_prints.find(sub.receipt_path)
+        self.window_.print_document("receipt", sub.receipt_path, self._on_receipt_reprinted,
+                                    failed.media if failed else None)
+        ticket = self.session.data.ticket_number
+        counter = next((f for f in self.window_.failed_prints if f.kind == "ticket" and f.reference == ticket),
+                       None) if ticket else None
+        if counter is not None:  # the counter's queue ticket did not print either
+            self.window_.print_document("ticket", counter.path, lambda _ok, _msg: None, counter.media)
+
+    def _on_receipt_reprinted(self, ok: bool, message: dict | None) -> None:
+        if not self.reprinting:
+            return  # the session ended meanwhile
+        self.reprinting = False
+        sub = self.window_.submission
+        sub.receipt_printed = ok
+        sub.print_message = None if ok else (message or sub.print_message)
+        if ok:
+            self._unwatch_printer()
+        self.retranslate_ui()
+
+    def _show_qr(self, code: str | None) -> None:
+        if not code:
+            self.qr.clear()
+            self.qr.hide()
+            return
+        if self.qr.property("qr_for") != code:
+            from kiosk.ui.printing import qr_pixmap
+
+            self.qr.setPixmap(qr_pixmap(code, 6 * self.window_.theme.touch_px))
+            self.qr.setProperty("qr_for", code)
+        self.qr.show()
+        self._place_qr()
+
+    def _place_qr(self) -> None:
+        room = self.width() - 2 * 32 - 2 * 24  # the screen's and the panel's margins
+        wide = self.code.sizeHint().width() + self.qr.sizeHint().width() + 24 <= room
+        self._beside.setDirection(QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom)
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if self.qr.isVisible():
+            self._place_qr()
 
     def retranslate_ui(self) -> None:
         data = self.session.data
@@ -71,15 +188,21 @@ class DoneScreen(Screen):
                                  "en": "The kiosk is offline: the dossier will be synchronised automatically "
                                        "when the connection returns. The receipt carries the provisional "
                                        "reference for look-ups."}))
+        failed = not sub.receipt_printed and bool(sub.print_message)
         if sub.receipt_printed:
             lines.append(self.t({"vi": "Vui lòng nhận giấy tiếp nhận ở khe in bên dưới.",
                                  "en": "Please take your receipt from the slot below."}))
-        elif sub.print_message:
-            lines.append(self.t({"vi": "Máy in gặp sự cố (" + sub.print_message.get("vi", "") + "): hãy ghi lại "
-                                       "mã trên màn hình và báo cán bộ. Hồ sơ của bạn không bị mất.",
-                                 "en": "The printer has a problem (" + sub.print_message.get("en", "") + "): "
-                                       "please note the code on screen and tell an officer. Your dossier is "
-                                       "not lost."}))
+        elif self.reprinting:
+            lines.append(self.t({"vi": "Đang in lại giấy tiếp nhận…", "en": "Printing the receipt again…"}))
+        elif failed:
+            from kiosk.ui.printing import failure_text
+
+            lines.append(self.t(failure_text("receipt", sub.print_message)))
+        self._show_qr((data.dossier_code or data.local_ref) if failed or self.reprinting else None)
+        status = self.window_.printer_status
+        self.reprint.setText(self.t({"vi": "In lại giấy tiếp nhận", "en": "Print the receipt again"}))
+        self.reprint.setVisible((failed or self.reprinting) and bool(sub.receipt_path))
+        self.reprint.setEnabled(failed and not self.reprinting and status is not None and status.ok)
         if data.ticket_number:
             lines.append(self.t({"vi": f"Mang bản chính giấy tờ đến quầy khi được gọi số {data.ticket_number}.",
                                  "en": f"Bring the original documents to the counter when number "

@@ -15,6 +15,10 @@ from kiosk.ui.widgets import both, button, label, line_edit, panel
 NOT_A_RECEIPT_QR = {"vi": "Đây không phải mã QR của giấy tiếp nhận; vui lòng đưa mã QR ở đầu giấy tiếp nhận.",
                     "en": "This is not a receipt QR; please show the QR at the top of your receipt."}
 
+#: Any failure of the look-up itself (no connection, a 5xx, a timeout): what failed and the ways on.
+LOOKUP_FAILED = {"vi": "Chưa tra cứu được hồ sơ. Vui lòng thử lại hoặc hỏi cán bộ tại quầy.",
+                 "en": "The look-up did not work. Please try again or ask at the counter."}
+
 
 class LookupScreen(Screen):
     state = State.LOOKUP
@@ -117,10 +121,11 @@ class LookupScreen(Screen):
         self.retranslate_ui()
 
     def _on_lookup_failed(self, error: BaseException) -> None:
+        from kiosk.backend.client import MalformedCode
+
         self.busy = False
-        self.error_message = getattr(error, "message", None) or {
-            "vi": "Chưa tra cứu được do mất kết nối. Vui lòng thử lại sau ít phút.",
-            "en": "The look-up failed: no connection. Please try again in a few minutes."}
+        # the client's own messages speak of an unsent dossier ("saved, will be sent again"): not this case
+        self.error_message = dict(error.message) if isinstance(error, MalformedCode) else dict(LOOKUP_FAILED)
         self.window_.sig_lookup_done.emit({})
         self.retranslate_ui()
 

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QGridLayout, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QScrollArea,
+    QScroller,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
@@ -16,6 +26,18 @@ PRIORITIES = [
 ]
 
 
+def _scrolling(pages: QWidget) -> QScrollArea:
+    """The pages in a finger-scrolled area: at 1366x768 the four priorities fill the height, and the printer's
+    notice above them would otherwise squeeze the buttons over each other."""
+    scroll = QScrollArea()
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidgetResizable(True)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(pages)
+    QScroller.grabGesture(scroll.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+    return scroll
+
+
 class NumberScreen(Screen):
     state = State.NUMBER
     title = {"vi": "Lấy số thứ tự", "en": "Take a queue number"}
@@ -23,8 +45,14 @@ class NumberScreen(Screen):
     def __init__(self, window) -> None:
         super().__init__(window)
         self.area: dict | None = None
+        # said before the last tap when the printer cannot print (its last status from the print worker)
+        self.printer_notice = label(role="error")
+        self.printer_notice.setObjectName("number-printer-notice")
+        self.printer_notice.hide()
+        self.root.addWidget(self.printer_notice)
+        window.sig_printer_status.connect(self._on_window_printer_status)
         self.pages = QStackedWidget()
-        self.root.addWidget(self.pages)
+        self.root.addWidget(_scrolling(self.pages))
 
         # page 1: service area
         self.area_page = QWidget()
@@ -64,15 +92,33 @@ class NumberScreen(Screen):
         self.ticket_number.setObjectName("ticket-number")
         self.ticket_info = label()
         self.ticket_error = label(role="error")
-        for w in (self.ticket_caption, self.ticket_number, self.ticket_info, self.ticket_error):
-            inner.addWidget(w)
+        texts = QVBoxLayout()
+        for w in (self.ticket_caption, self.ticket_number, self.ticket_info):
+            texts.addWidget(w)
+        texts.addStretch(1)
+        beside = QHBoxLayout()
+        beside.addLayout(texts, 1)
+        # with no printed ticket, the number as a QR a phone can photograph off the screen
+        self.ticket_qr = label()
+        self.ticket_qr.setObjectName("ticket-qr")
+        self.ticket_qr.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
+        self.ticket_qr.hide()
+        beside.addWidget(self.ticket_qr)
+        inner.addLayout(beside)
+        inner.addWidget(self.ticket_error)  # full width: a wrapped label beside the QR would be cut short
         lay.addWidget(frame)
         lay.addStretch(1)
+        buttons = QHBoxLayout()
+        self.reprint_button = button(None, self._on_reprint_clicked, name="ticket-reprint")
+        self.reprint_button.hide()
+        buttons.addWidget(self.reprint_button)
         self.done_button = button("primary", lambda: self.window_.go_home(), name="ticket-done")
-        lay.addWidget(self.done_button)
+        buttons.addWidget(self.done_button)
+        lay.addLayout(buttons)
         self.pages.addWidget(self.ticket_page)
         self.ticket: dict | None = None
         self.print_state = ""
+        self._unwatch_printer = lambda: None
 
     # --- flow -----------------------------------------------------------------------------------
     def enter(self) -> None:
@@ -110,9 +156,56 @@ class NumberScreen(Screen):
         self.window_.print_document("ticket", ticket["path"], self._on_ticket_printed, ticket.get("media"))
 
     def _on_ticket_printed(self, ok: bool, message: dict | None) -> None:
+        if self.ticket is None:
+            return  # the session ended meanwhile
         self.print_state = "printed" if ok else "print_failed"
         self._print_message = message
+        if ok:
+            self._unwatch_printer()
+        else:
+            self._unwatch_printer()
+            self._unwatch_printer = self.window_.watch_printer()  # "Print again" enables once it is ready
         self.retranslate_ui()
+
+    # --- paper out: the number on screen, and "Print again" -----------------------------------------
+    def _printer_cannot_print(self) -> bool:
+        status = self.window_.printer_status
+        return status is not None and not status.ok
+
+    def _on_window_printer_status(self, _status: object) -> None:
+        if self.isVisible():
+            self.retranslate_ui()
+
+    def _on_reprint_clicked(self) -> None:
+        t = self.ticket
+        if t is None or self.print_state != "print_failed":
+            return
+        self.print_state = "printing"
+        self.retranslate_ui()
+        self.window_.print_document("ticket", t["path"], self._on_ticket_printed, t.get("media"))
+
+    def _ticket_qr_text(self, t: dict) -> str:
+        if t.get("follow_url"):
+            return str(t["follow_url"])
+        issued = t.get("issued_at")
+        when = issued.strftime("%d/%m/%Y %H:%M") if hasattr(issued, "strftime") else ""
+        area = (t.get("area") or {}).get("vi", "")
+        return " | ".join(x for x in (t["number"], area, self.services.ward_display_short, when) if x)
+
+    def _show_ticket_qr(self, t: dict | None, shown: bool) -> None:
+        if not shown or t is None:
+            self.ticket_qr.clear()
+            self.ticket_qr.hide()
+            return
+        if self.ticket_qr.property("qr_for") != t["number"]:
+            from kiosk.ui.printing import qr_pixmap
+
+            self.ticket_qr.setPixmap(qr_pixmap(self._ticket_qr_text(t), 6 * self.window_.theme.touch_px))
+            self.ticket_qr.setProperty("qr_for", t["number"])
+        self.ticket_qr.show()
+
+    def leave(self) -> None:
+        self._unwatch_printer()
 
     def _on_ticket_failed(self, error: BaseException) -> None:
         self.print_state = "failed"
@@ -125,6 +218,9 @@ class NumberScreen(Screen):
         self.area = None
         self.ticket = None
         self.print_state = ""
+        self._unwatch_printer()
+        self._show_ticket_qr(None, False)
+        self.ticket_qr.setProperty("qr_for", None)
         self.ticket_number.setText("")
         self.pages.setCurrentWidget(self.area_page)
 
@@ -140,7 +236,18 @@ class NumberScreen(Screen):
         self.done_button.setText(self.t({"vi": "Xong — về trang chủ", "en": "Done — back to home"}))
         self.ticket_caption.setText(self.t({"vi": "Số thứ tự của bạn", "en": "Your queue number"}))
         self.ticket_error.setText("")
+        from kiosk.ui.printing import failure_text, not_ready_notice
+
+        notice = not_ready_notice(self.window_.printer_status)
+        self.printer_notice.setText(both(notice) if notice else "")
+        self.printer_notice.setVisible(notice is not None and self.pages.currentWidget() is not self.ticket_page)
+        self.reprint_button.setText(self.t({"vi": "In lại vé", "en": "Print the ticket again"}))
+        self.reprint_button.setVisible(self.print_state == "print_failed")
+        status = self.window_.printer_status
+        self.reprint_button.setEnabled(self.print_state == "print_failed" and status is not None and status.ok)
         t = self.ticket
+        self._show_ticket_qr(t, t is not None and (self.print_state == "print_failed" or (
+            self.print_state == "printing" and self._printer_cannot_print())))
         if self.print_state == "issuing" or t is None:
             self.ticket_number.setText("…")
             self.ticket_info.setText(self.t({"vi": "Đang lấy số, xin chờ một chút…",
@@ -163,10 +270,5 @@ class NumberScreen(Screen):
             lines.append(self.t({"vi": "Vui lòng nhận vé ở khe in bên dưới và chờ gọi số.",
                                  "en": "Please take your ticket from the slot below and wait to be called."}))
         elif self.print_state == "print_failed":
-            msg = getattr(self, "_print_message", None) or {}
-            self.ticket_error.setText(both({
-                "vi": "Máy in chưa in được vé (" + msg.get("vi", "lỗi máy in") + "). Hãy ghi nhớ số trên "
-                      "màn hình và báo cán bộ.",
-                "en": "The ticket could not be printed (" + msg.get("en", "printer error") + "). Please "
-                      "remember the number on screen and tell an officer."}))
+            self.ticket_error.setText(both(failure_text("ticket", getattr(self, "_print_message", None))))
         self.ticket_info.setText("\n".join(lines))

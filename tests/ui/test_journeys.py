@@ -313,3 +313,23 @@ def test_a_dossier_the_backend_refuses_is_told_plainly_and_prints_no_receipt(dri
     finally:
         kiosk.submission.sig_finished.disconnect(finished.append)
         store.province_code = "01"
+
+
+def test_a_priority_number_says_so_on_screen_and_on_the_ticket(driver, kiosk, qtbot):
+    """The category is called with the number: A-numbers and P-numbers share one sequence in the ward."""
+    from pypdf import PdfReader
+
+    with qtbot.waitSignal(kiosk.sig_printed, timeout=15000) as printed:
+        driver.click("tile-number")
+        area = next(b for b, a in kiosk.screens[State.NUMBER].area_buttons if a["id"] == "cu-tru")
+        driver.click(area)
+        driver.click("priority-elderly")
+    assert printed.args == ["ticket", True]
+    number = driver.find("ticket-number").text()
+    assert number.startswith("P") and number[1:].isdigit()
+    assert "Ưu tiên" in kiosk.screens[State.NUMBER].ticket_info.text()
+    spooled = sorted(kiosk.services.printer.spool_dir.glob(f"*{number}*.pdf"))
+    text = PdfReader(spooled[-1]).pages[0].extract_text()
+    assert number in text and "ƯU TIÊN" in text
+    driver.click("ticket-done")
+    driver.on(State.HOME)

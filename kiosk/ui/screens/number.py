@@ -257,7 +257,9 @@ class NumberScreen(Screen):
                                                 "en": "No number could be issued. Please ask an officer."}))
             return
         self.ticket_number.setText(t["number"])
-        lines = [self.t(t.get("area") or {})]
+        area = self.t(t.get("area") or {})
+        # the category is called with the number: the citizen must know to listen for the priority queue
+        lines = [area + " · " + self.t({"vi": "Ưu tiên", "en": "Priority"}) if t.get("priority") else area]
         if t.get("people_ahead") is not None:
             lines.append(self.t({"vi": f"Số người đang chờ trước bạn: {t['people_ahead']}",
                                  "en": f"People ahead of you: {t['people_ahead']}"}))

@@ -432,6 +432,14 @@ def format_date(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+def display_iso_date(value: str) -> str:
+    """An ISO date from the backend (an appointment) as the kiosk shows dates; anything else as it came."""
+    try:
+        return format_date(date.fromisoformat(value))
+    except ValueError:
+        return value
+
+
 def _msg(vi: str, en: str) -> dict[str, str]:
     return {"vi": vi, "en": en}
 

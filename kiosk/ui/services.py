@@ -534,7 +534,7 @@ class Services:
         status = record.get("status", "received")
         appointment = record.get("appointment_date")
         if appointment:
-            appointment = date.fromisoformat(appointment).strftime("%d/%m/%Y")
+            appointment = forms.display_iso_date(appointment)
         return {"code": record.get("dossier_code", code), "status": status,
                 "status_text": STATUS_TEXT.get(status, {"vi": status, "en": status}),
                 "appointment_date": appointment, "procedure_name": dict(proc.name) if proc else None}

@@ -10,7 +10,6 @@ holds and will deliver exactly once (idempotency key).
 from __future__ import annotations
 
 import logging
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -185,10 +184,7 @@ class Submission(QObject):
         data = self.window.session.data
         data.dossier_code = dossier_code
         if appointment:
-            try:
-                data.appointment_date = date.fromisoformat(appointment).strftime("%d/%m/%Y")
-            except ValueError:
-                data.appointment_date = appointment
+            data.appointment_date = forms.display_iso_date(appointment)
         self.screen.set_step("send", "done")
         self._appointment_iso = appointment or None
         self._print_receipt()

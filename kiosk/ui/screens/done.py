@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QVBoxLayout
 
+from kiosk.core.forms import display_iso_date
 from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets import button, label, panel
@@ -101,10 +100,7 @@ class DoneScreen(Screen):
             return
         data.dossier_code = dossier_code
         if appointment:
-            try:
-                data.appointment_date = date.fromisoformat(appointment).strftime("%d/%m/%Y")
-            except ValueError:
-                data.appointment_date = appointment
+            data.appointment_date = display_iso_date(appointment)
         self.retranslate_ui()
 
     def _on_window_printer_status(self, _status: object) -> None:

@@ -534,7 +534,9 @@ class Services:
         status = record.get("status", "received")
         appointment = record.get("appointment_date")
         if appointment:
-            appointment = forms.display_iso_date(appointment)
+            from kiosk.core.forms import display_iso_date
+
+            appointment = display_iso_date(appointment)
         return {"code": record.get("dossier_code", code), "status": status,
                 "status_text": STATUS_TEXT.get(status, {"vi": status, "en": status}),
                 "appointment_date": appointment, "procedure_name": dict(proc.name) if proc else None}

@@ -486,8 +486,9 @@ def _demo_settings(args: argparse.Namespace) -> Any:
 def _has_display() -> bool:
     import os
 
+    platform = os.environ.get("QT_QPA_PLATFORM", "").split(":", 1)[0]  # "offscreen:configfile=..." too
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) \
-        or os.environ.get("QT_QPA_PLATFORM") not in (None, "", "offscreen", "minimal")
+        or platform not in ("", "offscreen", "minimal")
 
 
 def _cmd_walkthrough(args: argparse.Namespace) -> int:

@@ -6,12 +6,12 @@ Dossiers go oldest first, each under its own idempotency key, so resending after
 dropped connection or a 5xx never creates a second dossier. Results are reported through
 callbacks, called on the sender thread: the UI wraps them into Qt signals.
 
-Pacing. A failure that concerns the link (no connection, 429/503 or any ``Retry-After``, a refused
-token) ends the round and holds every dossier until the backoff (capped exponential, full jitter)
-or the server's ``Retry-After`` has passed, whoever asks: the sender, :meth:`Sender.wake` or
-:meth:`Sender.flush`. A failure that may concern one dossier (a 500, a timeout after sending, a
-malformed answer) defers that dossier on its own backoff and the round goes on with the next, so
-one bad dossier does not hold the others back; a few of those in a row end the round too.
+Pacing. A failure that concerns the link (no connection, a reset or a timeout, 429/503 or any
+``Retry-After``, a refused token) ends the round and holds every dossier until the backoff (capped
+exponential, full jitter) or the server's ``Retry-After`` has passed, whoever asks: the sender,
+:meth:`Sender.wake` or :meth:`Sender.flush`. An answer that may concern one dossier (a 500, a malformed
+or oversized answer) defers that dossier on its own backoff and the round goes on with the next, so one
+bad dossier does not hold the others back; a few of those in a row end the round too.
 
 Supervision. Nothing ends the thread but :meth:`Sender.stop`: an unexpected error in a round, in
 opening the outbox or in making the client (a missing CA file) is logged with its traceback,
@@ -33,9 +33,9 @@ from typing import Any
 from kiosk.backend.client import (
     BackendClient,
     BackendError,
-    ConnectFailed,
     Rejected,
     Unauthorized,
+    Unreachable,
     backoff_delay,
 )
 from kiosk.backend.outbox import Outbox, OutboxError, OutboxItem
@@ -47,8 +47,10 @@ HOLD_STATUSES = frozenset({429, 503})  # the backend asks the whole kiosk to slo
 
 
 def _concerns_the_link(exc: BackendError) -> bool:
-    """Whether every dossier would fail the same way now (so trying the next one only hammers)."""
-    return (isinstance(exc, (ConnectFailed, Unauthorized)) or exc.status in HOLD_STATUSES
+    """Whether every dossier would fail the same way now (so trying the next one only hammers): no usable
+    connection (refused, reset, timed out), a refused token, or the backend asking the kiosk to wait.
+    What remains is an answer about this dossier (a 500, a malformed or oversized answer)."""
+    return (isinstance(exc, (Unreachable, Unauthorized)) or exc.status in HOLD_STATUSES
             or exc.retry_after is not None)
 
 

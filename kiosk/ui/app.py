@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -34,10 +35,24 @@ def _skip_pyside_source_scan() -> None:
 _skip_pyside_source_scan()  # on import: before the window's modules and the warm-up's libraries load
 
 
+#: Qt's offscreen platform (CI, `kiosk walkthrough`) has one 800x800 screen. A kiosk window is larger, and a
+#: finger-scrolled area (QScroller) replays a tap by asking which widget is at its global position: none past
+#: 800 px, so taps on buttons in a scrolling page were lost offscreen (a real screen holds the window). This
+#: configuration gives the offscreen platform one 3840x2160 screen, which holds every kiosk shape.
+OFFSCREEN_CONFIG = Path(__file__).resolve().parents[1] / "assets" / "offscreen.json"
+
+
+def use_large_offscreen_screen() -> None:
+    """Before the QApplication exists: plain ``QT_QPA_PLATFORM=offscreen`` gets the large screen."""
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen" and OFFSCREEN_CONFIG.is_file():
+        os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={OFFSCREEN_CONFIG}"
+
+
 def application(argv: list[str] | None = None) -> QApplication:
     """The one QApplication, with the shipped Noto Sans so Vietnamese renders the same everywhere."""
     app = QApplication.instance()
     if app is None:
+        use_large_offscreen_screen()
         app = QApplication(argv or [sys.argv[0]])
         app.setApplicationName("ward-kiosk")
         # Worker threads (PDF rendering, HTTP) hand the GIL back sooner, so the GUI thread waits less.

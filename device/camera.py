@@ -167,10 +167,6 @@ class CameraWorker(threading.Thread):
         if self._watchdog.is_alive():
             self._watchdog.join(timeout)
 
-    def rearm(self) -> None:
-        """Report the next text even if it is the one just read (a new citizen session begins)."""
-        self._last_text = None
-
     # --- the loop -----------------------------------------------------------------------------------
 
     def run(self) -> None:

@@ -109,9 +109,6 @@ class PinStore:
             os.fsync(fh.fileno())
 
     # -- public --
-    def has_pin(self) -> bool:
-        return "hash" in self._read()
-
     def set_pin(self, pin: str) -> None:
         check_pin_format(pin)
         with self._lock:

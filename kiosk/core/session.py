@@ -30,10 +30,6 @@ class State(StrEnum):
     RATING = "rating"
 
 
-#: Where "next" leads in the dossier journey. Consent comes before the card is read (DESIGN.md 10).
-DOSSIER_FLOW = [State.PROCEDURE, State.DETAILS, State.CONSENT, State.IDENTIFY, State.FORM, State.WARD,
-                State.REVIEW, State.SUBMITTING, State.DONE, State.RATING]
-
 #: Which states may follow which (back always goes to the previous screen; home is always allowed).
 TRANSITIONS: dict[State, set[State]] = {
     State.HOME: {State.NUMBER, State.PROCEDURE, State.LOOKUP, State.RATING},

@@ -249,7 +249,3 @@ def _warm_up_media(window: Any) -> None:
 def close_window(window: Any) -> None:
     window.shutdown()
     window.services.close()
-
-
-def startup_clock() -> float:
-    return time.perf_counter()

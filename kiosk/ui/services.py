@@ -530,7 +530,9 @@ class Services:
             record = client.get_dossier(code)
         if record is None:
             return None
-        proc = next((p for p in self.catalogue if p.code == record.get("procedure_code")), None)
+        from kiosk.core.forms import procedure_by_code
+
+        proc = procedure_by_code(self.catalogue, str(record.get("procedure_code") or ""))
         status = record.get("status", "received")
         appointment = record.get("appointment_date")
         if appointment:

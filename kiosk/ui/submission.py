@@ -18,6 +18,7 @@ from kiosk.core import forms
 from kiosk.core.dossier import Applicant, Consent, Dossier
 from kiosk.core.identity import mask_id
 from kiosk.core.session import State
+from kiosk.ui.screens.consent import CONSENT_TEXT_VERSION
 
 if TYPE_CHECKING:
     from kiosk.ui.window import KioskWindow
@@ -96,7 +97,7 @@ class Submission(QObject):
         self.dossier = Dossier(procedure_code=proc.code, procedure_id=proc.id, kiosk_id=settings.kiosk_id,
                                ward_code=data.ward_code or settings.ward_code, applicant=applicant,
                                form=dict(data.form), documents=[dict(d) for d in proc.documents],
-                               consent=Consent(True, data.consent_at or "", "2025-07"))
+                               consent=Consent(True, data.consent_at or "", CONSENT_TEXT_VERSION))
         self.stage = "committing"
         self.screen.set_step("save", "running")
         self.window.disk_runner.run(lambda d=self.dossier: self.window.services.commit(d), self._on_committed,

@@ -13,6 +13,8 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
+    QScroller,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -113,6 +115,18 @@ def wipe_widget_tree(root: QWidget) -> None:
             edit.setPlainText("")
         elif isinstance(edit, QLabel) and edit.property("personal"):
             edit.setText("")
+
+
+def finger_scrolled(content: QWidget) -> QScrollArea:
+    """``content`` in a frameless, vertical-only scroll area that a finger drags as a wheel turns it: for
+    pages taller than a 1366x768 or portrait screen leaves them."""
+    scroll = QScrollArea()
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setWidgetResizable(True)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(content)
+    QScroller.grabGesture(scroll.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+    return scroll
 
 
 def grid(parent: QWidget | None = None, columns: int = 2) -> QGridLayout:

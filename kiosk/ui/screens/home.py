@@ -4,11 +4,11 @@ setup notice instead (a kiosk that does not know its ward must not present itsel
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QGridLayout, QScrollArea, QScroller
+from PySide6.QtWidgets import QGridLayout
 
 from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import both, button, label
+from kiosk.ui.widgets import both, button, finger_scrolled, label
 
 TILES = [
     (State.NUMBER, {"vi": "Lấy số thứ tự", "en": "Take a queue number"}),
@@ -53,12 +53,7 @@ class HomeScreen(Screen):
             self.setup = label()
             self.setup.setObjectName("home-setup")
             # The notice is longer than a 1366x768 screen is tall: it scrolls, by finger as by wheel.
-            scroll = QScrollArea()
-            scroll.setFrameShape(QFrame.Shape.NoFrame)
-            scroll.setWidgetResizable(True)
-            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            scroll.setWidget(self.setup)
-            QScroller.grabGesture(scroll.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+            scroll = finger_scrolled(self.setup)
             self.root.addWidget(scroll, 1)
             return
         grid = QGridLayout()

@@ -12,11 +12,11 @@ from typing import Any
 
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
-from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QScroller, QVBoxLayout
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
 
 from kiosk.ui.screens.identify import PreviewLabel
 from kiosk.ui.screens.maint_common import MaintPage
-from kiosk.ui.widgets import button, label, panel
+from kiosk.ui.widgets import button, finger_scrolled, label, panel
 
 PARTS = [("camera", {"vi": "Camera", "en": "Camera"}), ("printer", {"vi": "Máy in", "en": "Printer"}),
          ("backend", {"vi": "Máy chủ tỉnh", "en": "Backend"}), ("outbox", {"vi": "Hồ sơ chờ gửi", "en": "Outbox"}),
@@ -103,12 +103,7 @@ class DiagnosticsPage(MaintPage):
         inner.addLayout(grid)
         inner.addStretch(1)
         # with every part failing, the messages and what to do are taller than a 1366x768 screen: they scroll
-        scroll = QScrollArea()
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(frame)
-        QScroller.grabGesture(scroll.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        scroll = finger_scrolled(frame)
         side.addWidget(scroll, 1)
         self.refresh_button = button(None, self.refresh, name="maint-diagnostics-refresh")
         side.addWidget(self.refresh_button)

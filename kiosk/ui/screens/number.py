@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QScrollArea,
-    QScroller,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -16,7 +14,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import both, button, label, panel
+from kiosk.ui.widgets import both, button, finger_scrolled, label, panel
 
 PRIORITIES = [
     ("none", {"vi": "Không ưu tiên", "en": "No priority"}),
@@ -29,13 +27,7 @@ PRIORITIES = [
 def _scrolling(pages: QWidget) -> QScrollArea:
     """The pages in a finger-scrolled area: at 1366x768 the four priorities fill the height, and the printer's
     notice above them would otherwise squeeze the buttons over each other."""
-    scroll = QScrollArea()
-    scroll.setFrameShape(QFrame.Shape.NoFrame)
-    scroll.setWidgetResizable(True)
-    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    scroll.setWidget(pages)
-    QScroller.grabGesture(scroll.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
-    return scroll
+    return finger_scrolled(pages)
 
 
 class NumberScreen(Screen):

@@ -135,7 +135,7 @@ class KioskProcess:
 
 
 def sender_child(data: Path, url: str) -> int:
-    """The kiosk's sender as kiosk/ui/services.py starts it (default back-off, a client with the
+    """The kiosk's sender as kiosk/app/services.py starts it (default back-off, a client with the
     configured per-request timeout and one retry), until this process's stdin is closed."""
     from kiosk.backend.client import BackendClient
     from kiosk.backend.sender import Sender

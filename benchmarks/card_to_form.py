@@ -33,9 +33,9 @@ def main() -> None:
                         help="decode one frame in N (config camera.decode_every_nth)")
     args = parser.parse_args()
 
+    from kiosk.app.services import KioskSettings
+    from kiosk.tools.walkthrough.citizen import Walkthrough
     from kiosk.ui.app import application, build_window, close_window
-    from kiosk.ui.services import KioskSettings
-    from kiosk.ui.walkthrough import Walkthrough
 
     app = application()
     with tempfile.TemporaryDirectory(prefix="kiosk-card-bench-") as tmp:

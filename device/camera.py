@@ -100,16 +100,6 @@ class OpenCvCamera(Camera):
             self._capture = None
 
 
-def make_camera(simulate: bool, index: int = 0, width: int = 1280, height: int = 720, fps: float = 30.0,
-                **sim_options) -> Camera:
-    """The simulated camera (a synthetic ID card) or the real one, by configuration."""
-    if simulate:
-        from device.sim.camera import SimCamera
-
-        return SimCamera(fps=fps, width=width, height=height, **sim_options)
-    return OpenCvCamera(index, width, height, fps)
-
-
 def _ignore(*_args) -> None:
     pass
 

@@ -488,17 +488,3 @@ class PrintWorker:
             callback(value)
         except Exception:
             log.exception("print callback failed")
-
-
-def make_printer(simulate: bool, spool_dir: Path | None = None, *, queue: str | None = None,
-                 media: str | None = None, paper: int = 200, server: str | None = None) -> Printer:
-    """The simulated printer (spooling into ``spool_dir``) or the CUPS queue ``queue``."""
-    if simulate:
-        from device.sim.printer import SimPrinter
-
-        if spool_dir is None:
-            raise ValueError("the simulated printer needs a spool_dir")
-        return SimPrinter(spool_dir, paper=paper)
-    if not queue:
-        raise ValueError("a real printer needs a CUPS queue name")
-    return CupsPrinter(queue, media, server=server)

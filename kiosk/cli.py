@@ -212,7 +212,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 def _cmd_camera(args: argparse.Namespace) -> int:
     import threading
 
-    from device.camera import CameraWorker, make_camera
+    from device.camera import CameraWorker
+    from device.factory import make_camera
     from kiosk.core.identity import IdentityError, mask_id, parse_id_qr
     from kiosk.core.samples import sample_payload
 
@@ -460,8 +461,8 @@ def _add_backend_commands(sub: argparse._SubParsersAction) -> None:
 
 def _ui_settings(args: argparse.Namespace, for_run: bool = False, **overrides: Any) -> Any:
     """``for_run``: `kiosk run`, which also needs config.REQUIRED_FOR_RUN (else the setup screen)."""
+    from kiosk.app.services import KioskSettings
     from kiosk.core.config import ConfigError, load_config, missing_for_run
-    from kiosk.ui.services import KioskSettings
 
     try:
         config = load_config(args.data_dir, getattr(args, "config", None))
@@ -495,7 +496,7 @@ def _cmd_walkthrough(args: argparse.Namespace) -> int:
     import time
 
     started = time.perf_counter()
-    from kiosk.ui.walkthrough import run_walkthrough
+    from kiosk.tools.walkthrough.citizen import run_walkthrough
 
     status = run_walkthrough(args.out, rounds=args.journeys, fast=args.fast, backend_url=args.backend,
                              token=args.token, data_dir=args.data_dir, started=started,
@@ -587,7 +588,7 @@ def _cmd_set_pin(args: argparse.Namespace) -> int:
 
 def _cmd_self_test(args: argparse.Namespace) -> int:
     if args.startup:
-        from kiosk.ui.startup import measure_startup
+        from kiosk.tools.startup import measure_startup
 
         result = measure_startup()
         print_json(result) if args.json else print(f"ready_ms: {result.get('ready_ms')}")

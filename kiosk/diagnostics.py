@@ -151,7 +151,8 @@ def _msg(vi: str, en: str) -> dict[str, str]:
 
 
 def _doctor_camera(cfg: Any, simulate: bool) -> Part:
-    from device.camera import CameraError, make_camera
+    from device.camera import CameraError
+    from device.factory import make_camera
 
     cam = cfg["camera"]
     camera = make_camera(simulate, index=cam["index"], width=cam["width"], height=cam["height"], fps=cam["fps"])
@@ -172,7 +173,7 @@ def _doctor_camera(cfg: Any, simulate: bool) -> Part:
 
 
 def _doctor_printer(cfg: Any, simulate: bool, data_dir: Path) -> Part:
-    from device.printer import make_printer
+    from device.factory import make_printer
     from device.sim.printer import DEMO_SPOOL
 
     printer = make_printer(simulate, spool_dir=data_dir / DEMO_SPOOL, queue=cfg["printer"]["queue"],

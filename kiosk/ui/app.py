@@ -95,9 +95,9 @@ def build_window(settings: Any, data_dir: Path, *, prints_dir: Path | None = Non
     ``defer_warm_up``: return as soon as the home screen can be shown and run the warm-up on the event
     loop once it turns (the kiosk: a citizen can touch the home screen in a fraction of the time).
     Otherwise the warm-up is finished on return (tests and tools that drive every screen at once)."""
-    from kiosk.ui.services import Services
+    from kiosk.app.services import Services
+    from kiosk.ui.shell.window import KioskWindow
     from kiosk.ui.theme import Theme
-    from kiosk.ui.window import KioskWindow
 
     app = application()
     services = Services(settings, data_dir, prints_dir=prints_dir)
@@ -194,7 +194,7 @@ def start_warm_up(window: Any) -> None:
         window.camera.decoder  # noqa: B018 - and the QR pipeline
 
     def start_background() -> None:
-        from kiosk.ui.services import tune_malloc
+        from kiosk.app.services import tune_malloc
 
         tune_malloc()  # before the first worker thread starts (loading ctypes is not for the home screen)
         services.start_ward_suggester()

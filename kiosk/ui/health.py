@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from kiosk.core.availability import failed_parts, journey_availability, out_of_service
-from kiosk.ui.workers import TaskRunner
+from kiosk.ui.bridges.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from kiosk.ui.window import KioskWindow
+    from kiosk.ui.shell.window import KioskWindow
 
 log = logging.getLogger("kiosk.health")
 
@@ -30,7 +30,7 @@ BACKEND_CHECK_TIMEOUT_S = 2.0
 
 
 def camera_gone(code: str) -> bool:
-    """Whether a camera status (device.camera, kiosk.ui.workers.CameraBridge) means no picture is coming."""
+    """Whether a camera status (device.camera, kiosk.ui.bridges.CameraBridge) means no picture is coming."""
     return code not in ("", "idle", "starting", "ok")
 
 

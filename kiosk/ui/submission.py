@@ -21,7 +21,7 @@ from kiosk.core.session import State
 from kiosk.ui.screens.consent import CONSENT_TEXT_VERSION
 
 if TYPE_CHECKING:
-    from kiosk.ui.window import KioskWindow
+    from kiosk.ui.shell.window import KioskWindow
 
 log = logging.getLogger(__name__)
 

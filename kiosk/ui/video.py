@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
-from kiosk.ui.widgets import Text, button, label, panel, tr
+from kiosk.ui.i18n import Text, tr
+from kiosk.ui.widgets import button, label, panel
 
 log = logging.getLogger(__name__)
 

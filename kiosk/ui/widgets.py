@@ -20,8 +20,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-Text = dict[str, str]
-
 #: Called on every button press (the session's idle clock). Not an application-wide event filter:
 #: that would call into Python for every event Qt delivers, and under a busy worker thread each of
 #: those calls waits for the GIL, which added up to visible stalls.
@@ -31,20 +29,6 @@ ACTIVITY_LISTENERS: list[Callable[[], None]] = []
 def notify_activity() -> None:
     for listener in ACTIVITY_LISTENERS:
         listener()
-
-
-def tr(text: Text | str | None, language: str) -> str:
-    """The text in the citizen's language (Vietnamese when a translation is missing)."""
-    if text is None:
-        return ""
-    if isinstance(text, str):
-        return text
-    return text.get(language) or text.get("vi") or next(iter(text.values()), "")
-
-
-def both(text: Text) -> str:
-    """Vietnamese first, then English, for messages that must reach everyone (errors)."""
-    return f"{text.get('vi', '')}\n{text.get('en', '')}".strip()
 
 
 def label(text: str = "", role: str | None = None, wrap: bool = True, parent: QWidget | None = None) -> QLabel:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QImage
 
-from kiosk.ui.maint_walkthrough import PIN, WRONG_PIN
+from kiosk.tools.walkthrough.maintenance import PIN, WRONG_PIN
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENS = ["maint-pin", "maint-pin-locked", "maint-menu", "maint-diagnostics", "maint-test-print", "maint-outbox",

@@ -17,12 +17,12 @@ import random
 import sys
 from pathlib import Path
 
+from kiosk.app.services import KioskSettings, Services
 from kiosk.backend.client import BackendClient
 from kiosk.backend.outbox import DB_NAME, KEY_NAME
 from kiosk.backend.sender import Sender
 from kiosk.backend.simulator import start_simulator_thread
 from kiosk.core.dossier import sample_dossier
-from kiosk.ui.services import KioskSettings, Services
 
 TOKEN = "clock-probe-token"
 

@@ -26,8 +26,8 @@ class FakeClock:
 
 @pytest.fixture(scope="module")
 def kiosk_build(qapp, tmp_path_factory: pytest.TempPathFactory):
+    from kiosk.app.services import KioskSettings
     from kiosk.ui.app import build_window, close_window
-    from kiosk.ui.services import KioskSettings
 
     data = tmp_path_factory.mktemp("kiosk-data")
     settings = KioskSettings(simulate=True, screen_dpi=96.0, camera={"fps": 15})

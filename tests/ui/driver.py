@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from kiosk.core.session import State
-from kiosk.ui.walkthrough import Walkthrough
+from kiosk.tools.walkthrough.citizen import Walkthrough
 
 
 class Driver:

@@ -13,8 +13,8 @@ from .driver import Driver
 
 
 def test_with_a_backend_that_never_answers_a_number_comes_from_the_local_range(qapp, qtbot, tmp_path):
+    from kiosk.app.services import KioskSettings
     from kiosk.ui.app import build_window, close_window
-    from kiosk.ui.services import KioskSettings
 
     with RawServer(lambda conn, server: server.stop.wait()) as silent:
         settings = KioskSettings(simulate=True, screen_dpi=96.0, camera={"fps": 15}, backend_url=silent.url,

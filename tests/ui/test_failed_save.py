@@ -19,8 +19,8 @@ ID_NUMBER = TEST_CITIZENS[0]["id_number"]
 
 @pytest.fixture(scope="module")
 def save_build(qapp, tmp_path_factory: pytest.TempPathFactory):
+    from kiosk.app.services import KioskSettings
     from kiosk.ui.app import build_window, close_window
-    from kiosk.ui.services import KioskSettings
 
     data = tmp_path_factory.mktemp("failed-save")
     settings = KioskSettings(simulate=True, screen_dpi=96.0, camera={"fps": 15}, backend_url="")

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 
 from kiosk.core.pin import PinStore
 from kiosk.core.session import State
-from kiosk.ui import maintenance
+from kiosk.ui.maintenance import panel as maintenance
 
 
 def _tap_corner(qtbot, kiosk, times=5):
@@ -49,11 +49,11 @@ def test_the_pin_pad_accepts_the_right_pin_and_refuses_a_wrong_one(kiosk, qtbot)
 
 
 def test_the_gesture_and_the_configuration_page_follow_the_configuration_file(qapp, qtbot, tmp_path, monkeypatch):
+    from kiosk.app.services import KioskSettings, Services
     from kiosk.core.config import load_config
     from kiosk.ui.app import close_window
-    from kiosk.ui.screens.maint_config import config_file
-    from kiosk.ui.services import KioskSettings, Services
-    from kiosk.ui.window import KioskWindow
+    from kiosk.ui.maintenance.config import config_file
+    from kiosk.ui.shell.window import KioskWindow
 
     monkeypatch.delenv("KIOSK_CONFIG", raising=False)
     asked = []

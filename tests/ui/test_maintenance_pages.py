@@ -14,7 +14,7 @@ from device.sim.faults import FAULTS
 from kiosk.core.identity import mask_id
 from kiosk.core.pin import PinStore
 from kiosk.core.samples import TEST_CITIZENS, sample_payload
-from kiosk.ui import maintenance
+from kiosk.ui.maintenance import panel as maintenance
 
 PIN = "97531864"
 WRONG = "12121212"
@@ -89,8 +89,8 @@ def test_three_wrong_pins_lock_the_pad_and_the_lockout_survives_a_restart(kiosk,
     pad._finish(False)
 
     # a restart: a new window over the same data directory shows the lockout at once
-    from kiosk.ui.services import Services
-    from kiosk.ui.window import KioskWindow
+    from kiosk.app.services import Services
+    from kiosk.ui.shell.window import KioskWindow
 
     services = Services(kiosk.services.settings, kiosk.services.data_dir, catalogue=kiosk.services.catalogue)
     restarted = KioskWindow(services)

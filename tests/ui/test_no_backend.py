@@ -9,8 +9,8 @@ from .driver import Driver
 
 
 def test_with_no_backend_the_submit_steps_and_done_screen_send_the_citizen_to_the_counter(qapp, qtbot, tmp_path):
+    from kiosk.app.services import KioskSettings
     from kiosk.ui.app import build_window, close_window
-    from kiosk.ui.services import KioskSettings
 
     settings = KioskSettings(simulate=True, screen_dpi=96.0, camera={"fps": 15}, backend_url="")
     window = build_window(settings, tmp_path, prints_dir=tmp_path / "prints", autoplay_video=False,

@@ -23,8 +23,8 @@ OUT_OF_SERVICE_EN = "The kiosk is out of service. Please go to the reception cou
 
 @pytest.fixture(scope="module")
 def build(qapp, tmp_path_factory: pytest.TempPathFactory):
+    from kiosk.app.services import KioskSettings
     from kiosk.ui.app import build_window, close_window
-    from kiosk.ui.services import KioskSettings
 
     data = tmp_path_factory.mktemp("out-of-service")
     settings = KioskSettings(simulate=True, screen_dpi=96.0, camera={"fps": 15})
@@ -117,7 +117,7 @@ def test_with_everything_down_home_says_out_of_service_then_comes_back_by_itself
 
 
 def test_the_diagnostics_name_the_parts_that_put_the_kiosk_out_of_service(kiosk_down, qtbot):
-    from kiosk.ui import maintenance
+    from kiosk.ui.maintenance import panel as maintenance
 
     window, data = kiosk_down
     FAULTS.set("printer", "offline", True)

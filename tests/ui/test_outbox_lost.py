@@ -18,15 +18,15 @@ from kiosk.core.dossier import sample_dossier
 from kiosk.core.pin import PinStore
 from kiosk.core.samples import sample_payload
 from kiosk.core.session import State
-from kiosk.ui import maintenance
+from kiosk.ui.maintenance import panel as maintenance
 
 from .driver import Driver
 
 
 @pytest.fixture(scope="module")
 def lost_kiosk(qapp, tmp_path_factory):
+    from kiosk.app.services import KioskSettings
     from kiosk.ui.app import build_window, close_window
-    from kiosk.ui.services import KioskSettings
 
     data = tmp_path_factory.mktemp("lost-outbox")
     with Outbox.in_data_dir(data) as outbox:
@@ -146,9 +146,9 @@ def _texts(window) -> str:
 
 
 def test_a_kiosk_on_a_read_only_data_folder_starts_and_tells_the_technician(qapp, qtbot, read_only_data):
+    from kiosk.app.services import KioskSettings, Services
     from kiosk.ui.app import close_window
-    from kiosk.ui.services import KioskSettings, Services
-    from kiosk.ui.window import KioskWindow
+    from kiosk.ui.shell.window import KioskWindow
 
     before = {p.name: p.read_bytes() for p in read_only_data.iterdir() if p.is_file()}
     services = Services(KioskSettings(simulate=True, screen_dpi=96.0), read_only_data)
@@ -172,7 +172,7 @@ def test_a_kiosk_on_a_read_only_data_folder_starts_and_tells_the_technician(qapp
 
 
 def test_services_on_a_read_only_data_folder_do_not_raise_into_the_kiosk(read_only_data):
-    from kiosk.ui.services import KioskSettings, Services
+    from kiosk.app.services import KioskSettings, Services
 
     services = Services(KioskSettings(simulate=True, backend_url="http://127.0.0.1:9", backend_token="t"),
                         read_only_data)
@@ -185,7 +185,7 @@ def test_services_on_a_read_only_data_folder_do_not_raise_into_the_kiosk(read_on
 
 
 def test_a_data_folder_whose_outbox_is_not_a_database_is_shown_not_overwritten(qapp, tmp_path):
-    from kiosk.ui.services import KioskSettings, Services
+    from kiosk.app.services import KioskSettings, Services
 
     data = tmp_path / "data"
     data.mkdir()

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QPushButton
 from device.sim.faults import FAULTS
 from kiosk.core.samples import sample_payload
 from kiosk.core.session import State
-from kiosk.ui import maintenance
+from kiosk.ui.maintenance import panel as maintenance
 
 
 def _decoded(qr_label, tmp_path: Path) -> list[str]:

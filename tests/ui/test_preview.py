@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kiosk.ui.workers import PREVIEW_WIDTH, frame_to_qimage
+from kiosk.ui.bridges.camera import PREVIEW_WIDTH, frame_to_qimage
 
 
 def test_a_camera_frame_becomes_a_small_preview_with_its_colours():
@@ -26,7 +26,7 @@ def test_a_grey_frame_narrower_than_the_preview_keeps_its_size():
 
 
 def test_frames_are_converted_only_while_a_screen_shows_the_preview(qtbot):
-    from kiosk.ui.workers import CameraBridge
+    from kiosk.ui.bridges.camera import CameraBridge
 
     bridge = CameraBridge(lambda: None)
     frame = np.zeros((720, 1280, 3), np.uint8)

@@ -7,7 +7,7 @@ import time
 
 from PySide6.QtCore import QTimer
 
-from kiosk.ui.probe import StallProbe, ThreadClock, split_stall
+from kiosk.tools.probe import StallProbe, ThreadClock, split_stall
 
 
 def burn_cpu(ms: float) -> None:

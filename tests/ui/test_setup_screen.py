@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from kiosk.core.session import State
-from kiosk.ui import maintenance
+from kiosk.ui.maintenance import panel as maintenance
 
 
 @pytest.fixture
@@ -24,8 +24,8 @@ def no_kiosk_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def _window_as_cli_builds_it(command: str, data: Path):
     """The settings `kiosk run` / `kiosk demo` make from an empty data folder, in the real window."""
     from kiosk import cli
-    from kiosk.ui.services import Services
-    from kiosk.ui.window import KioskWindow
+    from kiosk.app.services import Services
+    from kiosk.ui.shell.window import KioskWindow
 
     args = argparse.Namespace(data_dir=data, config=None)
     settings = cli._ui_settings(args, for_run=True) if command == "run" else cli._demo_settings(args)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.ui.services import KioskSettings, Services
+from kiosk.app.services import KioskSettings, Services
 
 
 def _receipt_text(services: Services) -> str:

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
-from kiosk.ui.widgets import Text, tr
+from kiosk.ui.i18n import Text
+from kiosk.ui.page import Page
 
 if TYPE_CHECKING:
-    from kiosk.ui.window import KioskWindow
+    from kiosk.ui.shell.window import KioskWindow
 
 
-def _nothing() -> None:
-    pass
-
-
-class Screen(QWidget):
+class Screen(Page):
     """A page of the stacked window. Subclasses build their widgets once and refill them on ``enter``."""
 
     title: Text = {"vi": "", "en": ""}
@@ -26,13 +22,8 @@ class Screen(QWidget):
     wants_keyboard = False
 
     def __init__(self, window: KioskWindow) -> None:
-        super().__init__()
+        super().__init__(f"screen-{self.state}")
         self.window_ = window
-        self.setObjectName(f"screen-{self.state}")
-        self.root = QVBoxLayout(self)
-        self.root.setContentsMargins(32, 20, 32, 20)
-        self.root.setSpacing(18)
-        self._unwatch_camera: Callable[[], None] = _nothing  # set by screens that watch the camera
 
     # --- shortcuts ------------------------------------------------------------------------------
     @property
@@ -47,16 +38,7 @@ class Screen(QWidget):
     def language(self) -> str:
         return self.window_.session.language
 
-    def t(self, text: Text | str | None) -> str:
-        return tr(text, self.language)
-
     # --- life cycle -----------------------------------------------------------------------------
-    def enter(self) -> None:
-        """The screen is about to be shown (forward or back)."""
-
-    def leave(self) -> None:
-        """Another screen is about to be shown."""
-
     def handle_back(self) -> bool:
         """Go back inside the screen (a sub-page); False lets the window go to the previous screen."""
         return False
@@ -71,10 +53,3 @@ class Screen(QWidget):
 
     def reset(self) -> None:
         """The session was wiped: forget everything personal."""
-
-    def retranslate_ui(self) -> None:
-        """Set every text in the current language."""
-
-    def before_restyle(self) -> list[Callable[[], Any]]:
-        """The theme changes: lighten the restyle; return the steps that finish the job, one per turn."""
-        return []

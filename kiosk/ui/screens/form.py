@@ -24,8 +24,9 @@ from PySide6.QtWidgets import (
 
 from kiosk.core import forms
 from kiosk.core.session import State
+from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import both, button, label, line_edit
+from kiosk.ui.widgets import button, label, line_edit
 
 
 class BigCheckBox(QCheckBox):
@@ -130,7 +131,7 @@ class FieldRow:
             self.group.setExclusive(True)
 
     def show_error(self, message: dict | None, language: str) -> None:
-        from kiosk.ui.widgets import tr
+        from kiosk.ui.i18n import tr
 
         self.error.setText(tr(message, language) if message else "")
         invalid = "true" if message else "false"
@@ -140,7 +141,7 @@ class FieldRow:
             self.input.style().polish(self.input)
 
     def retranslate(self, language: str, ward_text: str) -> None:
-        from kiosk.ui.widgets import tr
+        from kiosk.ui.i18n import tr
 
         f = self.field
         self.label.setText(tr(f.label, language) + (" *" if f.required else ""))

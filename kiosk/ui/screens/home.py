@@ -7,8 +7,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout
 
 from kiosk.core.session import State
+from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import both, button, finger_scrolled, label
+from kiosk.ui.widgets import button, finger_scrolled, label
 
 TILES = [
     (State.NUMBER, {"vi": "Lấy số thứ tự", "en": "Take a queue number"}),

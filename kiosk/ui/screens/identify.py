@@ -9,8 +9,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
 from kiosk.core.identity import IdentityError, parse_id_qr
 from kiosk.core.session import State
 from kiosk.ui.health import camera_gone
+from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import both, button, label, panel
+from kiosk.ui.widgets import button, label, panel
 
 
 class PreviewLabel(QLabel):

@@ -7,9 +7,10 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
 from kiosk.core.patterns import is_dossier_reference
 from kiosk.core.session import State
 from kiosk.ui.health import camera_gone
+from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.screens.identify import PreviewLabel
-from kiosk.ui.widgets import both, button, label, line_edit, panel
+from kiosk.ui.widgets import button, label, line_edit, panel
 
 #: Said when the camera reads a QR that is not a receipt's (most often the citizen ID card).
 NOT_A_RECEIPT_QR = {"vi": "Đây không phải mã QR của giấy tiếp nhận; vui lòng đưa mã QR ở đầu giấy tiếp nhận.",

@@ -13,8 +13,9 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.core.session import State
+from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import both, button, finger_scrolled, label, panel
+from kiosk.ui.widgets import button, finger_scrolled, label, panel
 
 PRIORITIES = [
     ("none", {"vi": "Không ưu tiên", "en": "No priority"}),

@@ -5,8 +5,9 @@ from __future__ import annotations
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar
 
 from kiosk.core.session import State
+from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import both, button, label, panel
+from kiosk.ui.widgets import button, label, panel
 
 STEPS = [
     ("save", {"vi": "Lưu hồ sơ an toàn trên kiosk", "en": "Saving the dossier safely on the kiosk"}),

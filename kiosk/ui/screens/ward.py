@@ -12,8 +12,9 @@ from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QVBoxLa
 
 from kiosk.core import forms, wards
 from kiosk.core.session import State
+from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import both, button, label, line_edit, panel
+from kiosk.ui.widgets import button, label, line_edit, panel
 
 
 class WardScreen(Screen):

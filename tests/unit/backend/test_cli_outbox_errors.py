@@ -254,8 +254,8 @@ def test_allow_plain_http_is_reported_loudly(tmp_path, capsys):
 
 
 def test_the_client_factory_refuses_a_clear_text_backend_too(tmp_path):
+    from kiosk.app.services import KioskSettings, Services
     from kiosk.core.config import ConfigError
-    from kiosk.ui.services import KioskSettings, Services
 
     services = Services(KioskSettings(backend_url="http://dvc.example.gov.vn", backend_token="t"), tmp_path)
     try:
@@ -268,8 +268,8 @@ def test_the_client_factory_refuses_a_clear_text_backend_too(tmp_path):
 
 
 def test_a_missing_ca_file_leaves_the_kiosk_working_offline_not_a_thread_traceback(tmp_path):
+    from kiosk.app.services import KioskSettings, Services
     from kiosk.core.config import ConfigError
-    from kiosk.ui.services import KioskSettings, Services
 
     missing = tmp_path / "ca.pem"
     services = Services(KioskSettings(backend_url="https://dvc.example.gov.vn", backend_token="t",

@@ -143,8 +143,8 @@ def test_only_the_clock_helper_reads_the_wall_clock():
 
 
 def test_the_kiosk_takes_its_zone_from_the_configuration(tmp_path):
+    from kiosk.app.services import KioskSettings, Services
     from kiosk.core.config import load_config
-    from kiosk.ui.services import KioskSettings, Services
 
     config = load_config(tmp_path, environ={"KIOSK_KIOSK_TIMEZONE": "America/Los_Angeles"})
     services = Services(KioskSettings.from_config(config), tmp_path / "data")
@@ -159,9 +159,9 @@ def test_the_kiosk_takes_its_zone_from_the_configuration(tmp_path):
 def test_the_heartbeat_and_the_outbox_export_carry_the_kiosks_time(tmp_path):
     import sqlite3
 
+    from kiosk.app.services import KioskSettings, Services
     from kiosk.backend.simulator import start_simulator_thread
-    from kiosk.ui.screens.maint_outbox import export_outbox
-    from kiosk.ui.services import KioskSettings, Services
+    from kiosk.ui.maintenance.outbox import export_outbox
 
     with start_simulator_thread(tmp_path / "backend.sqlite3", "t0ken", seed=1) as sim:
         services = Services(KioskSettings(backend_url=sim.url, backend_token="t0ken"), tmp_path / "data")

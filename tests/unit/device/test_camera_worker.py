@@ -7,7 +7,8 @@ import threading
 import numpy as np
 import pytest
 
-from device.camera import Camera, CameraError, CameraWorker, OpenCvCamera, make_camera
+from device.camera import Camera, CameraError, CameraWorker, OpenCvCamera
+from device.factory import make_camera
 from device.sim.camera import SimCamera
 from device.sim.faults import FAULTS
 from kiosk.core.identity import is_card_qr as is_card

@@ -112,7 +112,7 @@ def test_what_an_earlier_run_left_is_deleted_at_start_up_and_a_fresh_document_st
 
 
 def test_the_kiosk_wires_the_configured_window_and_names_the_demo_spool(tmp_path):
-    from kiosk.ui.services import KioskSettings, Services
+    from kiosk.app.services import KioskSettings, Services
 
     services = Services(KioskSettings(simulate=True, printer={"keep_for_reprint_s": 0}), tmp_path,
                         catalogue=[])

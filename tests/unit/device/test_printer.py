@@ -15,6 +15,7 @@ import zxingcpp
 from helpers.cups import CupsQueue, CupsUnavailable, cups_pdf_queue
 from pypdf import PdfReader
 
+from device.factory import make_printer
 from device.printer import (
     ERROR_CODES,
     CupsPrinter,
@@ -24,7 +25,6 @@ from device.printer import (
     PrintJobResult,
     PrintWorker,
     classify_reasons,
-    make_printer,
     parse_lpstat_printer,
 )
 from device.sim.faults import FAULTS, FaultInjector

@@ -16,8 +16,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 
-from kiosk.ui import maintenance
-from kiosk.ui.walkthrough import Walkthrough, WalkthroughError
+from kiosk.tools.walkthrough.citizen import Walkthrough, WalkthroughError
+from kiosk.ui.maintenance import panel as maintenance
 
 PIN = "246810"
 WRONG_PIN = "86420975"
@@ -184,7 +184,7 @@ class MaintenanceWalkthrough(Walkthrough):
         self.click("maint-back")
 
     def _outbox(self) -> None:
-        from kiosk.ui.screens.maint_outbox import outbox_rows
+        from kiosk.ui.maintenance.outbox import outbox_rows
 
         self.click("maint-outbox")
         page = self.panel().page("outbox")

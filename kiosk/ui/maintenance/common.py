@@ -10,19 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import QGridLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QPushButton, QWidget
 
-from kiosk.ui.widgets import Text, button, label
+from kiosk.ui.i18n import Text, both
+from kiosk.ui.page import Page
+from kiosk.ui.widgets import button, label
 
 if TYPE_CHECKING:
-    from kiosk.ui.maintenance import MaintenancePanel
-
-
-def bi(text: Text, language: str, sep: str = " / ") -> str:
-    """Both languages on one line, the chosen one first."""
-    other = "en" if language == "vi" else "vi"
-    first, second = text.get(language, ""), text.get(other, "")
-    return first if not second or second == first else f"{first}{sep}{second}"
+    from kiosk.ui.maintenance.panel import MaintenancePanel
 
 
 def tall(widget: QWidget, px: int) -> QWidget:
@@ -33,31 +28,21 @@ def tall(widget: QWidget, px: int) -> QWidget:
 
 def audit(page_or_window: Any, event: str, **details: Any) -> None:
     """Append to the maintenance audit trail (the same store and clock as the PIN pad's)."""
-    from kiosk.ui.maintenance import pin_store
+    from kiosk.ui.maintenance.panel import pin_store
 
     window = getattr(page_or_window, "window_", page_or_window)
     pin_store(window).audit(event, **details)
 
 
-def bi2(text: Text, language: str) -> str:
-    """Both languages on two lines (big buttons), the chosen one first."""
-    return bi(text, language, "\n")
-
-
-class MaintPage(QWidget):
+class MaintPage(Page):
     """One maintenance page inside the panel's stack."""
 
     name = ""
     title: Text = {"vi": "", "en": ""}
 
     def __init__(self, panel: MaintenancePanel) -> None:
-        super().__init__()
+        super().__init__(f"maint-page-{self.name}", spacing=16)
         self.panel = panel
-        self.setObjectName(f"maint-page-{self.name}")
-        self.root = QVBoxLayout(self)
-        self.root.setContentsMargins(32, 20, 32, 20)
-        self.root.setSpacing(16)
-        self._unwatch_camera: Any = lambda: None  # set by pages that watch the camera
 
     @property
     def window_(self) -> Any:
@@ -72,7 +57,7 @@ class MaintPage(QWidget):
         return self.panel.language
 
     def bi(self, text: Text) -> str:
-        return bi(text, self.language)
+        return both(text, self.language, " / ")
 
     def run(self, fn: Callable[[], Any], on_done: Callable[[Any], None],
             on_error: Callable[[BaseException], None] | None = None) -> None:
@@ -82,14 +67,6 @@ class MaintPage(QWidget):
     def _on_task_failed(self, err: BaseException) -> None:
         self.window_.log.error("maintenance task failed on %s: %r", self.name, err)
 
-    def enter(self) -> None:
-        """The page is shown."""
-
-    def leave(self) -> None:
-        """Another page is shown (or the panel closes)."""
-
-    def retranslate_ui(self) -> None:
-        """Set every text in the current language order."""
 
 
 MENU = [
@@ -135,7 +112,7 @@ class MenuPage(MaintPage):
         self.info.setText(f"Kiosk {s.settings.kiosk_id} — {s.ward_display}\n"
                           f"{self.bi({'vi': 'Phiên bản', 'en': 'Version'})}: {app_version()}")
         for key, text in MENU:
-            self.tiles[key].setText(bi2(text, self.language))
+            self.tiles[key].setText(both(text, self.language))
 
 
 CONFIRM = {

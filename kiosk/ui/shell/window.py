@@ -19,13 +19,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.app.services import Services
 from kiosk.core.session import Session, State, TransitionError
+from kiosk.ui.bridges.camera import CameraBridge
+from kiosk.ui.bridges.printer import PrintBridge
+from kiosk.ui.bridges.sender import SenderBridge
+from kiosk.ui.bridges.tasks import TaskRunner
+from kiosk.ui.i18n import tr
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.screens.home import HomeScreen
-from kiosk.ui.services import Services
 from kiosk.ui.theme import Theme
-from kiosk.ui.widgets import ACTIVITY_LISTENERS, button, label, tr
-from kiosk.ui.workers import CameraBridge, PrintBridge, SenderBridge, TaskRunner
+from kiosk.ui.widgets import ACTIVITY_LISTENERS, button, label
 
 if TYPE_CHECKING:
     from kiosk.ui.keyboard import OnScreenKeyboard
@@ -202,7 +206,7 @@ class KioskWindow(QWidget):
         self.stack.addWidget(self.screens[State.HOME])
         self.overlay = self.style_part(IdleOverlay(self))
         self.overlay.sig_continue.connect(self._on_overlay_continue)
-        from kiosk.ui.maintenance import CornerGesture
+        from kiosk.ui.maintenance.panel import CornerGesture
 
         self.corner = CornerGesture(self, taps=int(settings.maintenance.get("gesture_taps", 5)),
                                     window_s=float(settings.maintenance.get("gesture_window_s", 3.0)))
@@ -692,7 +696,7 @@ class KioskWindow(QWidget):
         self.corner.place()
 
     def _on_corner_triggered(self) -> None:
-        from kiosk.ui.maintenance import open_maintenance
+        from kiosk.ui.maintenance.panel import open_maintenance
 
         QTimer.singleShot(0, lambda: open_maintenance(self))
 

@@ -206,7 +206,7 @@ class Services:
 
     # --- devices --------------------------------------------------------------------------------
     def camera_factory(self) -> Any:
-        from device.camera import make_camera
+        from device.factory import make_camera
 
         cam = self.settings.camera
         camera = make_camera(simulate=self.settings.simulate, index=int(cam.get("index", 0)),
@@ -217,7 +217,8 @@ class Services:
         return camera
 
     def start_printer(self) -> Any:
-        from device.printer import PrintWorker, Retention, make_printer
+        from device.factory import make_printer
+        from device.printer import PrintWorker, Retention
         from device.sim.printer import DEMO_SPOOL
 
         printer_cfg = self.settings.printer
@@ -380,7 +381,7 @@ class Services:
             return
         # niced: loading the tables must not take the CPU from the screen on a small kiosk PC. The child
         # nices itself: a preexec_fn would make Popen fork this whole process in Python, holding the GIL.
-        code = "import os, runpy; os.nice(10); runpy.run_module('kiosk.ui.ward_worker', run_name='__main__')"
+        code = "import os, runpy; os.nice(10); runpy.run_module('kiosk.app.ward_worker', run_name='__main__')"
         self._ward_process = subprocess.Popen(
             [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, text=True, encoding="utf-8", bufsize=1)

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import QApplication, QWidget
 from kiosk.core import clock
 from kiosk.core.samples import TEST_CITIZENS, TEST_PHONE, sample_payload
 from kiosk.core.session import State
+from kiosk.tools.probe import StallProbe
 from kiosk.ui.keyboard import keys_for
-from kiosk.ui.probe import StallProbe
 
 log = logging.getLogger("kiosk.walkthrough")
 
@@ -667,9 +667,9 @@ def run_walkthrough(out_dir: Path, *, rounds: int = 1, fast: bool = False, backe
     out_dir.mkdir(parents=True, exist_ok=True)
     data_dir = Path(data_dir) if data_dir else out_dir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
+    from kiosk.app.services import KioskSettings
     from kiosk.core.logs import setup_logging
     from kiosk.ui.app import application, build_window, close_window, wait_warmed_up
-    from kiosk.ui.services import KioskSettings
 
     setup_logging(data_dir)
     app = application()
@@ -681,7 +681,7 @@ def run_walkthrough(out_dir: Path, *, rounds: int = 1, fast: bool = False, backe
     window.show()
     probe = StallProbe()
     if maintenance:  # the technician's journey instead of the citizens'
-        from kiosk.ui.maint_walkthrough import MaintenanceWalkthrough
+        from kiosk.tools.walkthrough.maintenance import MaintenanceWalkthrough
 
         walk: Walkthrough = MaintenanceWalkthrough(window, out_dir, fast=fast, probe=probe)
     else:

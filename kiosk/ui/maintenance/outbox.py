@@ -20,7 +20,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem
 
 from kiosk.core import clock
-from kiosk.ui.screens.maint_common import MaintPage, audit
+from kiosk.ui.maintenance.common import MaintPage, audit
 from kiosk.ui.widgets import button, label
 
 SHOWN_STATES = ("pending", "sent", "rejected")

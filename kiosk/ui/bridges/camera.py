@@ -1,98 +1,24 @@
-"""Qt signal wrappers around the plain-thread devices and backend (DESIGN.md section 5).
+"""The camera bridge: ``device.camera.CameraWorker`` as Qt signals (decoded text, preview frames, status).
 
-The camera worker, the print worker and the sender are plain Python threads with callbacks
-(``device`` and ``kiosk.backend`` know nothing of Qt). Emitting a Qt signal from their thread
-queues the call into the GUI thread, so slots run where widgets may be touched and the GUI
-thread never waits on a camera, a network, a disk or a printer.
+The workers are plain Python threads with callbacks (``device`` and ``kiosk.backend`` know nothing of
+Qt). Emitting a Qt signal from their thread queues the call into the GUI thread, so slots run where
+widgets may be touched and the GUI thread never waits on a camera, a network, a disk or a printer
+(DESIGN.md section 5).
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-if TYPE_CHECKING:
-    from concurrent.futures import ThreadPoolExecutor
-
 log = logging.getLogger(__name__)
-
-
-class TaskRunner(QObject):
-    """One serial executor per shared resource (Anki's taskman); results come back as a signal."""
-
-    sig_finished = Signal(int, object, object)
-    """A task ended: (task id, result, exception or None), delivered in the GUI thread."""
-
-    def __init__(self, name: str, workers: int = 1, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._name = name
-        self._workers = workers
-        self._executor: ThreadPoolExecutor | None = None  # made on the first task, see _pool
-        self._ids = itertools.count(1)
-        self._callbacks: dict[int, tuple[Callable[[Any], None] | None, Callable[[BaseException], None] | None]] = {}
-        self._kept: set[int] = set()
-        self.sig_finished.connect(self._on_pool_finished)
-
-    @property
-    def _pool(self) -> ThreadPoolExecutor:
-        # Made on first use: the window creates its runners before the home screen is shown, and
-        # importing concurrent.futures then would cost that first screen ~5 ms; the first task runs later.
-        if self._executor is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._executor = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix=f"kiosk-{self._name}")
-        return self._executor
-
-    def run(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
-            on_error: Callable[[BaseException], None] | None = None, survive_wipe: bool = False) -> int:
-        """Run ``fn`` on this runner's thread; ``survive_wipe``: the callbacks are the kiosk's own (the
-        warm-up), not a citizen's, so a session wipe does not cancel them."""
-        task_id = next(self._ids)
-        self._callbacks[task_id] = (on_done, on_error)
-        if survive_wipe:
-            self._kept.add(task_id)
-
-        def job() -> None:
-            try:
-                result = fn()
-            except BaseException as err:  # handed to the GUI thread, never lost
-                self.sig_finished.emit(task_id, None, err)
-            else:
-                self.sig_finished.emit(task_id, result, None)
-
-        self._pool.submit(job)
-        return task_id
-
-    def call(self, fn: Callable[[], Any], timeout: float | None = None) -> Any:
-        """Run ``fn`` on this runner's thread and wait for it (start-up only: it blocks the caller)."""
-        return self._pool.submit(fn).result(timeout)
-
-    def cancel_callbacks(self) -> None:
-        """Forget pending callbacks (the session was wiped: results must not land on a new citizen)."""
-        self._callbacks = {k: v for k, v in self._callbacks.items() if k in self._kept}
-
-    def _on_pool_finished(self, task_id: int, result: Any, error: BaseException | None) -> None:
-        on_done, on_error = self._callbacks.pop(task_id, (None, None))
-        self._kept.discard(task_id)
-        if error is not None:
-            if on_error is not None:
-                on_error(error)
-            else:
-                log.error("background task failed: %r", error)
-        elif on_done is not None:
-            on_done(result)
-
-    def shutdown(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 #: The preview is about this wide on a 1080p kiosk. Scaled down and converted to the painter's own pixel
@@ -242,61 +168,3 @@ class CameraBridge(QObject):
     def _on_worker_status(self, code: str, message: dict | None = None) -> None:
         self.status = code
         self.sig_status.emit(code, dict(message or {}))
-
-
-class PrintBridge(QObject):
-    """Hands PDFs to ``device.printer.PrintWorker`` (one serial job queue) and signals the outcome."""
-
-    sig_printed = Signal(str, object)
-    """A job ended: (tag, PrintJobResult or PrinterError)."""
-
-    def __init__(self, print_worker: Any, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._worker = print_worker
-        self._asking = False  # a status question is with the print worker
-
-    def submit(self, tag: str, path: Any, media: str | None = None) -> None:
-        def on_done(outcome: Any) -> None:
-            self.sig_printed.emit(tag, outcome)
-
-        self._worker.submit(path, media, on_done)
-
-    sig_status = Signal(object)
-    """The printer's status, asked of the print worker (device.printer.PrinterStatus)."""
-
-    def request_status(self) -> None:
-        """Ask the printer's status in turn with the jobs, on the print worker's thread (never here).
-
-        One question at a time: behind a job that hangs (a stuck CUPS queue) the polls would pile up."""
-        request = getattr(self._worker, "request_status", None)
-        if request is None or self._asking:
-            return
-        self._asking = True
-
-        def answered(status: Any) -> None:
-            self._asking = False
-            self.sig_status.emit(status)
-
-        request(answered)
-
-
-class SenderBridge(QObject):
-    """Signals from ``kiosk.backend.sender.Sender`` (delivery of the outbox in the background)."""
-
-    sig_acknowledged = Signal(str, str, str)
-    """The backend recorded a dossier: (local_ref, dossier_code, appointment_date or "")."""
-    sig_rejected = Signal(str, dict)
-    """The backend refused a dossier for good: (local_ref, message {vi, en})."""
-    sig_online = Signal(bool)
-    """The backend became reachable (True) or unreachable (False)."""
-
-    def on_acknowledged(self, local_ref: str, dossier_code: str, appointment_date: Any = None) -> None:
-        self.sig_acknowledged.emit(local_ref, dossier_code, str(appointment_date or ""))
-
-    def on_rejected(self, local_ref: str, status: Any = None, message: Any = None) -> None:
-        if not isinstance(message, dict) or "vi" not in message:
-            message = {"vi": "Hồ sơ bị từ chối", "en": "The dossier was refused"}
-        self.sig_rejected.emit(local_ref, dict(message))
-
-    def on_state(self, online: bool) -> None:
-        self.sig_online.emit(bool(online))

@@ -11,8 +11,9 @@ from typing import Any
 
 from PySide6.QtWidgets import QApplication, QGridLayout, QHBoxLayout, QLineEdit, QWidget
 
+from kiosk.ui.i18n import both
 from kiosk.ui.keyboard import OnScreenKeyboard
-from kiosk.ui.screens.maint_common import MaintPage, audit, bi
+from kiosk.ui.maintenance.common import MaintPage, audit
 from kiosk.ui.widgets import button, label, line_edit
 
 #: (dotted key, label, keyboard) — what a technician may change from the screen.
@@ -232,13 +233,13 @@ class ConfigPage(MaintPage):
     def retranslate_ui(self) -> None:
         self.path_label.setText(self.bi({"vi": "Tệp", "en": "File"}) + f": {config_file(self.services)}")
         for key, text, _kb in FIELDS:
-            self.labels[key].setText(bi(text, self.language, "\n"))
-        self.labels[LANGUAGE_KEY].setText(bi({"vi": "Ngôn ngữ mặc định", "en": "Default language"}, self.language,
+            self.labels[key].setText(both(text, self.language))
+        self.labels[LANGUAGE_KEY].setText(both({"vi": "Ngôn ngữ mặc định", "en": "Default language"}, self.language,
                                              "\n"))
         for code, b in self.language_buttons.items():
             b.setChecked(code == self.language_value)
         self.message.setProperty("role", "error" if self.refusal else ("ok" if self.saved else None))
-        self.message.setText(bi(self._message, self.language, "\n") if self._message else "")
+        self.message.setText(both(self._message, self.language) if self._message else "")
         self.message.style().unpolish(self.message)
         self.message.style().polish(self.message)
         self.save_button.setText(self.bi({"vi": "Kiểm tra, lưu", "en": "Check, save"}))

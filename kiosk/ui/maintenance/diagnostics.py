@@ -14,8 +14,8 @@ from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
 
+from kiosk.ui.maintenance.common import MaintPage
 from kiosk.ui.screens.identify import PreviewLabel
-from kiosk.ui.screens.maint_common import MaintPage
 from kiosk.ui.widgets import button, finger_scrolled, label, panel
 
 PARTS = [("camera", {"vi": "Camera", "en": "Camera"}), ("printer", {"vi": "Máy in", "en": "Printer"}),

@@ -33,8 +33,8 @@ def measure_startup(data_dir: Path | None = None) -> dict[str, float]:
     application()  # the one QApplication, before any widget
     from PySide6.QtCore import QEventLoop, QTimer
 
+    from kiosk.app.services import KioskSettings
     from kiosk.core.session import State
-    from kiosk.ui.services import KioskSettings
 
     scratch = data_dir is None
     if data_dir is None:

@@ -1,7 +1,7 @@
 """A helper process that suggests the 2025 ward for an address: one address per line in, one JSON line out.
 
 The old-address converter's tables take seconds of pure-Python work to load; in a thread of the kiosk
-that would hold the GIL and freeze the screen, so it runs here (``python -m kiosk.ui.ward_worker``).
+that would hold the GIL and freeze the screen, so it runs here (``python -m kiosk.app.ward_worker``).
 No Qt is imported.
 """
 

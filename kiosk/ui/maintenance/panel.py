@@ -2,7 +2,7 @@
 
 Five quick taps in the top-right corner open the PIN pad; the PIN is checked off the GUI thread
 (argon2 is slow on purpose) with the growing lockout of ``kiosk.core.pin``; every entry and exit is
-audited. The panel's pages (kiosk/ui/screens/maint_*.py): diagnostics, test print, outbox,
+audited. The panel's pages (kiosk/ui/maintenance/*.py): diagnostics, test print, outbox,
 configuration, logs, restart, and the only way out of the kiosk.
 
 The PIN pad and the panel are overlays inside the kiosk window, not separate windows: a fullscreen
@@ -29,10 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.ui.widgets import ACTIVITY_LISTENERS, both, button, label
+from kiosk.ui.i18n import both
+from kiosk.ui.widgets import ACTIVITY_LISTENERS, button, label
 
 if TYPE_CHECKING:
-    from kiosk.ui.window import KioskWindow
+    from kiosk.ui.shell.window import KioskWindow
 
 log = logging.getLogger("kiosk.maintenance")
 
@@ -269,13 +270,13 @@ class MaintenancePanel(Overlay):
     """The panel closed; the action the technician chose."""
 
     def __init__(self, window: KioskWindow) -> None:
-        from kiosk.ui.screens.maint_common import ConfirmPage, MaintPage, MenuPage
-        from kiosk.ui.screens.maint_config import ConfigPage
-        from kiosk.ui.screens.maint_diagnostics import DiagnosticsPage
-        from kiosk.ui.screens.maint_logs import LogsPage
-        from kiosk.ui.screens.maint_outbox import OutboxPage
-        from kiosk.ui.screens.maint_print import TestPrintPage
-        from kiosk.ui.workers import TaskRunner
+        from kiosk.ui.bridges.tasks import TaskRunner
+        from kiosk.ui.maintenance.common import ConfirmPage, MaintPage, MenuPage
+        from kiosk.ui.maintenance.config import ConfigPage
+        from kiosk.ui.maintenance.diagnostics import DiagnosticsPage
+        from kiosk.ui.maintenance.logs import LogsPage
+        from kiosk.ui.maintenance.outbox import OutboxPage
+        from kiosk.ui.maintenance.printer import TestPrintPage
 
         super().__init__(window)
         self.setObjectName("maintenance-panel")
@@ -373,16 +374,16 @@ class MaintenancePanel(Overlay):
         self.retranslate_ui()
 
     def _refresh_header(self) -> None:
-        from kiosk.ui.screens.maint_common import bi
+        from kiosk.ui.i18n import both
 
         page = self.pages[self.current]
         if self.current == "menu":
-            self.title.setText(bi(page.title, self.language))
-            self.back_button.setText(bi({"vi": "← Về kiosk", "en": "← Kiosk"}, self.language))
+            self.title.setText(both(page.title, self.language, " / "))
+            self.back_button.setText(both({"vi": "← Về kiosk", "en": "← Kiosk"}, self.language, " / "))
         else:
-            self.title.setText(bi({"vi": "Bảo trì", "en": "Maintenance"}, self.language) + " — "
-                               + bi(page.title, self.language))
-            self.back_button.setText(bi({"vi": "← Quay lại", "en": "← Back"}, self.language))
+            self.title.setText(both({"vi": "Bảo trì", "en": "Maintenance"}, self.language, " / ") + " — "
+                               + both(page.title, self.language, " / "))
+            self.back_button.setText(both({"vi": "← Quay lại", "en": "← Back"}, self.language, " / "))
 
     def retranslate_ui(self) -> None:
         self.language_button.setText("English first" if self.language == "vi" else "Tiếng Việt trước")

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QScroller
 
-from kiosk.ui.screens.maint_common import MaintPage
+from kiosk.ui.maintenance.common import MaintPage
 from kiosk.ui.widgets import button, label
 
 

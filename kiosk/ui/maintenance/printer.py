@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QScroller, QSizePolicy, QVBoxLayout, QWidget
 
 from kiosk.core import clock
-from kiosk.ui.screens.maint_common import MaintPage, audit, tall
+from kiosk.ui.maintenance.common import MaintPage, audit, tall
 from kiosk.ui.widgets import button, clear_layout, label, panel
 
 

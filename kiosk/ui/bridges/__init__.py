@@ -1,0 +1,2 @@
+"""Qt signal wrappers around the plain-thread workers (tasks, camera, printer, sender): where the GUI thread
+meets them, one place."""

@@ -1,0 +1,1 @@
+"""Maintenance mode: the corner gesture, the PIN pad, the panel and its pages."""

@@ -39,6 +39,10 @@ log = logging.getLogger("kiosk.ui")
 
 W = TypeVar("W", bound=QWidget)
 
+#: Acknowledgements kept for Submission (an ack may overtake its dossier's commit callback): the newest only,
+#: since the sender acks every dossier the kiosk ever filed and an all-day kiosk must not keep them all.
+ACKS_KEPT = 64
+
 
 def _is_text_field(widget: QWidget) -> bool:
     """A field the on-screen keyboard types into. Asked of Qt by class name: importing QLineEdit and
@@ -392,6 +396,8 @@ class KioskWindow(QWidget):
 
     def _on_sender_acknowledged(self, local_ref: str, dossier_code: str, appointment: str) -> None:
         self.acks[local_ref] = (dossier_code, appointment)
+        while len(self.acks) > ACKS_KEPT:  # oldest first (dicts keep insertion order)
+            del self.acks[next(iter(self.acks))]
         self.submission.on_acknowledged(local_ref, dossier_code, appointment)
 
     def _on_sender_rejected(self, local_ref: str, message: dict) -> None:
@@ -519,6 +525,7 @@ class KioskWindow(QWidget):
         for runner in (self.backend_runner, self.disk_runner, self.wards_runner):
             runner.cancel_callbacks()
         self.overlay.hide()
+        self.acks.clear()  # only the session's own dossier's ack is ever read: a wiped session needs none
         if self._submission is not None:
             self._submission.reset()
         self.stop_camera()

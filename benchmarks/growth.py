@@ -1,0 +1,142 @@
+"""Growth: what the kiosk keeps journey after journey, found with tracemalloc (issue 18).
+
+Runs the walkthrough's journeys in this process (the same ``Walkthrough`` as ``kiosk walkthrough --fast``,
+without its extras and fault rounds), tracing allocations from journey ``--trace-from`` on, and compares
+a snapshot after journey ``--first`` with one after journey ``--last`` (both on the home screen, after a
+wipe and a full garbage collection). Prints the top 15 tracebacks by size_diff and by count_diff, the Python
+object types whose count grew, and the window's QObject children (Qt objects not deleted show there).
+Whatever grows by a steady amount between the two snapshots grows without bound in a kiosk that runs all day.
+Run: .venv/bin/python benchmarks/growth.py --last 60 (~5 min: tracing slows the journeys 2-3x)
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import gc
+import json
+import linecache
+import os
+import sys
+import tempfile
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def type_counts() -> collections.Counter:
+    return collections.Counter(type(o).__qualname__ for o in gc.get_objects())
+
+
+def qt_children(window: Any) -> collections.Counter:
+    from PySide6.QtCore import QObject
+
+    return collections.Counter(type(o).__name__ for o in window.findChildren(QObject))
+
+
+def show(stat: tracemalloc.StatisticDiff, frames: int) -> list[str]:
+    lines = [f"{stat.size_diff / 1024:+9.1f} KiB {stat.count_diff:+7d} blocks (now {stat.size / 1024:.1f} KiB, "
+             f"{stat.count} blocks)"]
+    # the innermost frames, innermost last (where the block was allocated)
+    tb = list(stat.traceback)[-frames:]
+    for frame in tb:
+        text = linecache.getline(frame.filename, frame.lineno).strip()
+        lines.append(f"      {frame.filename}:{frame.lineno}  {text}")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--first", type=int, default=20, help="journey after which the first snapshot is taken")
+    parser.add_argument("--last", type=int, default=60, help="journey after which the second snapshot is taken")
+    parser.add_argument("--trace-from", type=int, default=12, help="journey from which allocations are traced")
+    parser.add_argument("--frames", type=int, default=12, help="frames kept per traceback")
+    parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = parser.parse_args()
+    if not args.trace_from < args.first < args.last:
+        parser.error("need --trace-from < --first < --last")
+
+    from kiosk.tools.walkthrough import citizen
+
+    seen: dict[str, Any] = {}
+
+    class Tracing(citizen.Walkthrough):
+        FAULT_ROUNDS = ()  # the healthy kiosk's journeys only: the fault rounds run once, at the end
+
+        def extras(self) -> None:
+            pass
+
+        def _journey(self, kind: str, run: Any) -> dict[str, Any]:
+            entry = super()._journey(kind, run)
+            n = len(self.journeys)
+            if n == args.trace_from:
+                type_counts(), qt_children(self.window)  # their one-off costs (PySide's enums) are not growth
+                tracemalloc.start(args.frames)
+            if n in (args.first, args.last):
+                self.settle(200)  # the wipe's deferred work (deleteLater, callbacks) runs first
+                gc.collect()
+                # the counts kept from the first snapshot are taken before it, those of the last after it:
+                # neither shows in the comparison
+                if n == args.first:
+                    seen[f"types_{n}"], seen[f"qt_{n}"] = type_counts(), qt_children(self.window)
+                seen[f"blocks_{n}"] = sys.getallocatedblocks()
+                seen[f"snapshot_{n}"] = tracemalloc.take_snapshot()
+                if n == args.last:
+                    seen[f"types_{n}"], seen[f"qt_{n}"] = type_counts(), qt_children(self.window)
+                print(f"snapshot after journey {n}: {sys.getallocatedblocks()} blocks", file=sys.stderr, flush=True)
+            return entry
+
+    citizen.Walkthrough = Tracing  # run_walkthrough builds the window and the services as the command does
+    rounds = -(-args.last // 4)
+    with tempfile.TemporaryDirectory(prefix="kiosk-growth-") as tmp:
+        status = citizen.run_walkthrough(Path(tmp) / "out", rounds=rounds, fast=True, data_dir=Path(tmp) / "data")
+    if f"snapshot_{args.last}" not in seen:
+        sys.exit(f"the walkthrough stopped before journey {args.last} (status {status})")
+    tracemalloc.stop()
+
+    first, last = seen[f"snapshot_{args.first}"], seen[f"snapshot_{args.last}"]
+    # the snapshots' own bookkeeping and this script are not the kiosk's
+    ignore = [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, __file__),
+              tracemalloc.Filter(False, linecache.__file__)]
+    first, last = first.filter_traces(ignore), last.filter_traces(ignore)
+    journeys = args.last - args.first
+    diffs = last.compare_to(first, "traceback")
+    report: dict[str, Any] = {"journeys_compared": journeys,
+                              "python_blocks": {str(args.first): seen[f"blocks_{args.first}"],
+                                                str(args.last): seen[f"blocks_{args.last}"],
+                                                "per_journey": round((seen[f"blocks_{args.last}"]
+                                                                      - seen[f"blocks_{args.first}"]) / journeys, 1)},
+                              "traced_growth_kib": round(sum(d.size_diff for d in diffs) / 1024, 1),
+                              "traced_growth_blocks": sum(d.count_diff for d in diffs)}
+    print(json.dumps(report, indent=2))
+    for key, title in (("size_diff", "by size"), ("count_diff", "by blocks")):
+        print(f"\n=== top {args.top} tracebacks {title}, journey {args.first} -> {args.last} ===")
+        for stat in sorted(diffs, key=lambda d: getattr(d, key), reverse=True)[:args.top]:
+            print("\n".join(show(stat, args.frames)))
+    types = seen[f"types_{args.last}"]
+    types.subtract(seen[f"types_{args.first}"])
+    print(f"\n=== Python object types whose count grew, journey {args.first} -> {args.last} ===")
+    for name, grew in types.most_common(args.top):
+        if grew > 0:
+            print(f"  {grew:+6d}  {name}  ({grew / journeys:.2f} a journey)")
+    qt = seen[f"qt_{args.last}"]
+    qt.subtract(seen[f"qt_{args.first}"])
+    print(f"\n=== the window's QObject children that grew, journey {args.first} -> {args.last} ===")
+    for name, grew in qt.most_common(args.top):
+        if grew > 0:
+            print(f"  {grew:+6d}  {name}")
+    report["types"] = {k: v for k, v in types.most_common(args.top) if v > 0}
+    report["qt_children"] = {k: v for k, v in qt.most_common(args.top) if v > 0}
+    report["top_size_diff"] = [show(s, args.frames) for s in sorted(diffs, key=lambda d: d.size_diff,
+                                                                     reverse=True)[:args.top]]
+    report["top_count_diff"] = [show(s, args.frames) for s in sorted(diffs, key=lambda d: d.count_diff,
+                                                                      reverse=True)[:args.top]]
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

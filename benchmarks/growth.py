@@ -116,6 +116,12 @@ def main() -> None:
         print(f"\n=== top {args.top} tracebacks {title}, journey {args.first} -> {args.last} ===")
         for stat in sorted(diffs, key=lambda d: getattr(d, key), reverse=True)[:args.top]:
             print("\n".join(show(stat, args.frames)))
+    # one leak reached from many call paths is split over many tracebacks: also summed by the line that allocated
+    by_line = last.compare_to(first, "lineno")
+    print(f"\n=== top {args.top} lines by blocks (callers summed), journey {args.first} -> {args.last} ===")
+    for stat in sorted(by_line, key=lambda d: d.count_diff, reverse=True)[:args.top]:
+        print("\n".join(show(stat, 1)))
+    report["top_lines"] = [show(s, 1) for s in sorted(by_line, key=lambda d: d.count_diff, reverse=True)[:args.top]]
     types = seen[f"types_{args.last}"]
     types.subtract(seen[f"types_{args.first}"])
     print(f"\n=== Python object types whose count grew, journey {args.first} -> {args.last} ===")

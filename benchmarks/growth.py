@@ -6,13 +6,15 @@ a snapshot after journey ``--first`` with one after journey ``--last`` (both on 
 wipe and a full garbage collection). Prints the top 15 tracebacks by size_diff and by count_diff, the Python
 object types whose count grew, and the window's QObject children (Qt objects not deleted show there).
 Whatever grows by a steady amount between the two snapshots grows without bound in a kiosk that runs all day.
-Run: .venv/bin/python benchmarks/growth.py --last 60 (~5 min: tracing slows the journeys 2-3x)
+Run: .venv/bin/python benchmarks/growth.py --last 60 (~5 min: tracing slows the journeys 2-3x);
+--native --last 200: no tracing, glibc's heap after each journey (native leak or fragmentation?), ~4 min.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import ctypes
 import gc
 import json
 import linecache
@@ -47,6 +49,58 @@ def show(stat: tracemalloc.StatisticDiff, frames: int) -> list[str]:
     return lines
 
 
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                      "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def malloc_mb() -> dict[str, float] | None:
+    """glibc's heap: in use, free inside the arenas (fragmentation) and mmapped, in MB; None off glibc."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _MallInfo2
+    except (OSError, AttributeError):
+        return None
+    info = libc.mallinfo2()
+    return {"in_use": round(info.uordblks / 1e6, 2), "free_in_arenas": round(info.fordblks / 1e6, 2),
+            "mmapped": round(info.hblkhd / 1e6, 2)}
+
+
+def native(first: int, last: int) -> None:
+    """Without tracing: RSS, Python blocks and glibc's heap after each journey, slopes after ``first``. Native
+    memory in use that grows is a leak; free memory inside the arenas that grows while in-use stays flat is
+    fragmentation (RSS up, nothing kept)."""
+    from kiosk.tools.walkthrough import citizen
+
+    rows: list[dict[str, Any]] = []
+
+    class Watching(citizen.Walkthrough):
+        FAULT_ROUNDS = ()
+
+        def extras(self) -> None:
+            pass
+
+        def _journey(self, kind: str, run: Any) -> dict[str, Any]:
+            entry = super()._journey(kind, run)
+            rows.append({"rss_mb": citizen.rss_mb(), "python_blocks_k": sys.getallocatedblocks() / 1000,
+                         **(malloc_mb() or {})})
+            return entry
+
+    citizen.Walkthrough = Watching
+    with tempfile.TemporaryDirectory(prefix="kiosk-growth-") as tmp:
+        citizen.run_walkthrough(Path(tmp) / "out", rounds=-(-last // 4), fast=True, data_dir=Path(tmp) / "data")
+    after = rows[first:last]
+    out: dict[str, Any] = {"journeys": len(rows), "slopes_per_100_journeys_after": first}
+    for key in after[0]:
+        values = [r[key] for r in after]
+        n = len(values)
+        xbar, ybar = (n - 1) / 2, sum(values) / n
+        slope = sum((i - xbar) * (y - ybar) for i, y in enumerate(values)) / sum((i - xbar) ** 2 for i in range(n))
+        out[key] = {"slope": round(slope * 100, 2), "first": round(values[0], 2), "last": round(values[-1], 2),
+                    "every_20": [round(r[key], 1) for r in rows[first - 1::20]]}
+    print(json.dumps(out, indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--first", type=int, default=20, help="journey after which the first snapshot is taken")
@@ -55,7 +109,12 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=12, help="frames kept per traceback")
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument("--native", action="store_true",
+                        help="no tracing: RSS, blocks and glibc's heap (in use / free / mmapped) after each journey")
     args = parser.parse_args()
+    if args.native:
+        native(args.first, args.last)
+        return
     if not args.trace_from < args.first < args.last:
         parser.error("need --trace-from < --first < --last")
 

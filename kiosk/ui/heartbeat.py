@@ -7,7 +7,10 @@ The window's timer fires every ``backend.heartbeat_interval_s`` on the GUI threa
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kiosk.ui.context import ScreenContext
 
 log = logging.getLogger("kiosk.heartbeat")
 
@@ -49,13 +52,13 @@ def device_states(services: Any, camera_status: str, camera_running: bool, onlin
     return devices
 
 
-def send_heartbeat(window: Any) -> None:
+def send_heartbeat(ctx: ScreenContext) -> None:
     """Send one heartbeat off the GUI thread (called by the window's heartbeat timer)."""
-    services = window.services
-    camera = window.camera
-    camera_status, camera_running, online = getattr(camera, "status", "unknown"), camera.running, window.online
+    services = ctx.app
+    camera = ctx.devices.camera
+    camera_status, camera_running, online = getattr(camera, "status", "unknown"), camera.running, ctx.devices.online
     # the outbox's state and, when citizens are turned away, which journeys are closed and which part is why
-    health = window.health.heartbeat_fields()
+    health = ctx.health.heartbeat_fields()
 
     def send() -> Any:
         devices = device_states(services, camera_status, camera_running, online)
@@ -63,4 +66,4 @@ def send_heartbeat(window: Any) -> None:
             health.pop("outbox", None)
         return services.heartbeat({**devices, **health})
 
-    window.chores_runner.run(send, None, lambda err: log.info("heartbeat not delivered: %r", err))
+    ctx.runners.chores.run(send, None, lambda err: log.info("heartbeat not delivered: %r", err))

@@ -63,7 +63,7 @@ def test_an_unconfigured_kiosk_run_shows_the_setup_screen_not_a_wards_home(qapp,
         assert "5 lần vào góc trên bên phải" in shown and "top-right corner" in shown
         for _ in range(5):  # and the corner it names opens the PIN pad
             qtbot.mouseClick(window.corner, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: maintenance.is_open(window))
+        qtbot.waitUntil(lambda: maintenance.is_open(window.ctx))
     finally:
         close_window(window)
 

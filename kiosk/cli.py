@@ -294,7 +294,7 @@ def _add_device_commands(sub: argparse._SubParsersAction) -> None:
 # --- backend: simulator, outbox -------------------------------------------------------------------
 
 def _cmd_backend_sim(args: argparse.Namespace) -> int:
-    from kiosk.backend.simulator import serve
+    from kiosk.backend.sim import serve
     from kiosk.core import wards
 
     province = args.province.zfill(2) if args.province else None

@@ -480,7 +480,6 @@ def _demo_settings(args: argparse.Namespace) -> Any:
 
     settings = _ui_settings(args, simulate=True, demo=True)
     settings.ward_code = settings.ward_code or SAMPLE_WARD_CODE
-    settings.unit_code = settings.unit_code or SAMPLE_WARD_CODE
     return settings
 
 

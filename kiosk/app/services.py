@@ -41,7 +41,6 @@ STATUS_TEXT = {
 class KioskSettings:
     kiosk_id: str = "KIOSK-01"
     ward_code: str = SAMPLE_WARD_CODE
-    unit_code: str = SAMPLE_WARD_CODE
     idle_timeout_s: float = 90.0
     idle_countdown_s: float = 15.0
     language: str = "vi"
@@ -77,7 +76,7 @@ class KioskSettings:
     @classmethod
     def from_config(cls, config: Any, **overrides: Any) -> KioskSettings:
         k, b = config["kiosk"], config["backend"]
-        settings = cls(kiosk_id=k["id"], ward_code=k["ward_code"], unit_code=k["unit_code"],
+        settings = cls(kiosk_id=k["id"], ward_code=k["ward_code"],
                        idle_timeout_s=k["idle_timeout_s"], idle_countdown_s=k["idle_countdown_s"],
                        language=k["language"], large_text=k["large_text"], high_contrast=k["high_contrast"],
                        screen_dpi=k["screen_dpi"], simulate=k["simulate"], backend_url=b["url"],

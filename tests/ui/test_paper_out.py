@@ -162,7 +162,7 @@ def test_paper_near_its_end_is_a_maintenance_warning(kiosk, qtbot, panel):
 # --- item 6: the right words on the look-up and done screens ----------------------------------------------
 
 def test_a_failed_look_up_says_the_look_up_failed_not_that_a_dossier_was_saved(driver, kiosk, qtbot):
-    from kiosk.backend.simulator import FaultAction
+    from kiosk.backend.sim import FaultAction
 
     faults = kiosk.services.simulator.faults
     faults.script(*[FaultAction(status=504, path_prefix="/api/v1/dossiers/00073-") for _ in range(4)])

@@ -21,7 +21,6 @@ from kiosk.ui.widgets import button, label, line_edit
 FIELDS = [
     ("kiosk.id", {"vi": "Mã kiosk", "en": "Kiosk id"}, "text"),
     ("kiosk.ward_code", {"vi": "Mã phường/xã (5 số)", "en": "Ward code (5 digits)"}, "numeric"),
-    ("kiosk.unit_code", {"vi": "Mã đơn vị tiếp nhận (5 số)", "en": "Receiving unit code (5 digits)"}, "numeric"),
     ("backend.url", {"vi": "Địa chỉ máy chủ tỉnh", "en": "Backend URL"}, "text"),
     ("kiosk.idle_timeout_s", {"vi": "Chờ không thao tác (giây)", "en": "Idle timeout (s)"}, "numeric"),
     ("camera.index", {"vi": "Số camera", "en": "Camera index"}, "numeric"),

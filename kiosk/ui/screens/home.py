@@ -30,8 +30,6 @@ OUT_OF_SERVICE = {"vi": "Kiosk tạm ngừng phục vụ. Vui lòng đến quầ
 SETUP_KEYS = {
     "kiosk.ward_code": {"vi": "mã phường/xã nơi đặt kiosk (5 chữ số, danh mục 2025)",
                         "en": "the ward this kiosk stands in (five-digit 2025 code)"},
-    "kiosk.unit_code": {"vi": "mã đơn vị tiếp nhận, đầu mã hồ sơ (5 chữ số)",
-                        "en": "the receiving unit's code that starts dossier codes (five digits)"},
     "backend.url": {"vi": "địa chỉ máy chủ một cửa của tỉnh", "en": "the provincial backend's URL"},
     "backend.token": {"vi": "mã thiết bị do tỉnh cấp", "en": "the device token issued by the province"},
 }

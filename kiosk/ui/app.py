@@ -102,18 +102,9 @@ def build_window(settings: Any, data_dir: Path, *, prints_dir: Path | None = Non
     app = application()
     services = Services(settings, data_dir, prints_dir=prints_dir)
     if start_simulator and not settings.backend_url:
-        from kiosk.backend.simulator import start_simulator_thread
+        from kiosk.app.demo import start_demo_backend
 
-        token = settings.backend_token or "demo-token"
-        settings.backend_token = token
-        from kiosk.core import wards
-
-        # The demo's backend is the kiosk's own province's, as a real one is: it refuses wards elsewhere. Its
-        # records live in memory: the kiosk's data directory holds only what the kiosk itself keeps (a file
-        # there would be every demo citizen's dossier in clear).
-        ward = wards.ward_by_code(settings.ward_code)
-        services.simulator = start_simulator_thread(":memory:", token,
-                                                    province_code=ward.province_code if ward else None)
+        start_demo_backend(services)
     theme = Theme(dpi=screen_dpi(app, settings.screen_dpi), large_text=settings.large_text,
                   high_contrast=settings.high_contrast)
     window = KioskWindow(services, theme=theme, kiosk_mode=kiosk_mode, autoplay_video=autoplay_video,
@@ -187,8 +178,9 @@ def start_warm_up(window: Any) -> None:
         services.warm_up_documents()
 
     def camera() -> None:
-        import device.camera  # noqa: F401 - loads OpenCV
-        import device.qr  # noqa: F401 - loads the decoders
+        from kiosk.app.devices import load_camera_libraries
+
+        load_camera_libraries()  # OpenCV and the decoders
 
         window.devices.camera.camera  # noqa: B018 - creates the camera object
         window.devices.camera.decoder  # noqa: B018 - and the QR pipeline

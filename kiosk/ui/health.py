@@ -61,10 +61,10 @@ class KioskHealth(QObject):
         self._sig_fault_changed.connect(self.refresh)
         self._faults: Any = None
         if self.services.settings.simulate:  # the demo panel's faults show on the tiles at once
-            from device.sim.faults import FAULTS
+            from kiosk.app.devices import simulated_faults
 
-            self._faults = FAULTS
-            FAULTS.subscribe(self._on_fault_changed)
+            self._faults = simulated_faults()
+            self._faults.subscribe(self._on_fault_changed)
 
     # --- what the screens ask -----------------------------------------------------------------------
     @property

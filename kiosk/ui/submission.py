@@ -129,7 +129,7 @@ class Submission(QObject):
         self._ack_timer.start(self.ack_wait_ms)
 
     def _on_commit_failed(self, error: BaseException) -> None:
-        from kiosk.backend.outbox import STORAGE_FAULTS, OutboxLost, storage_fault
+        from kiosk.app.faults import STORAGE_FAULTS, OutboxLost, storage_fault
 
         cause = storage_fault(error)
         log.error("the outbox refused the dossier (%s): %r", cause, error)

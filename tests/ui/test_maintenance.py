@@ -49,10 +49,10 @@ def test_the_pin_pad_accepts_the_right_pin_and_refuses_a_wrong_one(kiosk, qtbot)
 
 
 def test_the_gesture_and_the_configuration_page_follow_the_configuration_file(qapp, qtbot, tmp_path, monkeypatch):
+    from kiosk.app.maintenance import config_file
     from kiosk.app.services import KioskSettings, Services
     from kiosk.core.config import load_config
     from kiosk.ui.app import close_window
-    from kiosk.ui.maintenance.config import config_file
     from kiosk.ui.shell.window import KioskWindow
 
     monkeypatch.delenv("KIOSK_CONFIG", raising=False)

@@ -185,7 +185,7 @@ class MaintenanceWalkthrough(Walkthrough):
         self.click("maint-back")
 
     def _outbox(self) -> None:
-        from kiosk.ui.maintenance.outbox import outbox_rows
+        from kiosk.app.maintenance import outbox_rows
 
         self.click("maint-outbox")
         page = self.panel().page("outbox")

@@ -6,11 +6,11 @@ a refusal names the key and the reason and leaves the file untouched. Changes ap
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import QApplication, QGridLayout, QHBoxLayout, QLineEdit, QWidget
 
+from kiosk.app.maintenance import config_file, save_changes
 from kiosk.ui.i18n import both
 from kiosk.ui.keyboard import OnScreenKeyboard
 from kiosk.ui.maintenance.common import MaintPage
@@ -28,28 +28,6 @@ FIELDS = [
 ]
 LANGUAGE_KEY = "kiosk.language"
 SYMBOLS = ["https://", "http://", ":", "/", "_", "."]
-
-
-def config_file(services: Any) -> Path:
-    from kiosk.core.config import config_path
-
-    explicit = services.settings.config_file  # the file the kiosk was started with, if any
-    return Path(explicit) if explicit else config_path(services.data_dir)
-
-
-def save_changes(path: Path, changes: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    """Apply ``{"section.key": value}`` to the file; ConfigError (key, reason) leaves it untouched.
-
-    Returns what changed, ``{key: (old, new)}``."""
-    from kiosk.core.config import load_file_values, save_config
-
-    values = load_file_values(path)
-    before = {k: values[k.split(".")[0]][k.split(".")[1]] for k in changes}
-    for dotted, value in changes.items():
-        section, key = dotted.split(".", 1)
-        values[section][key] = value
-    checked = save_config(values, path)
-    return {k: (before[k], checked.get(k)) for k in changes if before[k] != checked.get(k)}
 
 
 class ConfigPage(MaintPage):

@@ -102,7 +102,7 @@ class LookupScreen(Screen):
             self.retranslate_ui()
             return
         if not is_dossier_reference(code):
-            from kiosk.backend.client import MalformedCode
+            from kiosk.app.faults import MalformedCode
 
             self.error_message = dict(MalformedCode.default_message)
             self.retranslate_ui()
@@ -127,7 +127,7 @@ class LookupScreen(Screen):
         self.retranslate_ui()
 
     def _on_lookup_failed(self, error: BaseException) -> None:
-        from kiosk.backend.client import MalformedCode
+        from kiosk.app.faults import MalformedCode
 
         self.busy = False
         # the client's own messages speak of an unsent dossier ("saved, will be sent again"): not this case

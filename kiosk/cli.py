@@ -592,7 +592,7 @@ def _cmd_self_test(args: argparse.Namespace) -> int:
         result = measure_startup()
         print_json(result) if args.json else print(f"ready_ms: {result.get('ready_ms')}")
         return 0 if "ready_ms" in result else 1
-    from kiosk.diagnostics import self_test
+    from kiosk.app.diagnostics import self_test
 
     checks = self_test()
     ok = all(c.ok for c in checks)
@@ -605,9 +605,9 @@ def _cmd_self_test(args: argparse.Namespace) -> int:
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
+    from kiosk.app.diagnostics import doctor
     from kiosk.core.config import ConfigError, load_config
     from kiosk.core.paths import data_dir
-    from kiosk.diagnostics import doctor
 
     directory = data_dir(args.data_dir)
     try:

@@ -131,7 +131,7 @@ class KioskHealth(QObject):
 
     def _check(self) -> dict[str, Any]:
         """Worker thread: every check, each failure named rather than raised."""
-        from kiosk.diagnostics import outbox_usable
+        from kiosk.app.diagnostics import outbox_usable
 
         found: dict[str, Any] = {"details": {}}
         printer = self.services.printer

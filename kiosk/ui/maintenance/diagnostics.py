@@ -2,7 +2,7 @@
 
 The camera picture comes from the window's own camera bridge (the one the citizens' screens use), so
 what the technician sees is what a citizen's card meets. Printer, backend, outbox and disk are checked
-by ``kiosk.diagnostics.running_parts`` on the panel's worker thread.
+by ``kiosk.app.diagnostics.running_parts`` on the panel's worker thread.
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ class DiagnosticsPage(MaintPage):
         queue = str(settings.printer.get("queue", "kiosk-receipt"))
 
         def check() -> dict[str, Any]:
-            from kiosk.diagnostics import running_parts
+            from kiosk.app.diagnostics import running_parts
 
             return running_parts(services.printer, queue, backend, services.data_dir, settings.simulate,
                                  services.sender_health())

@@ -27,6 +27,8 @@ from kiosk.ui.context import JourneyEvents, Runners, ScreenContext
 from kiosk.ui.i18n import tr
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.screens.home import HomeScreen
+from kiosk.ui.shell.idle import IdleOverlay, IdleWatch
+from kiosk.ui.shell.turns import Turns
 from kiosk.ui.theme import Theme
 from kiosk.ui.widgets import ACTIVITY_LISTENERS, button, label
 
@@ -67,56 +69,6 @@ class ScreenTable(dict):
 
     def __missing__(self, state: State) -> Screen:
         return self._build(State(state))
-
-
-class IdleOverlay(QFrame):
-    """"Are you still there?" with the seconds left before the session is wiped."""
-
-    sig_continue = Signal()
-    """The citizen is still there."""
-
-    def __init__(self, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.setObjectName("idle-overlay")
-        self.setProperty("role", "overlay")
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        box = QFrame(self)
-        box.setProperty("role", "dialog")
-        inner = QVBoxLayout(box)
-        inner.setContentsMargins(48, 36, 48, 36)
-        self.question = label(role="title")
-        self.seconds = label(role="big")
-        self.seconds.setObjectName("idle-seconds")
-        self.seconds.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.explain = label()
-        self.continue_button = button("primary", self.sig_continue.emit, name="idle-continue")
-        for w in (self.question, self.seconds, self.explain, self.continue_button):
-            inner.addWidget(w)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(box, 3)
-        row.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(1)
-        self.hide()
-
-    def show_remaining(self, seconds: float, language: str) -> None:
-        self.seconds.setText(str(max(0, int(seconds + 0.999))))
-        self.retranslate_ui(language)
-        if not self.isVisible():
-            self.setGeometry(self.parentWidget().rect())
-            self.show()
-            self.raise_()
-
-    def retranslate_ui(self, language: str) -> None:
-        self.question.setText(tr({"vi": "Bạn vẫn đang sử dụng kiosk?", "en": "Are you still there?"}, language))
-        self.explain.setText(tr({"vi": "Để bảo vệ thông tin của bạn, kiosk sẽ xoá mọi thông tin đã nhập và "
-                                       "trở về trang chủ sau số giây trên.",
-                                 "en": "To protect your data, the kiosk will clear everything you entered and "
-                                       "return home after these seconds."}, language))
-        self.continue_button.setText(tr({"vi": "Tôi vẫn đang dùng — tiếp tục", "en": "I'm still here — continue"},
-                                        language))
 
 
 class KioskWindow(QWidget):
@@ -165,7 +117,7 @@ class KioskWindow(QWidget):
         #: True once every screen is built and every one-off cost is paid (kiosk.ui.app.start_warm_up);
         #: journeys started before that still work, they may only wait for what they need.
         self.warmed_up = False
-        self._later: list[Callable[[], Any]] = []  # see run_in_turns
+        self.turns = Turns(self)  # GUI work that can wait: one step per turn of the event loop
 
         #: The style sheet is set on each part of the window (header, each screen, keyboard, overlays), not
         #: on the window: a sheet on the window restyles all ~1,200 widgets at once when the theme changes
@@ -186,7 +138,6 @@ class KioskWindow(QWidget):
         self.screens[State.HOME] = self.style_part(HomeScreen(self.ctx))
         self.stack.addWidget(self.screens[State.HOME])
         self.overlay = self.style_part(IdleOverlay(self))
-        self.overlay.sig_continue.connect(self._on_overlay_continue)
         from kiosk.ui.maintenance.panel import CornerGesture
 
         self.corner = CornerGesture(self, taps=int(settings.maintenance.get("gesture_taps", 5)),
@@ -195,10 +146,8 @@ class KioskWindow(QWidget):
 
         self.session.on_state(self._on_session_state)
         self.session.on_wipe(self._on_session_wipe)
-        self._idle_timer = QTimer(self)
-        self._idle_timer.setInterval(250)
-        self._idle_timer.timeout.connect(self._on_idle_timer_timeout)
-        self._idle_timer.start()
+        self.idle = IdleWatch(self.session, self.overlay, parent=self, busy=lambda: (
+            self.session.state == State.SUBMITTING and self._submission is not None and self._submission.in_flight))
         self._heartbeat_timer = QTimer(self)
         self._heartbeat_timer.setInterval(int(settings.heartbeat_interval_s * 1000))
         self._heartbeat_timer.timeout.connect(self.send_heartbeat)
@@ -396,23 +345,6 @@ class KioskWindow(QWidget):
         log.info("session wiped")
 
     # --- idle ---------------------------------------------------------------------------------------
-    def _on_idle_timer_timeout(self) -> None:
-        if self.session.state == State.SUBMITTING and self.submission.in_flight:
-            self.session.touch()  # never wipe in the middle of committing and printing
-            return
-        if self.session.check_idle():
-            return
-        remaining = self.session.countdown_remaining()
-        if remaining is None:
-            if self.overlay.isVisible():
-                self.overlay.hide()
-        else:
-            self.overlay.show_remaining(remaining, self.session.language)
-
-    def _on_overlay_continue(self) -> None:
-        self.session.touch()
-        self.overlay.hide()
-
     def mousePressEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
         self.session.touch()  # a touch on the background also counts as activity
         super().mousePressEvent(event)
@@ -505,26 +437,8 @@ class KioskWindow(QWidget):
         self.run_in_turns(later)
 
     def run_in_turns(self, steps: list[Callable[[], Any]]) -> None:
-        """Queue GUI work that can wait: one step per turn of the event loop, from the next turn on, so a
-        touch waits for one step at most. One queue for the warm-up and the rebuilds after a theme switch:
-        never two steps in one turn. A step may return a list of further steps, run before the rest."""
-        if not steps:
-            return
-        idle = not self._later
-        self._later.extend(steps)
-        if idle:
-            QTimer.singleShot(0, self, self._run_next_later)  # with a context: never fires on a closed window
-
-    def _run_next_later(self) -> None:
-        if self._later:
-            try:
-                more = self._later.pop(0)()
-                if isinstance(more, list):  # the form pages, once the catalogue is in
-                    self._later[0:0] = more
-            except Exception as err:
-                log.error("deferred GUI step failed: %r", err)
-        if self._later:
-            QTimer.singleShot(0, self, self._run_next_later)
+        """Queue GUI work that can wait (``kiosk.ui.shell.turns``)."""
+        self.turns.run(steps)
 
     def retranslate_ui(self) -> None:
         lang = self.session.language
@@ -580,7 +494,7 @@ class KioskWindow(QWidget):
             log.exception("the wipe itself failed")
 
     def shutdown(self) -> None:
-        self._idle_timer.stop()
+        self.idle.stop()
         self.health.stop()
         self._heartbeat_timer.stop()
         self.devices.shutdown()

@@ -60,8 +60,9 @@ def freeze_start_up_objects() -> None:
     list, decoders). ``kiosk.cli.main`` turned the collector off for the UI commands so start-up does not
     collect them while importing (45 collections, ~10 ms of the time to the home screen: benchmarks/README.md,
     stop 10); this turns it back on. Buys: a full collection mid-journey scans only what journeys allocate,
-    under 0.1 ms, instead of ~104,000 start-up objects, 26 ms median and 42 ms at worst (measured for issue
-    18: ``gc.collect()`` after the warm-up, 7 times frozen, then 7 times after ``gc.unfreeze()``).
+    under 0.1 ms, instead of ~104,000 start-up objects, 19-26 ms median and 35-42 ms at worst (measured for
+    issue 18, two runs: ``gc.collect()`` after the warm-up, 7 times frozen, then 7 times after
+    ``gc.unfreeze()``).
     Must run after the collector was turned off, or still on: ``gc.enable()`` is harmless either way.
     To remove: replace the call in kiosk/ui/app.py by ``gc.enable()`` (and drop ``gc.disable()`` in
     kiosk/cli.py to remove the pause as well); re-run benchmarks/ui_stall.py and benchmarks/startup.py."""

@@ -12,27 +12,13 @@ from typing import Any
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
+from kiosk.ui import interpreter
 from kiosk.ui.theme import FONT_DIR
 
 log = logging.getLogger("kiosk.ui")
 
 
-def _skip_pyside_source_scan() -> None:
-    """Stop PySide reading the whole source of every module imported after it.
-
-    PySide replaces ``__import__``; for each newly imported module its ``__feature__`` support (opt-in
-    snake_case / true_property) calls ``inspect.getsource`` to see whether the text mentions PySide6,
-    and linecache keeps every source it read. Measured here: ~60 modules read before the home screen
-    (~10 ms of the start-up) and ~300 more in the warm-up (numpy, OpenCV, reportlab...), 1-2 MB of text
-    kept for nothing. No module of this process selects a feature, so each counts as a PySide module
-    with none selected: the answer the scan gives for ours, and one that changes nothing for modules
-    that never touch Qt."""
-    feature = sys.modules.get("PySide6.support.feature")
-    if feature is not None and callable(getattr(feature, "_mod_uses_pyside", None)):
-        feature._mod_uses_pyside = lambda _module: True
-
-
-_skip_pyside_source_scan()  # on import: before the window's modules and the warm-up's libraries load
+interpreter.skip_pyside_source_scan()  # on import: before the window's modules and the warm-up's libraries load
 
 
 #: Qt's offscreen platform (CI, `kiosk walkthrough`) has one 800x800 screen. A kiosk window is larger, and a
@@ -55,8 +41,7 @@ def application(argv: list[str] | None = None) -> QApplication:
         use_large_offscreen_screen()
         app = QApplication(argv or [sys.argv[0]])
         app.setApplicationName("ward-kiosk")
-        # Worker threads (PDF rendering, HTTP) hand the GIL back sooner, so the GUI thread waits less.
-        sys.setswitchinterval(0.001)
+        interpreter.switch_threads_often()
     for font in sorted(FONT_DIR.glob("*.ttf")):
         QFontDatabase.addApplicationFont(str(font))
     app.setFont(QFont("Noto Sans", 14))
@@ -153,14 +138,7 @@ def start_warm_up(window: Any) -> None:
 
     def check_done() -> None:
         if pending["threads"] == 0 and not pending["gui"] and not window.warmed_up:
-            import gc
-
-            # Everything loaded so far lives as long as the kiosk (Qt wrappers, the catalogue, the ward
-            # list, decoders): moved out of the collector's sight, a full collection mid-journey scans
-            # only what journeys allocate instead of stalling the screen for tens of milliseconds.
-            gc.collect()
-            gc.freeze()
-            gc.enable()  # `kiosk run/demo/walkthrough` start with the collector off (kiosk.cli.main)
+            interpreter.freeze_start_up_objects()
             window.warmed_up = True
             log.info("warm-up done")
             window.sig_warmed_up.emit()

@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers.clock import FakeClock
 
 from kiosk.backend.outbox import DB_NAME
 from kiosk.core.samples import TEST_CITIZENS, sample_payload
 from kiosk.core.session import State
 
-from .conftest import FakeClock
 from .driver import Driver
 
 ID_NUMBER = TEST_CITIZENS[0]["id_number"]

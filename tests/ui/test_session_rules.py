@@ -193,7 +193,8 @@ def test_a_text_size_switch_leaves_every_screen_and_form_page_in_the_new_size(ki
         assert field_px() == normal_field and kiosk.turns.pending  # hidden: not while the citizen waits
         kiosk.go(State.RATING)  # a screen shown before its turn is restyled as it opens
         assert rating.send_button.fontInfo().pixelSize() > normal_send
-        qtbot.waitUntil(lambda: len(form.forms) == len(kiosk.services.catalogue) and not kiosk.turns.pending, timeout=20000)
+        qtbot.waitUntil(lambda: len(form.forms) == len(kiosk.services.catalogue) and not kiosk.turns.pending,
+                        timeout=20000)
         assert all(page.language == kiosk.session.language for page in form.forms.values())
         assert field_px() > normal_field
     finally:

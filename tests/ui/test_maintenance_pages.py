@@ -16,22 +16,15 @@ from kiosk.core.pin import PinStore
 from kiosk.core.samples import TEST_CITIZENS, sample_payload
 from kiosk.ui.maintenance import panel as maintenance
 from kiosk.ui.maintenance import pin
+from tests.helpers.clock import FakeClock
 
 PIN = "97531864"
 WRONG = "12121212"
 
 
-class PinClock:
-    def __init__(self) -> None:
-        self.now = 2_000_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def pin_clock(monkeypatch) -> PinClock:
-    clock = PinClock()
+def pin_clock(monkeypatch) -> FakeClock:
+    clock = FakeClock(2_000_000_000.0)
     monkeypatch.setattr(pin, "PIN_CLOCK", clock)
     return clock
 

@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 NO_WARD = "(chưa đặt phường / no ward set)"
 READY = "ready"
+# niced: loading the tables must not take the CPU from the screen on a small kiosk PC. The child nices
+# itself: a preexec_fn would make Popen fork this whole process in Python, holding the GIL.
+WORKER_CODE = "import os, runpy; os.nice(10); runpy.run_module('kiosk.app.ward_worker', run_name='__main__')"
 
 
 def ward_display(code: str) -> str:
@@ -64,7 +67,9 @@ def ward_display_from_data(code: str) -> str | None:
 class WardSuggester:
     """The old-address converter in a helper process (or, where there is none, in the caller's thread)."""
 
-    def __init__(self) -> None:
+    def __init__(self, worker_code: str = WORKER_CODE) -> None:
+        """``worker_code``: what the helper interpreter runs (``python -c``), the real worker but in tests."""
+        self.worker_code = worker_code
         self._process: subprocess.Popen[str] | None = None
         self._lock = threading.Lock()  # one question and its answer at a time on the pipes
         self._ready = False
@@ -80,11 +85,8 @@ class WardSuggester:
 
         if self._process is not None or getattr(sys, "frozen", False):
             return
-        # niced: loading the tables must not take the CPU from the screen on a small kiosk PC. The child
-        # nices itself: a preexec_fn would make Popen fork this whole process in Python, holding the GIL.
-        code = "import os, runpy; os.nice(10); runpy.run_module('kiosk.app.ward_worker', run_name='__main__')"
         self._process = subprocess.Popen(
-            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, "-c", self.worker_code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, text=True, encoding="utf-8", bufsize=1)
 
     def _running(self) -> subprocess.Popen[str] | None:

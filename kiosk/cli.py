@@ -294,7 +294,7 @@ def _add_device_commands(sub: argparse._SubParsersAction) -> None:
 # --- backend: simulator, outbox -------------------------------------------------------------------
 
 def _cmd_backend_sim(args: argparse.Namespace) -> int:
-    from kiosk.backend.simulator import serve
+    from kiosk.backend.sim import serve
     from kiosk.core import wards
 
     province = args.province.zfill(2) if args.province else None
@@ -480,7 +480,6 @@ def _demo_settings(args: argparse.Namespace) -> Any:
 
     settings = _ui_settings(args, simulate=True, demo=True)
     settings.ward_code = settings.ward_code or SAMPLE_WARD_CODE
-    settings.unit_code = settings.unit_code or SAMPLE_WARD_CODE
     return settings
 
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # the catalogue (jsonschema), the ward list, the devices and 
     from kiosk.backend.client import BackendClient
     from kiosk.backend.outbox import Outbox, OutboxItem
     from kiosk.backend.sender import Sender
-    from kiosk.backend.simulator import SimulatorHandle
+    from kiosk.backend.sim import SimulatorHandle
     from kiosk.backend.tickets import TicketIssuer
     from kiosk.core import forms
     from kiosk.core.documents import RenderedDocument

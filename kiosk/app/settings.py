@@ -83,7 +83,6 @@ class KioskSettings:
     #: made in code, a kiosk stands in the sample ward (tests and tools show and print a real ward's name);
     #: `kiosk run` takes the configured one, empty until set (then ``missing`` names it)
     ward_code: str = field(default=SAMPLE_WARD_CODE, metadata={CONFIG_KEY: "kiosk.ward_code"})
-    unit_code: str = field(default=SAMPLE_WARD_CODE, metadata={CONFIG_KEY: "kiosk.unit_code"})
     idle_timeout_s: float = _key("kiosk.idle_timeout_s", as_float=True)
     idle_countdown_s: float = _key("kiosk.idle_countdown_s", as_float=True)
     language: str = _key("kiosk.language")

@@ -190,18 +190,18 @@ def start_warm_up(window: Any) -> None:
         import device.camera  # noqa: F401 - loads OpenCV
         import device.qr  # noqa: F401 - loads the decoders
 
-        window.camera.camera  # noqa: B018 - creates the camera object
-        window.camera.decoder  # noqa: B018 - and the QR pipeline
+        window.devices.camera.camera  # noqa: B018 - creates the camera object
+        window.devices.camera.decoder  # noqa: B018 - and the QR pipeline
 
     def start_background() -> None:
         from kiosk.app.memory import tune_malloc
 
         tune_malloc()  # before the first worker thread starts (loading ctypes is not for the home screen)
         services.start_ward_suggester()
-        for runner, task, what in ((window.backend_runner, backend, "the backend client"),
-                                   (window.chores_runner, backend, "the background backend client"),
-                                   (window.disk_runner, documents, "the catalogue and documents"),
-                                   (window.wards_runner, camera, "the camera")):
+        for runner, task, what in ((window.runners.backend, backend, "the backend client"),
+                                   (window.runners.chores, backend, "the background backend client"),
+                                   (window.runners.disk, documents, "the catalogue and documents"),
+                                   (window.runners.wards, camera, "the camera")):
             done, failed = finished_one(what)
             try:
                 runner.run(task, done, failed, survive_wipe=True)
@@ -210,10 +210,10 @@ def start_warm_up(window: Any) -> None:
 
     def start_printer_and_sender() -> None:
         try:
-            window.attach_printer(services.start_printer())
+            window.devices.attach_printer(services.start_printer())
         except Exception as err:
             log.error("printer not available: %r", err)
-        window.attach_sender()
+        window.devices.attach_sender()
 
     # nothing starts before the event loop has turned once: that turn shows the home screen
     # the first heartbeat goes out as soon as the printer and the sender are there: the province sees a

@@ -65,7 +65,7 @@ class DemoPanel(QWidget):
 
     def _sim_camera(self) -> Any:
         if self.window.services.sim_camera is None:
-            self.window.services.sim_camera = self.window.camera.camera
+            self.window.services.sim_camera = self.window.devices.camera.camera
         return self.window.services.sim_camera
 
     def _on_card_clicked(self, index: int) -> None:

@@ -8,22 +8,25 @@ the window knows (the camera, the link, the health checks) and hands the rest to
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.app.heartbeat import app_version, device_states
+
+if TYPE_CHECKING:
+    from kiosk.ui.context import ScreenContext
 
 __all__ = ["app_version", "device_states", "send_heartbeat"]
 
 log = logging.getLogger("kiosk.heartbeat")
 
 
-def send_heartbeat(window: Any) -> None:  # the KioskWindow: naming it would tie this module to the shell
+def send_heartbeat(ctx: ScreenContext) -> None:
     """Send one heartbeat off the GUI thread (called by the window's heartbeat timer)."""
-    services = window.services
-    camera = window.camera
-    camera_status, camera_running, online = getattr(camera, "status", "unknown"), camera.running, window.online
+    services = ctx.app
+    camera = ctx.devices.camera
+    camera_status, camera_running, online = getattr(camera, "status", "unknown"), camera.running, ctx.devices.online
     # the outbox's state and, when citizens are turned away, which journeys are closed and which part is why
-    health = window.health.heartbeat_fields()
+    health = ctx.health.heartbeat_fields()
 
     def send() -> Any:
         devices = device_states(services, camera_status, camera_running, online)
@@ -31,4 +34,4 @@ def send_heartbeat(window: Any) -> None:  # the KioskWindow: naming it would tie
             health.pop("outbox", None)
         return services.heartbeat({**devices, **health})
 
-    window.chores_runner.run(send, None, lambda err: log.info("heartbeat not delivered: %r", err))
+    ctx.runners.chores.run(send, None, lambda err: log.info("heartbeat not delivered: %r", err))

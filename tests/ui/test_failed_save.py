@@ -50,7 +50,7 @@ def damaged(save_build, qtbot):
 
 def _damage_outbox(window, data: Path) -> None:
     """The outbox database overwritten by garbage, as a failing disk leaves it."""
-    window.disk_runner.call(window.services.forget_outbox)  # the kiosk's connection opens the new file
+    window.runners.disk.call(window.services.forget_outbox)  # the kiosk's connection opens the new file
     for leftover in data.glob(f"{DB_NAME}*"):
         leftover.unlink()
     (data / DB_NAME).write_bytes(b"\x00garbage, not an SQLite database\x00" * 64)

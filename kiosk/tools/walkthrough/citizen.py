@@ -74,9 +74,9 @@ class Walkthrough:
         self.faults: list[dict[str, Any]] = []  # the fault rounds' outcomes (FAULT_ROUNDS)
         self.action = ""
         self.probe.context = lambda: f"{self.window.session.state.value}: {self.action}"
-        window.sig_ticket_issued.connect(self._on_window_ticket_issued)
-        window.sig_lookup_done.connect(self._on_window_lookup_done)
-        window.sig_feedback_sent.connect(self._on_window_feedback_sent)
+        window.events.sig_ticket_issued.connect(self._on_window_ticket_issued)
+        window.events.sig_lookup_done.connect(self._on_window_lookup_done)
+        window.events.sig_feedback_sent.connect(self._on_window_feedback_sent)
 
     # --- signals --------------------------------------------------------------------------------
     def _on_window_ticket_issued(self, ticket: dict) -> None:
@@ -693,7 +693,7 @@ def run_walkthrough(out_dir: Path, *, rounds: int = 1, fast: bool = False, backe
         log.warning("the warm-up did not finish in time")
     # and the address converter loaded in its helper process (~15 s of a core at boot): the stall figures
     # are those of a kiosk in service, not of its first seconds after boot
-    window.wards_runner.call(window.services.wait_ward_suggester, timeout=180)
+    window.runners.wards.call(window.services.wait_ward_suggester, timeout=180)
     probe.start()
     status = 0
     try:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QWidget
 
 from kiosk.tools.walkthrough.citizen import Walkthrough, WalkthroughError
 from kiosk.ui.maintenance import panel as maintenance
+from kiosk.ui.maintenance import pin
 
 PIN = "246810"
 WRONG_PIN = "86420975"
@@ -90,8 +91,8 @@ class MaintenanceWalkthrough(Walkthrough):
         from kiosk.core.pin import PinStore
 
         clock = PinClock()
-        saved_clock, saved_quit = maintenance.PIN_CLOCK, maintenance.quit_app
-        maintenance.PIN_CLOCK = clock
+        saved_clock, saved_quit = pin.PIN_CLOCK, maintenance.quit_app
+        pin.PIN_CLOCK = clock
         maintenance.quit_app = lambda _window, status: setattr(self, "quit_status", status)
         try:
             PinStore(self.data_dir).set_pin(PIN)
@@ -106,7 +107,7 @@ class MaintenanceWalkthrough(Walkthrough):
             self._exit()
         finally:
             self.probe.end_journey()
-            maintenance.PIN_CLOCK, maintenance.quit_app = saved_clock, saved_quit
+            pin.PIN_CLOCK, maintenance.quit_app = saved_clock, saved_quit
         audit = [json.loads(line) for line in
                  PinStore(self.data_dir).audit_path.read_text(encoding="utf-8").splitlines()]
         self.summary["audit_events"] = [a["event"] + (f":{a.get('result') or a.get('action') or ''}") for a in audit]

@@ -13,14 +13,14 @@ from PySide6.QtWidgets import QApplication, QGridLayout, QHBoxLayout, QLineEdit,
 
 from kiosk.ui.i18n import both
 from kiosk.ui.keyboard import OnScreenKeyboard
-from kiosk.ui.maintenance.common import MaintPage, audit
+from kiosk.ui.maintenance.common import MaintPage
+from kiosk.ui.maintenance.pin import audit
 from kiosk.ui.widgets import button, label, line_edit
 
 #: (dotted key, label, keyboard) — what a technician may change from the screen.
 FIELDS = [
     ("kiosk.id", {"vi": "Mã kiosk", "en": "Kiosk id"}, "text"),
     ("kiosk.ward_code", {"vi": "Mã phường/xã (5 số)", "en": "Ward code (5 digits)"}, "numeric"),
-    ("kiosk.unit_code", {"vi": "Mã đơn vị tiếp nhận (5 số)", "en": "Receiving unit code (5 digits)"}, "numeric"),
     ("backend.url", {"vi": "Địa chỉ máy chủ tỉnh", "en": "Backend URL"}, "text"),
     ("kiosk.idle_timeout_s", {"vi": "Chờ không thao tác (giây)", "en": "Idle timeout (s)"}, "numeric"),
     ("camera.index", {"vi": "Số camera", "en": "Camera index"}, "numeric"),
@@ -109,7 +109,7 @@ class ConfigPage(MaintPage):
         self.keyboard = OnScreenKeyboard()
         self.keyboard.setObjectName("maint-keyboard")
         self.keyboard.telex = False  # ids, URLs and queue names: no Vietnamese tone marks
-        self.keyboard.setFixedHeight(5 * (self.window_.theme.touch_px + 12) + 4 * 6 + 16 + 4)
+        self.keyboard.setFixedHeight(5 * (self.ctx.theme.touch_px + 12) + 4 * 6 + 16 + 4)
         self.keyboard.sig_hide_requested.connect(self._on_keyboard_hide_requested)
         self.keyboard.sig_enter_pressed.connect(self._on_keyboard_enter_pressed)
         self.root.addWidget(self.keyboard)
@@ -203,7 +203,7 @@ class ConfigPage(MaintPage):
             field.setProperty("invalid", False)
             field.style().polish(field)
         # the backend token is never on this page; the values are safe in the audit trail
-        audit(self, "config_changed", keys=sorted(changed), values={k: str(v[1]) for k, v in changed.items()})
+        audit(self.ctx, "config_changed", keys=sorted(changed), values={k: str(v[1]) for k, v in changed.items()})
         if changed:
             shown = ", ".join(f"{k} = {v[1]}" for k, v in changed.items())
             self._message = {"vi": f"Đã lưu ({shown}). Khởi động lại ứng dụng để áp dụng.",

@@ -120,12 +120,12 @@ class DiagnosticsPage(MaintPage):
 
     # --- life cycle -------------------------------------------------------------------------------
     def enter(self) -> None:
-        cam = self.window_.camera
+        cam = self.ctx.devices.camera
         self.camera_status = ("starting", {})
         self._frames = (cam.frames_seen, time.monotonic())
         self._preview_frames = 0
         self._fps_timer.start()
-        self._unwatch_camera = self.window_.watch_camera(self._on_camera_decoded, self._on_camera_frame,
+        self._unwatch_camera = self.ctx.devices.watch_camera(self._on_camera_decoded, self._on_camera_frame,
                                                          self._on_camera_status)
         self.refresh()
 
@@ -152,7 +152,7 @@ class DiagnosticsPage(MaintPage):
     def _on_fps_timer_timeout(self) -> None:
         seen, since = self._frames
         now = time.monotonic()
-        count = self.window_.camera.frames_seen
+        count = self.ctx.devices.camera.frames_seen
         fps = (count - seen) / max(now - since, 1e-3)
         self._frames = (count, now)
         self.preview.fps_text = f"{fps:.0f} khung/s · {fps:.0f} fps"

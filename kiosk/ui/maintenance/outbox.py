@@ -20,7 +20,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem
 
 from kiosk.core import clock
-from kiosk.ui.maintenance.common import MaintPage, audit
+from kiosk.ui.maintenance.common import MaintPage
+from kiosk.ui.maintenance.pin import audit
 from kiosk.ui.widgets import button, label
 
 SHOWN_STATES = ("pending", "sent", "rejected")
@@ -169,7 +170,7 @@ class OutboxPage(MaintPage):
         sender = self.services.sender
         if sender is not None:
             sender.wake()
-        audit(self, "outbox_retry", requeued=count)
+        audit(self.ctx, "outbox_retry", requeued=count)
         self._message = {"vi": f"Đã đưa {count} hồ sơ vào hàng gửi lại.", "en": f"{count} dossiers queued again."}
         self.refresh()
 
@@ -184,7 +185,7 @@ class OutboxPage(MaintPage):
 
     def _on_loss_acknowledged(self, record: dict[str, Any] | None) -> None:
         if record is not None:
-            audit(self, "outbox_loss_acknowledged", reason=record["reason"], detected_at=record["detected_at"])
+            audit(self.ctx, "outbox_loss_acknowledged", reason=record["reason"], detected_at=record["detected_at"])
         self._message = {"vi": "Đã xác nhận mất dữ liệu: kiosk nhận hồ sơ trở lại, số tham chiếu tiếp tục sau số "
                                "cuối cùng đã cấp.",
                          "en": "Loss acknowledged: the kiosk accepts dossiers again, references continue after "
@@ -197,7 +198,7 @@ class OutboxPage(MaintPage):
 
     def _on_exported(self, path: Path) -> None:
         self.exported_path = path
-        audit(self, "outbox_export", path=str(path))
+        audit(self.ctx, "outbox_export", path=str(path))
         self._message = {"vi": f"Đã xuất danh sách (số CCCD đã che): {path}",
                          "en": f"List exported (ID numbers masked): {path}"}
         self.retranslate_ui()

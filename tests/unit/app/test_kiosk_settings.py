@@ -10,7 +10,7 @@ from kiosk.core.config import SPEC, load_config
 from kiosk.core.samples import SAMPLE_WARD_CODE
 
 #: made in code, a kiosk stands in the sample ward and leaves the clock's zone alone (settings.py says why)
-NOT_SPEC_DEFAULTS = {"ward_code": SAMPLE_WARD_CODE, "unit_code": SAMPLE_WARD_CODE, "timezone": ""}
+NOT_SPEC_DEFAULTS = {"ward_code": SAMPLE_WARD_CODE, "timezone": ""}
 
 
 def _spec(dotted: str) -> object:
@@ -41,7 +41,7 @@ def test_a_partial_table_is_completed_from_the_configuration_defaults() -> None:
 
 def test_from_config_reads_every_key_of_the_file(tmp_path: Path) -> None:
     toml = tmp_path / "kiosk.toml"
-    toml.write_text('[kiosk]\nid = "KIOSK-07"\nward_code = "00073"\nunit_code = "00073"\nsimulate = true\n'
+    toml.write_text('[kiosk]\nid = "KIOSK-07"\nward_code = "00073"\nsimulate = true\n'
                     'timezone = "Asia/Bangkok"\nidle_timeout_s = 120\n'
                     '[backend]\nurl = "https://dvc.example.gov.vn"\ntoken = "t0ken"\ncitizen_deadline_s = 4.5\n'
                     'heartbeat_deadline_s = 20.0\n[camera]\nfps = 25\n[printer]\nqueue = "roll-2"\n',

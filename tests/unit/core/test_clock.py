@@ -160,7 +160,7 @@ def test_the_heartbeat_and_the_outbox_export_carry_the_kiosks_time(tmp_path):
     import sqlite3
 
     from kiosk.app.services import KioskSettings, Services
-    from kiosk.backend.simulator import start_simulator_thread
+    from kiosk.backend.sim import start_simulator_thread
     from kiosk.ui.maintenance.outbox import export_outbox
 
     with start_simulator_thread(tmp_path / "backend.sqlite3", "t0ken", seed=1) as sim:

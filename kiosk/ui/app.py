@@ -102,7 +102,7 @@ def build_window(settings: Any, data_dir: Path, *, prints_dir: Path | None = Non
     app = application()
     services = Services(settings, data_dir, prints_dir=prints_dir)
     if start_simulator and not settings.backend_url:
-        from kiosk.backend.simulator import start_simulator_thread
+        from kiosk.backend.sim import start_simulator_thread
 
         token = settings.backend_token or "demo-token"
         settings.backend_token = token

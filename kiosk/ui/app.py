@@ -164,7 +164,7 @@ def start_warm_up(window: Any) -> None:
         window.devices.camera.decoder  # noqa: B018 - and the QR pipeline
 
     def start_background() -> None:
-        from kiosk.app.services import tune_malloc
+        from kiosk.app.memory import tune_malloc
 
         tune_malloc()  # before the first worker thread starts (loading ctypes is not for the home screen)
         services.start_ward_suggester()

@@ -84,7 +84,7 @@ class FailedPrint:
 
 
 def reference_from_path(kind: str, path: Path) -> str:
-    """The number or code in a print file's name (``Services._print_path``: kind-REF-HHMMSS-NNN.pdf)."""
+    """The number or code in a print file's name (``kiosk.app.prints.PrintFiles.path``: kind-REF-HHMMSS-NNN.pdf)."""
     stem = Path(path).stem.removeprefix(f"{kind}-")
     parts = stem.rsplit("-", 2)
     return parts[0] if len(parts) == 3 else stem

@@ -44,7 +44,7 @@ class Devices(QObject):
         super().__init__(parent)
         self.services = services
         settings = services.settings
-        self.camera = CameraBridge(services.camera_factory, every_nth=int(settings.camera.get("decode_every_nth", 2)),
+        self.camera = CameraBridge(services.camera_factory, every_nth=int(settings.camera["decode_every_nth"]),
                                    parent=self)
         self._camera_wanted = False
         self.sender = SenderBridge(self)

@@ -112,7 +112,7 @@ class MenuPage(MaintPage):
         self.retranslate_ui()
 
     def retranslate_ui(self) -> None:
-        from kiosk.ui.heartbeat import app_version
+        from kiosk.app.heartbeat import app_version
 
         s = self.services
         self.info.setText(f"Kiosk {s.settings.kiosk_id} — {s.ward_display}\n"

@@ -191,7 +191,7 @@ class DiagnosticsPage(MaintPage):
         settings = services.settings
         backend = {"url": services.backend_url, "token": settings.backend_token, "ca_file": settings.ca_file,
                    "timeout_s": min(settings.backend_timeout_s, 5.0)}
-        queue = str(settings.printer.get("queue", "kiosk-receipt"))
+        queue = str(settings.printer["queue"])
 
         def check() -> dict[str, Any]:
             from kiosk.app.diagnostics import running_parts

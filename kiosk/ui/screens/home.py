@@ -110,7 +110,7 @@ class HomeScreen(Screen):
         self.hint.setVisible(not closed)
 
     def _retranslate_problem(self) -> None:
-        taps = int(self.services.settings.maintenance.get("gesture_taps", 5))
+        taps = int(self.services.settings.maintenance["gesture_taps"])
         self.welcome.setText("Kiosk tạm ngừng phục vụ\nThis kiosk is out of service")
         self.ward.setText("Kiosk không lưu được hồ sơ vào thư mục dữ liệu của nó.\n"
                           "The kiosk cannot keep dossiers in its data folder.")
@@ -127,7 +127,7 @@ class HomeScreen(Screen):
 
         settings = self.services.settings
         path = settings.config_file or str(config_path(self.services.data_dir))
-        taps = int(settings.maintenance.get("gesture_taps", 5))
+        taps = int(settings.maintenance["gesture_taps"])
         self.welcome.setText("Kiosk chưa được cài đặt\nThis kiosk is not set up yet")
         self.ward.setText("Kiosk chưa phục vụ công dân cho đến khi cấu hình đủ các mục dưới đây.\n"
                           "It does not serve citizens until the keys below are configured.")

@@ -140,8 +140,8 @@ class KioskWindow(QWidget):
         self.overlay = self.style_part(IdleOverlay(self))
         from kiosk.ui.maintenance.panel import CornerGesture
 
-        self.corner = CornerGesture(self, taps=int(settings.maintenance.get("gesture_taps", 5)),
-                                    window_s=float(settings.maintenance.get("gesture_window_s", 3.0)))
+        self.corner = CornerGesture(self, taps=int(settings.maintenance["gesture_taps"]),
+                                    window_s=float(settings.maintenance["gesture_window_s"]))
         self.corner.sig_triggered.connect(self._on_corner_triggered)
 
         self.session.on_state(self._on_session_state)

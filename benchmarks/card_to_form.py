@@ -23,8 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kiosk.core.samples import TEST_CITIZENS, sample_payload  # noqa: E402
 from kiosk.core.session import State  # noqa: E402
 
-BIRTH = "dang-ky-khai-sinh"
-
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -34,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from kiosk.app.services import KioskSettings
-    from kiosk.tools.walkthrough.citizen import Walkthrough
+    from kiosk.tools.walkthrough.common import ScreenDriver
     from kiosk.ui.app import application, build_window, close_window
 
     app = application()
@@ -45,7 +43,7 @@ def main() -> None:
                               start_simulator=True)
         window.setFixedSize(1920, 1080)
         window.show()
-        walk = Walkthrough(window, Path(tmp) / "out", fast=True)
+        walk = ScreenDriver(window, Path(tmp) / "out", fast=True)  # the walkthrough's taps, no journeys
         sim = window.services.sim_camera
         counter = {"frames": 0, "first_card_frame": None, "first_card_at": None}
         real_read = sim.read
@@ -59,13 +57,7 @@ def main() -> None:
             return frame
 
         sim.read = counting_read
-        walk.click("tile-procedure")
-        walk.on_screen(State.PROCEDURE)
-        walk.click(f"procedure-{BIRTH}")
-        walk.on_screen(State.DETAILS)
-        walk.click("details-start")
-        walk.on_screen(State.CONSENT)
-        walk.click("consent-agree")
+        walk.start_dossier()
         frames, latencies = [], []
         want = TEST_CITIZENS[0]["id_number"]
         for _ in range(args.reps):

@@ -294,7 +294,7 @@ def _add_device_commands(sub: argparse._SubParsersAction) -> None:
 # --- backend: simulator, outbox -------------------------------------------------------------------
 
 def _cmd_backend_sim(args: argparse.Namespace) -> int:
-    from kiosk.backend.simulator import serve
+    from kiosk.backend.sim import serve
     from kiosk.core import wards
 
     province = args.province.zfill(2) if args.province else None
@@ -480,7 +480,6 @@ def _demo_settings(args: argparse.Namespace) -> Any:
 
     settings = _ui_settings(args, simulate=True, demo=True)
     settings.ward_code = settings.ward_code or SAMPLE_WARD_CODE
-    settings.unit_code = settings.unit_code or SAMPLE_WARD_CODE
     return settings
 
 
@@ -593,7 +592,7 @@ def _cmd_self_test(args: argparse.Namespace) -> int:
         result = measure_startup()
         print_json(result) if args.json else print(f"ready_ms: {result.get('ready_ms')}")
         return 0 if "ready_ms" in result else 1
-    from kiosk.diagnostics import self_test
+    from kiosk.app.diagnostics import self_test
 
     checks = self_test()
     ok = all(c.ok for c in checks)
@@ -606,9 +605,9 @@ def _cmd_self_test(args: argparse.Namespace) -> int:
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
+    from kiosk.app.diagnostics import doctor
     from kiosk.core.config import ConfigError, load_config
     from kiosk.core.paths import data_dir
-    from kiosk.diagnostics import doctor
 
     directory = data_dir(args.data_dir)
     try:

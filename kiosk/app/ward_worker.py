@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import sys
 
+from kiosk.app.wards import READY
 from kiosk.core import wards
 
 
 def main() -> int:
     wards.suggest_ward("Phường Hàng Bài, Quận Hoàn Kiếm, Hà Nội")  # load the tables now
-    sys.stdout.write("ready\n")
+    sys.stdout.write(READY + "\n")
     sys.stdout.flush()
     for line in sys.stdin:
         address = json.loads(line)

@@ -10,6 +10,7 @@ and the code cannot drift apart.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tomllib
@@ -22,6 +23,8 @@ import tomli_w
 
 from kiosk.core import patterns
 from kiosk.core.paths import data_dir as resolve_data_dir
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(ValueError):
@@ -52,10 +55,6 @@ def _between(low: float, high: float) -> Callable[[Any], str | None]:
 
 def _matches(pattern: str, what: str) -> Callable[[Any], str | None]:
     return lambda v: None if re.fullmatch(pattern, v) else f"must be {what}"
-
-
-def _matches_or_empty(pattern: str, what: str) -> Callable[[Any], str | None]:
-    return lambda v: None if v == "" or re.fullmatch(pattern, v) else f"must be {what}, or empty until set"
 
 
 def _url_or_empty(v: str) -> str | None:
@@ -159,10 +158,6 @@ SPEC: dict[str, dict[str, Key]] = {
                   _matches(patterns.KIOSK_ID, "1-32 letters, digits, '_' or '-' (the backend contract's KioskId)")),
         "ward_code": Key("", "The 2025 ward (five-digit code) this kiosk stands in; the default competent "
                          "ward of a dossier. Required by `kiosk run`.", _ward_exists_or_empty),
-        "unit_code": Key("", "The receiving unit's code that starts dossier codes (<unit>-YYMMDD-NNNN). "
-                         "Required by `kiosk run`.",
-                         _matches_or_empty(patterns.UNIT_CODE, "five digits (the start of the contract's "
-                                           "DossierCode)")),
         "timezone": Key("Asia/Ho_Chi_Minh", "Time zone of every time the kiosk shows, prints, stores or sends "
                         "(tickets, receipts, dossier codes, consent, logs), whatever the host clock's zone.",
                         _time_zone),
@@ -226,7 +221,17 @@ SPEC: dict[str, dict[str, Key]] = {
 #: What `kiosk run` cannot do without: a kiosk that does not know its ward would present itself as
 #: another ward's, and one without its backend would promise synchronisations that never happen.
 #: The demo and the walkthrough bring their own sample ward and simulator instead.
-REQUIRED_FOR_RUN = ("kiosk.ward_code", "kiosk.unit_code", "backend.url", "backend.token")
+REQUIRED_FOR_RUN = ("kiosk.ward_code", "backend.url", "backend.token")
+
+#: Keys an older release knew that no longer mean anything, and why. A file that still names one is loaded
+#: (with a warning) rather than refused like an unknown key: an upgrade must not stop a kiosk that ran.
+RETIRED: dict[str, dict[str, str]] = {
+    # The backend starts a dossier code with the competent ward's code it is sent (docs/backend-api.yaml);
+    # nothing in the kiosk ever read this key.
+    "kiosk.unit_code": {"vi": "mã hồ sơ bắt đầu bằng mã phường/xã có thẩm quyền, máy chủ lấy từ hồ sơ",
+                        "en": "dossier codes start with the competent ward's code, which the backend takes "
+                              "from the dossier"},
+}
 
 
 class Config:
@@ -297,6 +302,13 @@ def _coerce(section: str, key: str, value: Any, source: str) -> Any:
     return value.strip()
 
 
+def _warn_retired(dotted: str, source: str) -> None:
+    where = f"{source}: " if source else ""
+    why = RETIRED[dotted]
+    log.warning("%s%s không còn được dùng (%s), hãy xoá dòng này / %s is no longer used (%s): remove the line",
+                where, dotted, why["vi"], dotted, why["en"])
+
+
 def validate(values: Mapping[str, Mapping[str, Any]], source: str = "",
              whole: bool = True) -> dict[str, dict[str, Any]]:
     """Merge ``values`` over the defaults, coercing and checking every key; ``whole``: also the checks
@@ -308,6 +320,9 @@ def validate(values: Mapping[str, Mapping[str, Any]], source: str = "",
         if not isinstance(keys, Mapping):
             raise ConfigError(section, "must be a table of keys", source)
         for key, value in keys.items():
+            if f"{section}.{key}" in RETIRED:
+                _warn_retired(f"{section}.{key}", source)
+                continue
             if key not in SPEC[section]:
                 raise ConfigError(f"{section}.{key}", "unknown key", source)
             merged[section][key] = _coerce(section, key, value, source)
@@ -337,6 +352,10 @@ def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, dict[st
             name = f"KIOSK_{section}_{key}".upper()
             if name in environ:
                 found.setdefault(section, {})[key] = environ[name]
+    for dotted in RETIRED:  # handed on so that validate() warns about them as about the file's
+        if (name := env_name(dotted)) in environ:
+            section, key = dotted.split(".", 1)
+            found.setdefault(section, {})[key] = environ[name]
     return found
 
 
@@ -428,4 +447,10 @@ def reference_markdown() -> str:
             default = tomli_w.dumps({"v": spec.default}).split("=", 1)[1].strip()
             lines.append(f"| `{key}` | `{default}` | `KIOSK_{section.upper()}_{key.upper()}` | {spec.meaning} |")
         lines.append("")
+    lines += ["## Retired keys", "",
+              "A file (or a variable) that still names one of these loads as if it did not, with a warning in the",
+              "log; the next save from the maintenance screen drops it.", "",
+              "| key | why |", "| --- | --- |"]
+    lines += [f"| `{dotted}` | {why['en']} |" for dotted, why in RETIRED.items()]
+    lines.append("")
     return "\n".join(lines)

@@ -12,7 +12,7 @@ import re
 KIOSK_ID = r"[A-Za-z0-9_-]{1,32}"
 #: ``WardCode``: a 2025 ward, five digits.
 WARD_CODE = r"[0-9]{5}"
-#: The receiving unit that starts a ``DossierCode``: what ``kiosk.unit_code`` must be.
+#: The receiving unit that starts a ``DossierCode``: the competent ward's code, which the backend puts there.
 UNIT_CODE = r"[0-9]{5}"
 #: ``DossierCode``: ``<unit>-YYMMDD-NNNN``.
 DOSSIER_CODE = UNIT_CODE + r"-[0-9]{6}-[0-9]{4,6}"

@@ -12,27 +12,13 @@ from typing import Any
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
+from kiosk.ui import interpreter
 from kiosk.ui.theme import FONT_DIR
 
 log = logging.getLogger("kiosk.ui")
 
 
-def _skip_pyside_source_scan() -> None:
-    """Stop PySide reading the whole source of every module imported after it.
-
-    PySide replaces ``__import__``; for each newly imported module its ``__feature__`` support (opt-in
-    snake_case / true_property) calls ``inspect.getsource`` to see whether the text mentions PySide6,
-    and linecache keeps every source it read. Measured here: ~60 modules read before the home screen
-    (~10 ms of the start-up) and ~300 more in the warm-up (numpy, OpenCV, reportlab...), 1-2 MB of text
-    kept for nothing. No module of this process selects a feature, so each counts as a PySide module
-    with none selected: the answer the scan gives for ours, and one that changes nothing for modules
-    that never touch Qt."""
-    feature = sys.modules.get("PySide6.support.feature")
-    if feature is not None and callable(getattr(feature, "_mod_uses_pyside", None)):
-        feature._mod_uses_pyside = lambda _module: True
-
-
-_skip_pyside_source_scan()  # on import: before the window's modules and the warm-up's libraries load
+interpreter.skip_pyside_source_scan()  # on import: before the window's modules and the warm-up's libraries load
 
 
 #: Qt's offscreen platform (CI, `kiosk walkthrough`) has one 800x800 screen. A kiosk window is larger, and a
@@ -55,8 +41,7 @@ def application(argv: list[str] | None = None) -> QApplication:
         use_large_offscreen_screen()
         app = QApplication(argv or [sys.argv[0]])
         app.setApplicationName("ward-kiosk")
-        # Worker threads (PDF rendering, HTTP) hand the GIL back sooner, so the GUI thread waits less.
-        sys.setswitchinterval(0.001)
+        interpreter.switch_threads_often()
     for font in sorted(FONT_DIR.glob("*.ttf")):
         QFontDatabase.addApplicationFont(str(font))
     app.setFont(QFont("Noto Sans", 14))
@@ -102,18 +87,9 @@ def build_window(settings: Any, data_dir: Path, *, prints_dir: Path | None = Non
     app = application()
     services = Services(settings, data_dir, prints_dir=prints_dir)
     if start_simulator and not settings.backend_url:
-        from kiosk.backend.simulator import start_simulator_thread
+        from kiosk.app.demo import start_demo_backend
 
-        token = settings.backend_token or "demo-token"
-        settings.backend_token = token
-        from kiosk.core import wards
-
-        # The demo's backend is the kiosk's own province's, as a real one is: it refuses wards elsewhere. Its
-        # records live in memory: the kiosk's data directory holds only what the kiosk itself keeps (a file
-        # there would be every demo citizen's dossier in clear).
-        ward = wards.ward_by_code(settings.ward_code)
-        services.simulator = start_simulator_thread(":memory:", token,
-                                                    province_code=ward.province_code if ward else None)
+        start_demo_backend(services)
     theme = Theme(dpi=screen_dpi(app, settings.screen_dpi), large_text=settings.large_text,
                   high_contrast=settings.high_contrast)
     window = KioskWindow(services, theme=theme, kiosk_mode=kiosk_mode, autoplay_video=autoplay_video,
@@ -162,14 +138,7 @@ def start_warm_up(window: Any) -> None:
 
     def check_done() -> None:
         if pending["threads"] == 0 and not pending["gui"] and not window.warmed_up:
-            import gc
-
-            # Everything loaded so far lives as long as the kiosk (Qt wrappers, the catalogue, the ward
-            # list, decoders): moved out of the collector's sight, a full collection mid-journey scans
-            # only what journeys allocate instead of stalling the screen for tens of milliseconds.
-            gc.collect()
-            gc.freeze()
-            gc.enable()  # `kiosk run/demo/walkthrough` start with the collector off (kiosk.cli.main)
+            interpreter.freeze_start_up_objects()
             window.warmed_up = True
             log.info("warm-up done")
             window.sig_warmed_up.emit()
@@ -187,21 +156,22 @@ def start_warm_up(window: Any) -> None:
         services.warm_up_documents()
 
     def camera() -> None:
-        import device.camera  # noqa: F401 - loads OpenCV
-        import device.qr  # noqa: F401 - loads the decoders
+        from kiosk.app.devices import load_camera_libraries
 
-        window.camera.camera  # noqa: B018 - creates the camera object
-        window.camera.decoder  # noqa: B018 - and the QR pipeline
+        load_camera_libraries()  # OpenCV and the decoders
+
+        window.devices.camera.camera  # noqa: B018 - creates the camera object
+        window.devices.camera.decoder  # noqa: B018 - and the QR pipeline
 
     def start_background() -> None:
-        from kiosk.app.services import tune_malloc
+        from kiosk.app.memory import tune_malloc
 
         tune_malloc()  # before the first worker thread starts (loading ctypes is not for the home screen)
         services.start_ward_suggester()
-        for runner, task, what in ((window.backend_runner, backend, "the backend client"),
-                                   (window.chores_runner, backend, "the background backend client"),
-                                   (window.disk_runner, documents, "the catalogue and documents"),
-                                   (window.wards_runner, camera, "the camera")):
+        for runner, task, what in ((window.runners.backend, backend, "the backend client"),
+                                   (window.runners.chores, backend, "the background backend client"),
+                                   (window.runners.disk, documents, "the catalogue and documents"),
+                                   (window.runners.wards, camera, "the camera")):
             done, failed = finished_one(what)
             try:
                 runner.run(task, done, failed, survive_wipe=True)
@@ -210,10 +180,10 @@ def start_warm_up(window: Any) -> None:
 
     def start_printer_and_sender() -> None:
         try:
-            window.attach_printer(services.start_printer())
+            window.devices.attach_printer(services.start_printer())
         except Exception as err:
             log.error("printer not available: %r", err)
-        window.attach_sender()
+        window.devices.attach_sender()
 
     # nothing starts before the event loop has turned once: that turn shows the home screen
     # the first heartbeat goes out as soon as the printer and the sender are there: the province sees a

@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from device.sim.faults import FAULTS
+from kiosk.app.devices import simulated_faults
 from kiosk.core.samples import TEST_CITIZENS, sample_payload
 
 log = logging.getLogger("kiosk.ui")
@@ -50,7 +50,7 @@ class DemoPanel(QWidget):
                                     ("network", "silent", "Máy chủ không trả lời / backend silent")):
             box = QCheckBox(text)
             box.setObjectName(f"demo-{device}-{fault}")
-            box.setChecked(FAULTS.active(device, fault))
+            box.setChecked(simulated_faults().active(device, fault))
             box.toggled.connect(lambda on, d=device, f=fault: self._on_fault_toggled(d, f, on))
             layout.addWidget(box)
             self.toggles[f"{device}:{fault}"] = box
@@ -65,7 +65,7 @@ class DemoPanel(QWidget):
 
     def _sim_camera(self) -> Any:
         if self.window.services.sim_camera is None:
-            self.window.services.sim_camera = self.window.camera.camera
+            self.window.services.sim_camera = self.window.devices.camera.camera
         return self.window.services.sim_camera
 
     def _on_card_clicked(self, index: int) -> None:
@@ -87,7 +87,7 @@ class DemoPanel(QWidget):
         self.toggles["printer:paper_out"].setChecked(False)
 
     def _on_fault_toggled(self, device: str, fault: str, on: bool) -> None:
-        FAULTS.set(device, fault, on)
+        simulated_faults().set(device, fault, on)
         sim = self.window.services.simulator
         if device == "network" and sim is not None:
             if fault == "down":
@@ -98,7 +98,7 @@ class DemoPanel(QWidget):
                 faults = getattr(sim, "faults", None)
                 if faults is not None and hasattr(faults, "latency_ms"):
                     faults.latency_ms = 4000 if on else 0
-        self.status.setText(f"faults: {FAULTS.describe() or '—'}")
+        self.status.setText(f"faults: {simulated_faults().describe() or '—'}")
 
 
 def _remember_codes(window: Any) -> None:

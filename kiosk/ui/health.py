@@ -18,7 +18,8 @@ from kiosk.core.availability import failed_parts, journey_availability, out_of_s
 from kiosk.ui.bridges.tasks import TaskRunner
 
 if TYPE_CHECKING:
-    from kiosk.ui.shell.window import KioskWindow
+    from kiosk.app.services import Services
+    from kiosk.ui.bridges.devices import Devices
 
 log = logging.getLogger("kiosk.health")
 
@@ -40,10 +41,11 @@ class KioskHealth(QObject):
     _sig_fault_changed = Signal()
     """A simulated fault was set or cleared (from any thread): check again now."""
 
-    def __init__(self, window: KioskWindow, interval_ms: int = CHECK_INTERVAL_MS) -> None:
-        super().__init__(window)
-        self.window = window
-        self.services = window.services
+    def __init__(self, services: Services, devices: Devices, parent: QObject | None = None,
+                 interval_ms: int = CHECK_INTERVAL_MS) -> None:
+        super().__init__(parent)
+        self.devices = devices
+        self.services = services
         self.printer = "unknown"  # device.printer state: ready, paper_out, offline...; "none": no printer
         self.backend = "unknown" if self.services.has_backend else "none"  # online, offline
         self.outbox = "unknown"  # ok, or a kiosk.backend.outbox.STORAGE_FAULTS key
@@ -54,20 +56,20 @@ class KioskHealth(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.refresh)
-        window.camera.sig_status.connect(self._on_camera_status)
-        window.sender_bridge.sig_online.connect(self._on_sender_online)
+        devices.camera.sig_status.connect(self._on_camera_status)
+        devices.sender.sig_online.connect(self._on_sender_online)
         self._sig_fault_changed.connect(self.refresh)
         self._faults: Any = None
         if self.services.settings.simulate:  # the demo panel's faults show on the tiles at once
-            from device.sim.faults import FAULTS
+            from kiosk.app.devices import simulated_faults
 
-            self._faults = FAULTS
-            FAULTS.subscribe(self._on_fault_changed)
+            self._faults = simulated_faults()
+            self._faults.subscribe(self._on_fault_changed)
 
     # --- what the screens ask -----------------------------------------------------------------------
     @property
     def camera(self) -> str:
-        return self.window.camera.status
+        return self.devices.camera.status
 
     def parts_ok(self) -> dict[str, bool]:
         return {"printer_ok": self.printer in ("unknown", "ready"), "camera_ok": not camera_gone(self.camera),
@@ -129,7 +131,7 @@ class KioskHealth(QObject):
 
     def _check(self) -> dict[str, Any]:
         """Worker thread: every check, each failure named rather than raised."""
-        from kiosk.diagnostics import outbox_usable
+        from kiosk.app.diagnostics import outbox_usable
 
         found: dict[str, Any] = {"details": {}}
         printer = self.services.printer

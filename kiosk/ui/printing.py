@@ -28,13 +28,14 @@ KIND_NAMES = {"ticket": {"vi": "Vé số thứ tự", "en": "Queue ticket"},
 def failure_text(kind: str, message: dict | None) -> dict[str, str]:
     """What the citizen reads when ``kind`` ("ticket" or "receipt") did not print; ``message`` is the
     printer's own {vi, en} (what happened to it)."""
-    from device.printer import MESSAGES
+    from kiosk.app.devices import printer_messages
+
 
     reason = message or {"vi": "Máy in gặp sự cố.", "en": "The printer has a problem."}
     # mid-sentence after the colon: "Chưa in được vé: máy in đã hết giấy."
     vi, en = (_lower_first(reason.get(k, "").rstrip(".")) for k in ("vi", "en"))
     when = ({"vi": "khi máy in có giấy trở lại", "en": "once the printer has paper again"}
-            if reason == MESSAGES["paper_out"] else
+            if reason == printer_messages()["paper_out"] else
             {"vi": "khi máy in hoạt động trở lại", "en": "once the printer works again"})
     if kind == "receipt":
         return {"vi": f"Chưa in được giấy tiếp nhận: {vi}. Hồ sơ của bạn đã được lưu; hãy chụp mã QR hoặc ghi "
@@ -83,7 +84,7 @@ class FailedPrint:
 
 
 def reference_from_path(kind: str, path: Path) -> str:
-    """The number or code in a print file's name (``Services._print_path``: kind-REF-HHMMSS-NNN.pdf)."""
+    """The number or code in a print file's name (``kiosk.app.prints.PrintFiles.path``: kind-REF-HHMMSS-NNN.pdf)."""
     stem = Path(path).stem.removeprefix(f"{kind}-")
     parts = stem.rsplit("-", 2)
     return parts[0] if len(parts) == 3 else stem

@@ -21,7 +21,8 @@ from kiosk.core.session import State
 from kiosk.ui.screens.consent import CONSENT_TEXT_VERSION
 
 if TYPE_CHECKING:
-    from kiosk.ui.shell.window import KioskWindow
+    from kiosk.ui.context import ScreenContext
+    from kiosk.ui.screens.submitting import SubmittingScreen
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +58,9 @@ class Submission(QObject):
     sig_finished = Signal(dict)
     """The dossier is committed and its receipt handled: {local_ref, dossier_code, receipt_path, printed}."""
 
-    def __init__(self, window: KioskWindow, ack_wait_ms: int = 6000) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, ctx: ScreenContext, ack_wait_ms: int = 6000) -> None:
+        super().__init__(ctx.host)
+        self.ctx = ctx
         self.ack_wait_ms = ack_wait_ms
         self._ack_timer = QTimer(self)
         self._ack_timer.setSingleShot(True)
@@ -78,13 +79,13 @@ class Submission(QObject):
         self._ack_timer.stop()
 
     @property
-    def screen(self) -> Any:
-        return self.window.screens[State.SUBMITTING]
+    def screen(self) -> SubmittingScreen:
+        return self.ctx.navigator.screen(State.SUBMITTING)  # type: ignore[return-value]
 
     def start(self) -> None:
         self.reset()
-        data = self.window.session.data
-        proc = self.window.services.procedure(data.procedure_id)
+        data = self.ctx.session.data
+        proc = self.ctx.app.procedure(data.procedure_id)
         try:
             applicant = applicant_from_form(proc, data.form, data.identity)
         except ApplicantIncomplete as err:
@@ -93,25 +94,25 @@ class Submission(QObject):
             self.screen.set_step("save", "failed")
             self.screen.show_error(err.message, retry=False)
             return
-        settings = self.window.services.settings
+        settings = self.ctx.app.settings
         self.dossier = Dossier(procedure_code=proc.code, procedure_id=proc.id, kiosk_id=settings.kiosk_id,
                                ward_code=data.ward_code or settings.ward_code, applicant=applicant,
                                form=dict(data.form), documents=[dict(d) for d in proc.documents],
                                consent=Consent(True, data.consent_at or "", CONSENT_TEXT_VERSION))
         self.stage = "committing"
         self.screen.set_step("save", "running")
-        self.window.disk_runner.run(lambda d=self.dossier: self.window.services.commit(d), self._on_committed,
+        self.ctx.runners.disk.run(lambda d=self.dossier: self.ctx.app.commit(d), self._on_committed,
                                     self._on_commit_failed)
 
     def _on_committed(self, item: Any) -> None:
         if self.stage != "committing":
             return
         self.local_ref = item.local_ref
-        self.window.session.data.local_ref = item.local_ref
+        self.ctx.session.data.local_ref = item.local_ref
         log.info("dossier committed to the outbox: %s (applicant %s)", item.local_ref,
                  mask_id(self.dossier.applicant.id_number if self.dossier else ""))
         self.screen.set_step("save", "done")
-        if self.window.services.sender is None:
+        if self.ctx.app.sender is None:
             self.screen.set_step("send", "offline")
             self._print_receipt()
             return
@@ -119,7 +120,7 @@ class Submission(QObject):
         if refusal is not None:
             self._on_refused(refusal)
             return
-        ack = self.window.acks.get(item.local_ref)
+        ack = self.ctx.devices.acks.get(item.local_ref)
         if ack is not None:
             self._on_acknowledged(item.local_ref, *ack)
             return
@@ -128,17 +129,17 @@ class Submission(QObject):
         self._ack_timer.start(self.ack_wait_ms)
 
     def _on_commit_failed(self, error: BaseException) -> None:
-        from kiosk.backend.outbox import STORAGE_FAULTS, OutboxLost, storage_fault
+        from kiosk.app.faults import STORAGE_FAULTS, OutboxLost, storage_fault
 
         cause = storage_fault(error)
         log.error("the outbox refused the dossier (%s): %r", cause, error)
         self.stage = "failed"
         self.commit_fault = cause
-        self.window.health.note_outbox_failed(cause)
+        self.ctx.health.note_outbox_failed(cause)
         self.screen.set_step("save", "failed")
         what = STORAGE_FAULTS[cause]
         if isinstance(error, OutboxLost):  # the outbox works but refuses dossiers until a technician says so
-            self.window.health.note_outbox_failed("lost")
+            self.ctx.health.note_outbox_failed("lost")
             self.screen.show_error(error.message, retry=True)
             return
         # Nothing was kept: the citizen may try again (a technician may have fixed it) or cancel, which wipes.
@@ -182,7 +183,7 @@ class Submission(QObject):
 
     def _on_acknowledged(self, local_ref: str, dossier_code: str, appointment: str) -> None:
         self._ack_timer.stop()
-        data = self.window.session.data
+        data = self.ctx.session.data
         data.dossier_code = dossier_code
         if appointment:
             data.appointment_date = forms.display_iso_date(appointment)
@@ -198,37 +199,37 @@ class Submission(QObject):
     def _print_receipt(self) -> None:
         self.stage = "printing"
         self.screen.set_step("print", "running")
-        data = self.window.session.data
-        proc = self.window.services.procedure(data.procedure_id)
+        data = self.ctx.session.data
+        proc = self.ctx.app.procedure(data.procedure_id)
         dossier = self.dossier
         assert dossier is not None and self.local_ref is not None
         args = (proc, dossier.applicant.full_name, dossier.applicant.phone or "", dossier.applicant.address,
                 dossier.ward_code, self.local_ref, data.dossier_code,
                 getattr(self, "_appointment_iso", None) if data.dossier_code else None)
-        self.window.disk_runner.run(lambda: self.window.services.render_receipt(*args), self._on_receipt_rendered,
+        self.ctx.runners.disk.run(lambda: self.ctx.app.render_receipt(*args), self._on_receipt_rendered,
                                     self._on_print_failed)
 
     def _on_receipt_rendered(self, rendered: Any) -> None:
         self.receipt_path = str(rendered.path)
-        self.window.print_document("receipt", rendered.path, self._on_receipt_printed, rendered.media)
+        self.ctx.devices.print_document("receipt", rendered.path, self._on_receipt_printed, rendered.media)
 
     def _on_receipt_printed(self, ok: bool, message: dict | None) -> None:
         self.receipt_printed = ok
         self.print_message = None if ok else (message or {"vi": "lỗi máy in", "en": "printer error"})
         self.screen.set_step("print", "done" if ok else "failed")
-        proc = self.window.services.procedure(self.window.session.data.procedure_id)
+        proc = self.ctx.app.procedure(self.ctx.session.data.procedure_id)
         if proc.needs_originals:
-            area = next((a for a in self.window.services.service_areas()
-                         if a["id"] == self.window.services.area_key(proc.area)), proc.area)
-            self.window.backend_runner.run(lambda: self.window.services.issue_ticket(area, "none"),
+            area = next((a for a in self.ctx.app.service_areas()
+                         if a["id"] == self.ctx.app.area_key(proc.area)), proc.area)
+            self.ctx.runners.backend.run(lambda: self.ctx.app.issue_ticket(area, "none"),
                                            self._on_counter_ticket, lambda _e: self._finish())
         else:
             self._finish()
 
     def _on_counter_ticket(self, ticket: dict) -> None:
-        self.window.session.data.ticket_number = ticket["number"]
-        self.window.sig_ticket_issued.emit(ticket)
-        self.window.print_document("ticket", ticket["path"], lambda ok, msg: None, ticket.get("media"))
+        self.ctx.session.data.ticket_number = ticket["number"]
+        self.ctx.events.sig_ticket_issued.emit(ticket)
+        self.ctx.devices.print_document("ticket", ticket["path"], lambda ok, msg: None, ticket.get("media"))
         self._finish()
 
     def _on_print_failed(self, error: BaseException) -> None:
@@ -246,11 +247,11 @@ class Submission(QObject):
         if self.stage == "done":
             return
         self.stage = "done"
-        data = self.window.session.data
+        data = self.ctx.session.data
         result = {"local_ref": self.local_ref, "dossier_code": data.dossier_code, "receipt_path": self.receipt_path,
                   "printed": self.receipt_printed, "applicant_name": self.dossier.applicant.full_name
                   if self.dossier else ""}
         self.dossier = None  # the personal payload now lives only in the (encrypted) outbox
         self.sig_finished.emit(result)
-        if self.window.session.state == State.SUBMITTING:
-            self.window.go(State.DONE)
+        if self.ctx.session.state == State.SUBMITTING:
+            self.ctx.navigator.go(State.DONE)

@@ -20,7 +20,7 @@ from helpers.backend import TOKEN
 from kiosk.backend.client import BackendClient
 from kiosk.backend.outbox import DB_NAME, KEY_NAME, Outbox
 from kiosk.backend.sender import Sender
-from kiosk.backend.simulator import start_simulator_thread
+from kiosk.backend.sim import start_simulator_thread
 
 CHILD = Path(__file__).with_name("outbox_child.py")
 KILLS = 18

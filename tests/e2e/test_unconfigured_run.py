@@ -35,6 +35,7 @@ def test_an_unconfigured_kiosk_run_logs_the_setup_screen_and_what_is_missing(tmp
     setup = [r for r in records if "kiosk not set up" in json.dumps(r, ensure_ascii=False)]
     assert setup, [r.get("msg") or r.get("message") for r in records]
     said = json.dumps(setup[0], ensure_ascii=False)
-    for key in ("kiosk.ward_code", "kiosk.unit_code", "backend.url", "backend.token"):
+    for key in ("kiosk.ward_code", "backend.url", "backend.token"):
         assert key in said
+    assert "unit_code" not in said  # retired: nothing ever read it
     assert b"Traceback" not in stderr

@@ -21,7 +21,7 @@ from kiosk.app.services import KioskSettings, Services
 from kiosk.backend.client import BackendClient
 from kiosk.backend.outbox import DB_NAME, KEY_NAME
 from kiosk.backend.sender import Sender
-from kiosk.backend.simulator import start_simulator_thread
+from kiosk.backend.sim import start_simulator_thread
 from kiosk.core.dossier import sample_dossier
 
 TOKEN = "clock-probe-token"

@@ -9,19 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers.clock import FakeClock
 
 from device.sim.faults import FAULTS
 from kiosk.core.session import State
 
 from .driver import Driver
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,7 @@
-"""Drive the kiosk like a citizen in tests: touch buttons, type on the on-screen keyboard."""
+"""Drive the kiosk like a citizen in tests: touch buttons, type on the on-screen keyboard.
+
+The key presses and the way to a card screen are the walkthrough's (kiosk/tools/walkthrough/common.py);
+touching and waiting go through qtbot, so a test fails with pytest-qt's timeout rather than a screenshot."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from kiosk.core.session import State
-from kiosk.tools.walkthrough.citizen import Walkthrough
+from kiosk.tools.walkthrough.common import BIRTH, to_card_screen, type_keys
 
 
 class Driver:
@@ -35,26 +38,7 @@ class Driver:
         field = self.find(name)
         self.click(field)
         self.qtbot.waitUntil(lambda: field.hasFocus())
-        kb = self.window.keyboard
-        if kb.mode == "numeric":
-            for ch in text:
-                self.key(ch)
-            return
-        for press in Walkthrough._presses(text):
-            if press.isdigit():
-                if kb.mode != "numeric":
-                    self.key("numeric")
-                self.key(press)
-                continue
-            if kb.mode == "numeric":
-                self.key("text")
-            upper = press.startswith("shift:")
-            key = press.removeprefix("shift:")
-            if key.isalpha() and len(key) == 1 and upper != kb.shift:
-                self.key("shift")
-            self.key(key)
-        if kb.mode == "numeric":
-            self.key("text")
+        type_keys(self.window.keyboard, text, self.key)
 
     def on(self, state: State, timeout: int = 15000) -> None:
         self.qtbot.waitUntil(lambda: self.window.session.state == state
@@ -105,12 +89,5 @@ class Driver:
         self.click("ward-next")
         self.on(State.REVIEW)
 
-    def start_dossier(self, procedure_id: str = "dang-ky-khai-sinh") -> None:
-        self.click("tile-procedure")
-        self.on(State.PROCEDURE)
-        self.click(f"procedure-{procedure_id}")
-        self.on(State.DETAILS)
-        self.click("details-start")
-        self.on(State.CONSENT)
-        self.click("consent-agree")
-        self.on(State.IDENTIFY)
+    def start_dossier(self, procedure_id: str = BIRTH) -> None:
+        to_card_screen(self.click, self.on, procedure_id)

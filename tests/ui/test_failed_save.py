@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers.clock import FakeClock
 
 from kiosk.backend.outbox import DB_NAME
 from kiosk.core.samples import TEST_CITIZENS, sample_payload
 from kiosk.core.session import State
 
-from .conftest import FakeClock
 from .driver import Driver
 
 ID_NUMBER = TEST_CITIZENS[0]["id_number"]
@@ -50,7 +50,7 @@ def damaged(save_build, qtbot):
 
 def _damage_outbox(window, data: Path) -> None:
     """The outbox database overwritten by garbage, as a failing disk leaves it."""
-    window.disk_runner.call(window.services.forget_outbox)  # the kiosk's connection opens the new file
+    window.runners.disk.call(window.services.forget_outbox)  # the kiosk's connection opens the new file
     for leftover in data.glob(f"{DB_NAME}*"):
         leftover.unlink()
     (data / DB_NAME).write_bytes(b"\x00garbage, not an SQLite database\x00" * 64)

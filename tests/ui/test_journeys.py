@@ -17,7 +17,7 @@ def test_the_home_screen_names_the_kiosks_ward_and_province(driver, kiosk):
 
 
 def test_take_a_number_in_three_touches_prints_a_ticket(driver, kiosk, qtbot):
-    with qtbot.waitSignal(kiosk.sig_printed, timeout=15000) as printed:
+    with qtbot.waitSignal(kiosk.devices.sig_printed, timeout=15000) as printed:
         driver.click("tile-number")
         area = next(b for b, a in kiosk.screens[State.NUMBER].area_buttons if a["id"] == "ho-tich")
         driver.click(area)
@@ -121,13 +121,13 @@ def test_look_up_by_showing_the_receipt_then_by_typing(driver, kiosk, qtbot):
     code = _submit_quickly(kiosk)
     driver.click("tile-lookup")
     driver.on(State.LOOKUP)
-    with qtbot.waitSignal(kiosk.sig_lookup_done, timeout=20000) as done:
+    with qtbot.waitSignal(kiosk.events.sig_lookup_done, timeout=20000) as done:
         kiosk.services.sim_camera.present_receipt(code)
     kiosk.services.sim_camera.remove_card()
     assert done.args[0]["code"] == code
     assert "Đã tiếp nhận" in driver.find("lookup-result").text()
     driver.find("lookup-code").setText("")
-    with qtbot.waitSignal(kiosk.sig_lookup_done, timeout=20000) as done:
+    with qtbot.waitSignal(kiosk.events.sig_lookup_done, timeout=20000) as done:
         driver.type_into("lookup-code", "00073-010101-9999")
         driver.click("lookup-search")
     assert done.args[0] == {}
@@ -204,7 +204,7 @@ def test_rating_with_a_comment_reaches_the_backend_then_home(driver, kiosk, qtbo
     driver.on(State.RATING)
     driver.click("rating-satisfied")
     driver.type_into("rating-comment", "Nhanh")
-    with qtbot.waitSignal(kiosk.sig_feedback_sent, timeout=15000) as sent:
+    with qtbot.waitSignal(kiosk.events.sig_feedback_sent, timeout=15000) as sent:
         driver.click("rating-send")
     assert sent.args == [True]
     assert driver.find("rating-thanks").text()
@@ -236,7 +236,7 @@ def test_paper_out_keeps_the_number_on_screen_and_says_so(driver, kiosk, qtbot):
 
     FAULTS.set("printer", "paper_out", True)
     try:
-        with qtbot.waitSignal(kiosk.sig_printed, timeout=15000) as printed:
+        with qtbot.waitSignal(kiosk.devices.sig_printed, timeout=15000) as printed:
             driver.click("tile-number")
             driver.click(kiosk.screens[State.NUMBER].area_buttons[0][0])
             driver.click("priority-pregnant")
@@ -249,7 +249,7 @@ def test_paper_out_keeps_the_number_on_screen_and_says_so(driver, kiosk, qtbot):
 
 
 def test_heartbeat_reports_the_outbox(kiosk, qtbot):
-    answer = kiosk.backend_runner.call(lambda: kiosk.services.heartbeat({"camera": "idle"}), timeout=15)
+    answer = kiosk.runners.backend.call(lambda: kiosk.services.heartbeat({"camera": "idle"}), timeout=15)
     assert "received_at" in answer
 
 
@@ -319,7 +319,7 @@ def test_a_priority_number_says_so_on_screen_and_on_the_ticket(driver, kiosk, qt
     """The category is called with the number: A-numbers and P-numbers share one sequence in the ward."""
     from pypdf import PdfReader
 
-    with qtbot.waitSignal(kiosk.sig_printed, timeout=15000) as printed:
+    with qtbot.waitSignal(kiosk.devices.sig_printed, timeout=15000) as printed:
         driver.click("tile-number")
         area = next(b for b, a in kiosk.screens[State.NUMBER].area_buttons if a["id"] == "cu-tru")
         driver.click(area)

@@ -24,7 +24,7 @@ def test_five_taps_in_the_corner_ask_the_pin_and_audit_the_entry(kiosk, qtbot, m
     _tap_corner(qtbot, kiosk, 4)
     assert not asked  # four taps are not the gesture
     _tap_corner(qtbot, kiosk, 1)
-    qtbot.waitUntil(lambda: asked == [kiosk])
+    qtbot.waitUntil(lambda: asked == [kiosk.ctx])
     audit = PinStore(kiosk.services.data_dir).audit_path.read_text(encoding="utf-8").splitlines()
     events = [json.loads(line)["event"] for line in audit]
     assert events[-2:] == ["maintenance_enter", "maintenance_exit"]
@@ -34,7 +34,7 @@ def test_five_taps_in_the_corner_ask_the_pin_and_audit_the_entry(kiosk, qtbot, m
 def test_the_pin_pad_accepts_the_right_pin_and_refuses_a_wrong_one(kiosk, qtbot):
     PinStore(kiosk.services.data_dir).set_pin("246810")
     results = []
-    pad = maintenance.PinDialog.ask(kiosk, results.append)
+    pad = maintenance.PinDialog.ask(kiosk.ctx, results.append)
     qtbot.waitUntil(lambda: not pad.busy)
     for key in "111111":
         qtbot.mouseClick(pad.keys[key], Qt.MouseButton.LeftButton)
@@ -49,10 +49,10 @@ def test_the_pin_pad_accepts_the_right_pin_and_refuses_a_wrong_one(kiosk, qtbot)
 
 
 def test_the_gesture_and_the_configuration_page_follow_the_configuration_file(qapp, qtbot, tmp_path, monkeypatch):
+    from kiosk.app.maintenance import config_file
     from kiosk.app.services import KioskSettings, Services
     from kiosk.core.config import load_config
     from kiosk.ui.app import close_window
-    from kiosk.ui.maintenance.config import config_file
     from kiosk.ui.shell.window import KioskWindow
 
     monkeypatch.delenv("KIOSK_CONFIG", raising=False)
@@ -68,6 +68,6 @@ def test_the_gesture_and_the_configuration_page_follow_the_configuration_file(qa
         _tap_corner(qtbot, window, 2)
         assert not asked
         _tap_corner(qtbot, window, 1)
-        qtbot.waitUntil(lambda: asked == [window])  # three taps, as configured, not five
+        qtbot.waitUntil(lambda: asked == [window.ctx])  # three taps, as configured, not five
     finally:
         close_window(window)

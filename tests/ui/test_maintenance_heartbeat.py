@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from device.sim.faults import FAULTS
-from kiosk.ui.heartbeat import app_version
+from kiosk.app.heartbeat import app_version
 
 
 def _received(kiosk) -> dict | None:

@@ -15,23 +15,17 @@ from kiosk.core.identity import mask_id
 from kiosk.core.pin import PinStore
 from kiosk.core.samples import TEST_CITIZENS, sample_payload
 from kiosk.ui.maintenance import panel as maintenance
+from kiosk.ui.maintenance import pin
+from tests.helpers.clock import FakeClock
 
 PIN = "97531864"
 WRONG = "12121212"
 
 
-class PinClock:
-    def __init__(self) -> None:
-        self.now = 2_000_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def pin_clock(monkeypatch) -> PinClock:
-    clock = PinClock()
-    monkeypatch.setattr(maintenance, "PIN_CLOCK", clock)
+def pin_clock(monkeypatch) -> FakeClock:
+    clock = FakeClock(2_000_000_000.0)
+    monkeypatch.setattr(pin, "PIN_CLOCK", clock)
     return clock
 
 
@@ -39,7 +33,7 @@ def pin_clock(monkeypatch) -> PinClock:
 def panel(kiosk, qtbot):
     kiosk.activateWindow()  # another test's window may have taken the activation (and with it the focus)
     qtbot.waitUntil(kiosk.isActiveWindow)
-    opened = maintenance.MaintenancePanel.ask(kiosk, lambda action: None)
+    opened = maintenance.MaintenancePanel.ask(kiosk.ctx, lambda action: None)
     yield opened
     if opened.isVisible():
         opened.finish("close")
@@ -74,7 +68,7 @@ def _type_config(qtbot, page, key: str, text: str) -> None:
 
 def test_three_wrong_pins_lock_the_pad_and_the_lockout_survives_a_restart(kiosk, qtbot, pin_clock):
     PinStore(kiosk.services.data_dir).set_pin(PIN)
-    pad = maintenance.PinDialog.ask(kiosk, lambda ok: None)
+    pad = maintenance.PinDialog.ask(kiosk.ctx, lambda ok: None)
     qtbot.waitUntil(lambda: not pad.busy)
     for attempt in (1, 2):
         _press(qtbot, pad, WRONG)
@@ -97,7 +91,7 @@ def test_three_wrong_pins_lock_the_pad_and_the_lockout_survives_a_restart(kiosk,
     try:
         restarted.resize(1920, 1080)
         restarted.show()
-        pad2 = maintenance.PinDialog.ask(restarted, lambda ok: None)
+        pad2 = maintenance.PinDialog.ask(restarted.ctx, lambda ok: None)
         qtbot.waitUntil(lambda: pad2.is_locked(), timeout=10000)
         assert not pad2.keys["ok"].isEnabled()
         assert "Đã khóa" in pad2.message.text() and "Locked" in pad2.message.text()
@@ -126,7 +120,7 @@ def test_three_wrong_pins_lock_the_pad_and_the_lockout_survives_a_restart(kiosk,
 def test_the_pin_is_nowhere_in_clear_under_the_data_dir(kiosk, qtbot, pin_clock):
     data_dir: Path = kiosk.services.data_dir
     PinStore(data_dir).set_pin(PIN)
-    pad = maintenance.PinDialog.ask(kiosk, lambda ok: None)
+    pad = maintenance.PinDialog.ask(kiosk.ctx, lambda ok: None)
     qtbot.waitUntil(lambda: not pad.busy)
     _press(qtbot, pad, WRONG)
     accepted: list[bool] = []
@@ -234,18 +228,18 @@ def test_diagnostics_name_the_printer_out_of_paper_and_show_the_camera(kiosk, qt
     assert page.preview.decoded_text == f"CCCD {mask_id(TEST_CITIZENS[0]['id_number'])}"
     kiosk.services.sim_camera.remove_card()
     _tap(qtbot, panel, "maint-back")
-    assert panel.current == "menu" and not kiosk.camera.running
+    assert panel.current == "menu" and not kiosk.devices.camera.running
 
 
 def test_back_from_the_menu_returns_to_the_kiosk_and_is_audited(kiosk, qtbot, monkeypatch):
     monkeypatch.setattr(maintenance.PinDialog, "ask", classmethod(lambda cls, w, done: done(True)))
-    maintenance.open_maintenance(kiosk)
+    maintenance.open_maintenance(kiosk.ctx)
     panel_ = next(w for w in kiosk.findChildren(maintenance.MaintenancePanel) if w.isVisible())
     _tap(qtbot, panel_, "maint-logs")
     qtbot.waitUntil(lambda: panel_.page("logs").loaded, timeout=10000)
     _tap(qtbot, panel_, "maint-back")
     _tap(qtbot, panel_, "maint-back")
-    qtbot.waitUntil(lambda: not maintenance.is_open(kiosk))
+    qtbot.waitUntil(lambda: not maintenance.is_open(kiosk.ctx))
     events = [json.loads(line) for line in
               PinStore(kiosk.services.data_dir).audit_path.read_text(encoding="utf-8").splitlines()]
     assert [e["event"] for e in events[-2:]] == ["maintenance_enter", "maintenance_exit"]
@@ -258,7 +252,7 @@ def test_restart_and_exit_ask_once_more_then_leave_the_kiosk_audited(kiosk, qtbo
     monkeypatch.setattr(maintenance.PinDialog, "ask", classmethod(lambda cls, w, done: done(True)))
     monkeypatch.setattr(maintenance, "quit_app", lambda window, code: left.append(code))
     monkeypatch.setattr(maintenance, "restart_app", lambda window: left.append("restart"))
-    maintenance.open_maintenance(kiosk)
+    maintenance.open_maintenance(kiosk.ctx)
     panel_ = next(w for w in kiosk.findChildren(maintenance.MaintenancePanel) if w.isVisible())
     _tap(qtbot, panel_, f"maint-{tile}")
     _tap(qtbot, panel_, f"maint-{tile}-cancel")  # a mistaken tap changes nothing
@@ -273,11 +267,11 @@ def test_restart_and_exit_ask_once_more_then_leave_the_kiosk_audited(kiosk, qtbo
 
 def test_maintenance_left_untouched_closes_itself(kiosk, qtbot, monkeypatch):
     monkeypatch.setattr(maintenance.PinDialog, "ask", classmethod(lambda cls, w, done: done(True)))
-    maintenance.open_maintenance(kiosk)
+    maintenance.open_maintenance(kiosk.ctx)
     panel_ = next(w for w in kiosk.findChildren(maintenance.MaintenancePanel) if w.isVisible())
     panel_.last_touch -= maintenance.IDLE_CLOSE_S + 1  # the technician walked away
     panel_._idle_timer.timeout.emit()
-    qtbot.waitUntil(lambda: not maintenance.is_open(kiosk))
+    qtbot.waitUntil(lambda: not maintenance.is_open(kiosk.ctx))
     last = json.loads(PinStore(kiosk.services.data_dir).audit_path.read_text(encoding="utf-8").splitlines()[-1])
     assert last == {**last, "event": "maintenance_exit", "action": "idle"}
 
@@ -302,8 +296,8 @@ def test_every_maintenance_button_is_a_15_mm_touch_target(kiosk, qtbot, panel):
 
 def test_a_pin_pad_left_open_closes_itself(kiosk, qtbot):
     results: list[bool] = []
-    pad = maintenance.PinDialog.ask(kiosk, results.append)
+    pad = maintenance.PinDialog.ask(kiosk.ctx, results.append)
     assert pad._idle_timer.isActive() and pad._idle_timer.interval() == maintenance.PIN_IDLE_CLOSE_S * 1000
     pad._idle_timer.timeout.emit()  # what the single-shot timer does after a minute without a touch
     qtbot.waitUntil(lambda: results == [False])
-    assert not maintenance.is_open(kiosk)
+    assert not maintenance.is_open(kiosk.ctx)

@@ -123,7 +123,7 @@ def test_the_diagnostics_name_the_parts_that_put_the_kiosk_out_of_service(kiosk_
     FAULTS.set("printer", "offline", True)
     _network_down(window)
     _damage_outbox(data)
-    panel = maintenance.MaintenancePanel.ask(window, lambda action: None)
+    panel = maintenance.MaintenancePanel.ask(window.ctx, lambda action: None)
     try:
         qtbot.mouseClick(panel.findChild(QPushButton, "maint-diagnostics"), Qt.MouseButton.LeftButton)
         page = panel.page("diagnostics")

@@ -87,7 +87,7 @@ def test_the_technician_sees_it_acknowledges_it_and_references_go_on_above_the_o
     window, issued = lost_kiosk
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
-    panel = maintenance.MaintenancePanel.ask(window, lambda action: None)
+    panel = maintenance.MaintenancePanel.ask(window.ctx, lambda action: None)
     try:
         _tap(qtbot, panel, "maint-diagnostics")
         diagnostics = panel.page("diagnostics")
@@ -165,7 +165,7 @@ def test_a_kiosk_on_a_read_only_data_folder_starts_and_tells_the_technician(qapp
         assert "Traceback" not in shown
         for _ in range(5):  # the way into maintenance still works
             qtbot.mouseClick(window.corner, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: maintenance.is_open(window))
+        qtbot.waitUntil(lambda: maintenance.is_open(window.ctx))
     finally:
         close_window(window)
     assert {p.name: p.read_bytes() for p in read_only_data.iterdir() if p.is_file()} == before  # untouched

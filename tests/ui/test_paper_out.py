@@ -35,7 +35,7 @@ def _take_a_number_with_no_paper(driver, kiosk, qtbot) -> str:
     driver.click("tile-number")
     driver.on(State.NUMBER)
     driver.click(next(b for b, a in kiosk.screens[State.NUMBER].area_buttons if a["id"] == "ho-tich"))
-    with qtbot.waitSignal(kiosk.sig_printed, timeout=15000) as printed:
+    with qtbot.waitSignal(kiosk.devices.sig_printed, timeout=15000) as printed:
         driver.click("priority-none")
     assert printed.args == ["ticket", False]
     return driver.find("ticket-number").text()
@@ -50,7 +50,7 @@ def test_no_paper_is_said_before_the_last_tap_and_the_number_comes_large_with_a_
     qtbot.waitUntil(notice.isVisible, timeout=10000)  # on the priority page, before the last tap
     assert "hết giấy" in notice.text() and "out of paper" in notice.text()
     assert "QR" in notice.text()
-    with qtbot.waitSignal(kiosk.sig_printed, timeout=15000) as printed:
+    with qtbot.waitSignal(kiosk.devices.sig_printed, timeout=15000) as printed:
         driver.click("priority-none")
     assert printed.args == ["ticket", False]
     screen = kiosk.screens[State.NUMBER]
@@ -66,7 +66,7 @@ def test_no_paper_is_said_before_the_last_tap_and_the_number_comes_large_with_a_
     before = _spooled(kiosk)
     FAULTS.set("printer", "paper_out", False)  # the officer puts a new roll in
     qtbot.waitUntil(reprint.isEnabled, timeout=10000)  # by itself: nobody touched the screen
-    with qtbot.waitSignal(kiosk.sig_printed, timeout=15000) as printed:
+    with qtbot.waitSignal(kiosk.devices.sig_printed, timeout=15000) as printed:
         driver.click(reprint)
     assert printed.args == ["ticket", True]
     assert [p for p in _spooled(kiosk) - before if number in p.name]
@@ -97,7 +97,7 @@ def test_a_dossier_without_paper_shows_code_appointment_and_qr_and_prints_again_
     before = _spooled(kiosk)
     FAULTS.set("printer", "paper_out", False)
     qtbot.waitUntil(reprint.isEnabled, timeout=10000)
-    with qtbot.waitSignal(kiosk.sig_printed, timeout=15000, check_params_cb=lambda tag, ok: tag == "receipt"):
+    with qtbot.waitSignal(kiosk.devices.sig_printed, timeout=15000, check_params_cb=lambda tag, ok: tag == "receipt"):
         driver.click(reprint)
     qtbot.waitUntil(lambda: any(ticket in p.name for p in _spooled(kiosk) - before), timeout=15000)
     assert [p for p in _spooled(kiosk) - before if "receipt" in p.name and code in p.name]
@@ -109,7 +109,7 @@ def test_a_dossier_without_paper_shows_code_appointment_and_qr_and_prints_again_
 def panel(kiosk, qtbot):
     kiosk.activateWindow()
     qtbot.waitUntil(kiosk.isActiveWindow)
-    opened = maintenance.MaintenancePanel.ask(kiosk, lambda action: None)
+    opened = maintenance.MaintenancePanel.ask(kiosk.ctx, lambda action: None)
     yield opened
     if opened.isVisible():
         opened.finish("close")
@@ -136,14 +136,14 @@ def test_maintenance_lists_the_failed_ticket_and_reprints_it_after_the_refill(dr
     FAULTS.set("printer", "paper_out", False)
     qtbot.waitUntil(lambda: (b := page.findChild(QPushButton, "maint-reprint-0")) is not None and b.isEnabled(),
                     timeout=10000)
-    with qtbot.waitSignal(kiosk.sig_printed, timeout=15000) as printed:
+    with qtbot.waitSignal(kiosk.devices.sig_printed, timeout=15000) as printed:
         qtbot.mouseClick(page.findChild(QPushButton, "maint-reprint-0"), Qt.MouseButton.LeftButton)
     assert printed.args == ["ticket", True]
     assert [p for p in _spooled(kiosk) - before if number in p.name]
     qtbot.waitUntil(lambda: all(number not in (w.text() if hasattr(w, "text") else "")
                                 for w in page.findChildren(type(page.result)) if w.objectName().startswith(
                                     "maint-failed-")), timeout=5000)
-    assert all(f.reference != number for f in kiosk.failed_prints)
+    assert all(f.reference != number for f in kiosk.devices.failed_prints)
 
 
 def test_paper_near_its_end_is_a_maintenance_warning(kiosk, qtbot, panel):
@@ -162,14 +162,14 @@ def test_paper_near_its_end_is_a_maintenance_warning(kiosk, qtbot, panel):
 # --- item 6: the right words on the look-up and done screens ----------------------------------------------
 
 def test_a_failed_look_up_says_the_look_up_failed_not_that_a_dossier_was_saved(driver, kiosk, qtbot):
-    from kiosk.backend.simulator import FaultAction
+    from kiosk.backend.sim import FaultAction
 
     faults = kiosk.services.simulator.faults
     faults.script(*[FaultAction(status=504, path_prefix="/api/v1/dossiers/00073-") for _ in range(4)])
     try:
         driver.click("tile-lookup")
         driver.on(State.LOOKUP)
-        with qtbot.waitSignal(kiosk.sig_lookup_done, timeout=30000) as done:
+        with qtbot.waitSignal(kiosk.events.sig_lookup_done, timeout=30000) as done:
             driver.type_into("lookup-code", "00073-010101-0001")
             driver.click("lookup-search")
         assert done.args == [{}]
@@ -220,7 +220,7 @@ def test_the_demo_panels_refill_ends_paper_out_and_the_ticket_prints_again(drive
     assert not demo.toggles["printer:paper_out"].isChecked()
     qtbot.waitUntil(reprint.isEnabled, timeout=10000)
     before = _spooled(kiosk)
-    with qtbot.waitSignal(kiosk.sig_printed, timeout=15000) as printed:
+    with qtbot.waitSignal(kiosk.devices.sig_printed, timeout=15000) as printed:
         driver.click(reprint)
     assert printed.args == ["ticket", True]
     assert [p for p in _spooled(kiosk) - before if number in p.name]

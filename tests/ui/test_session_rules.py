@@ -57,7 +57,7 @@ def _screens(kiosk):
 @pytest.mark.parametrize("large_text", [False, True])
 def test_every_button_is_at_least_15_mm_at_the_configured_dpi(kiosk, qtbot, large_text):
     kiosk.apply_theme(Theme(dpi=kiosk.theme.dpi, large_text=large_text))
-    qtbot.waitUntil(lambda: not kiosk._later, timeout=20000)  # the hidden screens are restyled turn by turn
+    qtbot.waitUntil(lambda: not kiosk.turns.pending, timeout=20000)  # the hidden screens are restyled turn by turn
     kiosk.screens[State.FORM].pages.setCurrentWidget(kiosk.screens[State.FORM].page_for("dang-ky-khai-sinh"))
     kiosk.keyboard.set_mode("text")
     minimum = mm_to_px(MIN_TOUCH_MM, kiosk.theme.dpi)
@@ -180,7 +180,7 @@ def test_a_text_size_switch_leaves_every_screen_and_form_page_in_the_new_size(ki
     rating = kiosk.screens[State.RATING]
     before = Theme(dpi=kiosk.theme.dpi)
     kiosk.apply_theme(before)
-    qtbot.waitUntil(lambda: len(form.forms) == len(kiosk.services.catalogue) and not kiosk._later, timeout=20000)
+    qtbot.waitUntil(lambda: len(form.forms) == len(kiosk.services.catalogue) and not kiosk.turns.pending, timeout=20000)
 
     def field_px() -> int:
         return form.page_for("dang-ky-khai-sinh").rows["child_full_name"].input.fontInfo().pixelSize()
@@ -190,10 +190,11 @@ def test_a_text_size_switch_leaves_every_screen_and_form_page_in_the_new_size(ki
     kiosk.apply_theme(Theme(dpi=kiosk.theme.dpi, large_text=True))
     try:
         assert kiosk.title.fontInfo().pixelSize() > normal_title  # on screen: at once
-        assert field_px() == normal_field and kiosk._later  # hidden: not while the citizen waits
+        assert field_px() == normal_field and kiosk.turns.pending  # hidden: not while the citizen waits
         kiosk.go(State.RATING)  # a screen shown before its turn is restyled as it opens
         assert rating.send_button.fontInfo().pixelSize() > normal_send
-        qtbot.waitUntil(lambda: len(form.forms) == len(kiosk.services.catalogue) and not kiosk._later, timeout=20000)
+        qtbot.waitUntil(lambda: len(form.forms) == len(kiosk.services.catalogue) and not kiosk.turns.pending,
+                        timeout=20000)
         assert all(page.language == kiosk.session.language for page in form.forms.values())
         assert field_px() > normal_field
     finally:

@@ -56,14 +56,14 @@ def test_an_unconfigured_kiosk_run_shows_the_setup_screen_not_a_wards_home(qapp,
         assert "Kiosk chưa được cài đặt" in shown and "This kiosk is not set up yet" in shown
         # what is missing, how to set it, and the way into maintenance
         for key, variable in (("kiosk.ward_code", "KIOSK_KIOSK_WARD_CODE"),
-                              ("kiosk.unit_code", "KIOSK_KIOSK_UNIT_CODE"),
                               ("backend.url", "KIOSK_BACKEND_URL"), ("backend.token", "KIOSK_BACKEND_TOKEN")):
             assert key in shown and variable in shown
+        assert "unit_code" not in shown  # retired: nothing ever read it
         assert str(tmp_path / "data" / "kiosk.toml") in shown and "kiosk config --check" in shown
         assert "5 lần vào góc trên bên phải" in shown and "top-right corner" in shown
         for _ in range(5):  # and the corner it names opens the PIN pad
             qtbot.mouseClick(window.corner, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: maintenance.is_open(window))
+        qtbot.waitUntil(lambda: maintenance.is_open(window.ctx))
     finally:
         close_window(window)
 
@@ -74,6 +74,7 @@ def test_a_configured_kiosk_run_shows_the_citizens_home_without_a_demo_mark(qapp
 
     data = tmp_path / "data"
     data.mkdir()
+    # an upgraded kiosk's file still names the retired kiosk.unit_code: it runs as configured all the same
     (data / "kiosk.toml").write_text('[kiosk]\nward_code = "00073"\nunit_code = "00073"\n'
                                      '[backend]\nurl = "http://127.0.0.1:9"\ntoken = "device-token"\n',
                                      encoding="utf-8")

@@ -37,3 +37,23 @@ def test_a_module_imported_after_the_kiosk_ui_is_not_read_as_text(tmp_path: Path
     # PySide's __feature__ support would have read the whole file (inspect.getsource) and kept it
     assert str(source) not in linecache.cache
     sys.modules.pop("kiosk_late_module", None)
+
+
+def test_the_application_hands_the_gil_over_every_millisecond() -> None:
+    # a fresh process: under pytest the QApplication is pytest-qt's, made before kiosk.ui.app.application()
+    code = ("import sys; from kiosk.ui.app import application; before = sys.getswitchinterval(); application(); "
+            "print(before, sys.getswitchinterval())")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert proc.returncode == 0, proc.stderr
+    before, after = (float(v) for v in proc.stdout.split())
+    assert before == 0.005 and after == 0.001
+
+
+def test_the_warm_up_freezes_what_start_up_loaded_and_collects_again(kiosk_build) -> None:
+    import gc
+
+    window, _clock, _data = kiosk_build
+    assert window.warmed_up
+    assert gc.get_freeze_count() > 10_000  # the start-up's modules and Qt wrappers, out of the collector's sight
+    assert gc.isenabled()

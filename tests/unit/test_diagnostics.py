@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from kiosk import diagnostics
+from kiosk.app import diagnostics
 
 
 def test_self_test_passes_on_this_checkout() -> None:

@@ -18,34 +18,20 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEventLoop, Qt, QTimer
-from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 
 from kiosk.core import clock
 from kiosk.core.samples import TEST_CITIZENS, TEST_PHONE, sample_payload
 from kiosk.core.session import State
 from kiosk.tools.probe import StallProbe
-from kiosk.ui.keyboard import keys_for
+from kiosk.tools.walkthrough.common import BIRTH, ScreenDriver, WalkthroughError, wait_in_loop
+
+if TYPE_CHECKING:
+    from kiosk.tools.walkthrough.maintenance import MaintenanceWalkthrough
 
 log = logging.getLogger("kiosk.walkthrough")
-
-BIRTH = "dang-ky-khai-sinh"
-
-
-def wait_in_loop(ms: int) -> None:
-    """Let the event loop run for ``ms``, as a kiosk's does between two touches. Not QTest.qWait: it sleeps
-    up to 10 ms at a time between batches of events, and the stall probe counted the driver's sleep as the
-    kiosk's stall (~10 ms on top of the screen change that followed)."""
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop, loop.quit)  # with a context: without one PySide 6.11 leaks ~1.5 blocks a call
-    loop.exec()
-
-
-class WalkthroughError(RuntimeError):
-    pass
 
 
 def rss_mb() -> float:
@@ -57,26 +43,20 @@ def rss_mb() -> float:
         return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-class Walkthrough:
+class Walkthrough(ScreenDriver):
+    """The citizens' journeys (:meth:`run`), each timed and measured into ``journey.json``."""
+
     def __init__(self, window: Any, out_dir: Path, fast: bool = False, probe: StallProbe | None = None) -> None:
-        self.window = window
-        self.out = Path(out_dir)
-        self.screens_dir = self.out / "screens"
-        self.screens_dir.mkdir(parents=True, exist_ok=True)
-        self.fast = fast
-        self.probe = probe or StallProbe()
-        self.shot = 0
+        super().__init__(window, out_dir, fast=fast, probe=probe)
         self.journeys: list[dict[str, Any]] = []
         self.dossiers = 0  # dossiers filed so far: each takes the next test citizen's card
         self.last_ticket: dict | None = None
         self.last_lookup: dict | None = None
         self.feedback: bool | None = None
         self.faults: list[dict[str, Any]] = []  # the fault rounds' outcomes (FAULT_ROUNDS)
-        self.action = ""
-        self.probe.context = lambda: f"{self.window.session.state.value}: {self.action}"
-        window.sig_ticket_issued.connect(self._on_window_ticket_issued)
-        window.sig_lookup_done.connect(self._on_window_lookup_done)
-        window.sig_feedback_sent.connect(self._on_window_feedback_sent)
+        window.events.sig_ticket_issued.connect(self._on_window_ticket_issued)
+        window.events.sig_lookup_done.connect(self._on_window_lookup_done)
+        window.events.sig_feedback_sent.connect(self._on_window_feedback_sent)
 
     # --- signals --------------------------------------------------------------------------------
     def _on_window_ticket_issued(self, ticket: dict) -> None:
@@ -87,99 +67,6 @@ class Walkthrough:
 
     def _on_window_feedback_sent(self, ok: bool) -> None:
         self.feedback = ok
-
-    # --- primitives -----------------------------------------------------------------------------
-    def wait_until(self, condition: Any, what: str, timeout_s: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while not condition():
-            if time.monotonic() > deadline:
-                self.screenshot("timeout")
-                raise WalkthroughError(f"timed out waiting for {what} (on screen {self.window.session.state})")
-            wait_in_loop(10)
-
-    def settle(self, ms: int = 30) -> None:
-        wait_in_loop(ms)
-
-    def find(self, name: str, cls: type = QWidget) -> Any:
-        """The visible widget called ``name`` (several forms may have a field of the same name)."""
-        found = self.window.findChildren(cls, name)
-        widget = next((w for w in found if w.isVisible()), found[0] if found else None)
-        if widget is None:
-            raise WalkthroughError(f"no widget named {name!r} on screen {self.window.session.state}")
-        return widget
-
-    def click(self, target: str | QWidget) -> None:
-        widget = self.find(target) if isinstance(target, str) else target
-        self.wait_until(lambda: widget.isVisible() and widget.isEnabled(),
-                        f"{widget.objectName() or widget} to be clickable", 10)
-        self.action = f"after clicking {widget.objectName() or type(widget).__name__}"
-        QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
-        self.settle(5)
-
-    def press_key(self, name: str) -> None:
-        self.click(self.window.keyboard.key_button(name))
-
-    def type_into(self, field_name: str, text: str) -> None:
-        """Touch a field, then type ``text`` on the on-screen keyboard (Telex for Vietnamese letters)."""
-        field = self.find(field_name)
-        self.click(field)
-        self.wait_until(lambda: field.hasFocus() and self.window.keyboard.isVisible(), f"focus on {field_name}")
-        kb = self.window.keyboard
-        if kb.mode == "numeric":
-            for ch in text:
-                self.press_key(ch)
-            return
-        for press in self._presses(text):
-            if press.isdigit():
-                if kb.mode != "numeric":
-                    self.press_key("numeric")
-                self.press_key(press)
-                continue
-            if kb.mode == "numeric":
-                self.press_key("text")
-            upper = press.startswith("shift:")
-            key = press.removeprefix("shift:")
-            if key.isalpha() and len(key) == 1 and upper != kb.shift:
-                self.press_key("shift")
-            self.press_key(key)
-        if kb.mode == "numeric":
-            self.press_key("text")
-
-    @staticmethod
-    def _presses(text: str) -> list[str]:
-        presses: list[str] = []
-        for i, chunk in enumerate(text.split(" ")):
-            if i:
-                presses.append("space")
-            word = ""
-            for ch in chunk:
-                if ch.isalpha():
-                    word += ch
-                    continue
-                if word:
-                    presses += keys_for(word)
-                    word = ""
-                presses.append(ch)
-            if word:
-                presses += keys_for(word)
-        return presses
-
-    def screenshot(self, name: str) -> Path:
-        """Save the window as it is; the probe pauses meanwhile (saving a PNG is the walkthrough's work)."""
-        self.probe.pause()
-        try:
-            self.shot += 1
-            path = self.screens_dir / f"{self.shot:02d}-{name}.png"
-            self.window.grab().save(str(path))
-        finally:
-            self.probe.resume()
-        return path
-
-    def on_screen(self, state: State, timeout_s: float = 20.0) -> None:
-        self.wait_until(lambda: self.window.session.state == state
-                        and self.window.stack.currentWidget() is self.window.screens[state], f"screen {state}",
-                        timeout_s)
-        self.settle(20)
 
     # --- journeys -------------------------------------------------------------------------------
     def _journey(self, kind: str, run: Any) -> dict[str, Any]:
@@ -680,10 +567,12 @@ def run_walkthrough(out_dir: Path, *, rounds: int = 1, fast: bool = False, backe
     window.setFixedSize(1920, 1080)
     window.show()
     probe = StallProbe()
+    walk: Walkthrough | MaintenanceWalkthrough
     if maintenance:  # the technician's journey instead of the citizens'
+        # imported here, one way only: the maintenance walkthrough builds on common.py, never on this module
         from kiosk.tools.walkthrough.maintenance import MaintenanceWalkthrough
 
-        walk: Walkthrough = MaintenanceWalkthrough(window, out_dir, fast=fast, probe=probe)
+        walk = MaintenanceWalkthrough(window, out_dir, fast=fast, probe=probe)
     else:
         walk = Walkthrough(window, out_dir, fast=fast, probe=probe)
     wait_in_loop(50)
@@ -693,7 +582,7 @@ def run_walkthrough(out_dir: Path, *, rounds: int = 1, fast: bool = False, backe
         log.warning("the warm-up did not finish in time")
     # and the address converter loaded in its helper process (~15 s of a core at boot): the stall figures
     # are those of a kiosk in service, not of its first seconds after boot
-    window.wards_runner.call(window.services.wait_ward_suggester, timeout=180)
+    window.runners.wards.call(window.services.wait_ward_suggester, timeout=180)
     probe.start()
     status = 0
     try:

@@ -14,10 +14,10 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QWidget
 
-from kiosk.tools.walkthrough.citizen import Walkthrough, WalkthroughError
+from kiosk.tools.walkthrough.common import ScreenDriver, WalkthroughError
 from kiosk.ui.maintenance import panel as maintenance
+from kiosk.ui.maintenance import pin
 
 PIN = "246810"
 WRONG_PIN = "86420975"
@@ -33,7 +33,10 @@ class PinClock:
         return time.time() + self.skipped
 
 
-class MaintenanceWalkthrough(Walkthrough):
+class MaintenanceWalkthrough(ScreenDriver):
+    """The technician's journey (:meth:`run`); ``kiosk walkthrough --maintenance`` runs it instead of the
+    citizens' (kiosk/tools/walkthrough/citizen.py)."""
+
     def __init__(self, window: Any, out_dir: Any, **kwargs: Any) -> None:
         super().__init__(window, out_dir, **kwargs)
         self.data_dir = window.services.data_dir
@@ -50,12 +53,6 @@ class MaintenanceWalkthrough(Walkthrough):
         if panel is None:
             raise WalkthroughError("the maintenance panel is not open")
         return panel
-
-    def find(self, name: str, cls: type = QWidget) -> Any:
-        found = [w for w in self.window.findChildren(cls, name) if w.isVisible()]
-        if not found:
-            return super().find(name, cls)
-        return found[0]
 
     def enter_pin(self, pad: Any, pin: str) -> Any:
         """Type ``pin`` on the pad; the failed check, or "accepted" once the pad closed on the right PIN."""
@@ -90,8 +87,8 @@ class MaintenanceWalkthrough(Walkthrough):
         from kiosk.core.pin import PinStore
 
         clock = PinClock()
-        saved_clock, saved_quit = maintenance.PIN_CLOCK, maintenance.quit_app
-        maintenance.PIN_CLOCK = clock
+        saved_clock, saved_quit = pin.PIN_CLOCK, maintenance.quit_app
+        pin.PIN_CLOCK = clock
         maintenance.quit_app = lambda _window, status: setattr(self, "quit_status", status)
         try:
             PinStore(self.data_dir).set_pin(PIN)
@@ -106,11 +103,16 @@ class MaintenanceWalkthrough(Walkthrough):
             self._exit()
         finally:
             self.probe.end_journey()
-            maintenance.PIN_CLOCK, maintenance.quit_app = saved_clock, saved_quit
+            pin.PIN_CLOCK, maintenance.quit_app = saved_clock, saved_quit
         audit = [json.loads(line) for line in
                  PinStore(self.data_dir).audit_path.read_text(encoding="utf-8").splitlines()]
         self.summary["audit_events"] = [a["event"] + (f":{a.get('result') or a.get('action') or ''}") for a in audit]
         self.summary["quit_status"] = self.quit_status
+        return self.result()
+
+    def result(self) -> dict[str, Any]:
+        """journey.json: what the journey found, the screens saved and the stall figures (so far, when a
+        step failed: ``kiosk walkthrough`` writes it either way)."""
         return {"maintenance": self.summary, "screens": sorted(p.name for p in self.screens_dir.glob("*-maint-*")),
                 "ui_stall_ms": {k: v for k, v in self.probe.journey("maintenance").items() if k != "samples"}}
 
@@ -184,7 +186,7 @@ class MaintenanceWalkthrough(Walkthrough):
         self.click("maint-back")
 
     def _outbox(self) -> None:
-        from kiosk.ui.maintenance.outbox import outbox_rows
+        from kiosk.app.maintenance import outbox_rows
 
         self.click("maint-outbox")
         page = self.panel().page("outbox")

@@ -77,9 +77,9 @@ class CameraBridge(QObject):
     def decoder(self) -> Any:
         """One QR pipeline for the kiosk's life (building one loads the decoders: not per screen)."""
         if self._decoder is None:
-            from device.qr import QrPipeline
+            from kiosk.app.devices import qr_pipeline
 
-            self._decoder = QrPipeline(every_nth=self._every_nth)
+            self._decoder = qr_pipeline(self._every_nth)
         return self._decoder
 
     def subscribe(self, on_decoded: Callable | None = None, on_frame: Callable | None = None,
@@ -128,7 +128,7 @@ class CameraBridge(QObject):
 
     def _control_loop(self) -> None:
         """Serialise starts and stops: the old worker has released the camera before a new one opens it."""
-        from device.camera import CameraWorker
+        from kiosk.app.devices import camera_worker
 
         while True:
             command, accept = self._commands.get()
@@ -142,9 +142,9 @@ class CameraBridge(QObject):
                 return
             if command == "start":
                 try:
-                    self._worker = CameraWorker(self.camera, decoder=self.decoder,
-                                                on_decoded=self._on_worker_decoded, on_frame=self._on_worker_frame,
-                                                on_status=self._on_worker_status, accept=accept)
+                    self._worker = camera_worker(self.camera, self.decoder, on_decoded=self._on_worker_decoded,
+                                                 on_frame=self._on_worker_frame, on_status=self._on_worker_status,
+                                                 accept=accept)
                     self._worker.start()
                 except Exception as err:  # no camera: the screens offer typing instead
                     log.error("camera could not start: %r", err)

@@ -8,7 +8,7 @@ worker thread, never on the GUI thread, and never on the window's runners (a ses
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtWidgets import QGridLayout, QPushButton, QWidget
 
@@ -17,7 +17,9 @@ from kiosk.ui.page import Page
 from kiosk.ui.widgets import button, label
 
 if TYPE_CHECKING:
-    from kiosk.ui.maintenance.panel import MaintenancePanel
+    from kiosk.app.services import Services
+    from kiosk.ui.bridges.tasks import TaskRunner
+    from kiosk.ui.context import ScreenContext
 
 
 def tall(widget: QWidget, px: int) -> QWidget:
@@ -26,12 +28,16 @@ def tall(widget: QWidget, px: int) -> QWidget:
     return widget
 
 
-def audit(page_or_window: Any, event: str, **details: Any) -> None:
-    """Append to the maintenance audit trail (the same store and clock as the PIN pad's)."""
-    from kiosk.ui.maintenance.panel import pin_store
+class Panel(Protocol):
+    """What a page asks of the panel it sits in (kiosk.ui.maintenance.panel.MaintenancePanel)."""
 
-    window = getattr(page_or_window, "window_", page_or_window)
-    pin_store(window).audit(event, **details)
+    ctx: ScreenContext
+    language: str
+    runner: TaskRunner
+
+    def open_page(self, name: str) -> None: ...
+    def go_back(self) -> None: ...
+    def finish(self, action: str) -> None: ...
 
 
 class MaintPage(Page):
@@ -40,17 +46,17 @@ class MaintPage(Page):
     name = ""
     title: Text = {"vi": "", "en": ""}
 
-    def __init__(self, panel: MaintenancePanel) -> None:
+    def __init__(self, panel: Panel) -> None:
         super().__init__(f"maint-page-{self.name}", spacing=16)
         self.panel = panel
 
     @property
-    def window_(self) -> Any:
-        return self.panel.window_
+    def ctx(self) -> ScreenContext:
+        return self.panel.ctx
 
     @property
-    def services(self) -> Any:
-        return self.panel.window_.services
+    def services(self) -> Services:
+        return self.panel.ctx.app
 
     @property
     def language(self) -> str:
@@ -65,7 +71,7 @@ class MaintPage(Page):
         self.panel.runner.run(fn, on_done, on_error or self._on_task_failed)
 
     def _on_task_failed(self, err: BaseException) -> None:
-        self.window_.log.error("maintenance task failed on %s: %r", self.name, err)
+        self.ctx.log.error("maintenance task failed on %s: %r", self.name, err)
 
 
 
@@ -85,7 +91,7 @@ class MenuPage(MaintPage):
     name = "menu"
     title = {"vi": "Bảo trì", "en": "Maintenance"}
 
-    def __init__(self, panel: MaintenancePanel) -> None:
+    def __init__(self, panel: Panel) -> None:
         super().__init__(panel)
         self.info = label(role="subtitle")
         self.info.setObjectName("maint-info")
@@ -96,7 +102,7 @@ class MenuPage(MaintPage):
         for i, (key, _text) in enumerate(MENU):
             tile = button("primary" if key not in ("restart", "exit", "close") else None,
                           lambda k=key: self.panel.open_page(k), name=f"maint-{key}")
-            tall(tile, max(3 * self.window_.theme.touch_px, 170))
+            tall(tile, max(3 * self.ctx.theme.touch_px, 170))
             grid.addWidget(tile, i // 4, i % 4)
             self.tiles[key] = tile
         self.root.addLayout(grid)
@@ -106,7 +112,7 @@ class MenuPage(MaintPage):
         self.retranslate_ui()
 
     def retranslate_ui(self) -> None:
-        from kiosk.ui.heartbeat import app_version
+        from kiosk.app.heartbeat import app_version
 
         s = self.services
         self.info.setText(f"Kiosk {s.settings.kiosk_id} — {s.ward_display}\n"
@@ -130,7 +136,7 @@ CONFIRM = {
 class ConfirmPage(MaintPage):
     """Restart and exit ask once more: a mistaken tap must not close a kiosk full of waiting citizens."""
 
-    def __init__(self, panel: MaintenancePanel, action: str) -> None:
+    def __init__(self, panel: Panel, action: str) -> None:
         self.name = action
         self.action = action
         self.title = CONFIRM[action][0]
@@ -143,7 +149,7 @@ class ConfirmPage(MaintPage):
         self.yes = button("primary", lambda: self.panel.finish(self.action), name=f"maint-{action}-confirm")
         self.no = button(None, self.panel.go_back, name=f"maint-{action}-cancel")
         for b in (self.yes, self.no):
-            tall(b, 2 * self.window_.theme.touch_px)
+            tall(b, 2 * self.ctx.theme.touch_px)
             self.root.addWidget(b)
 
     def retranslate_ui(self) -> None:

@@ -6,21 +6,21 @@ a refusal names the key and the reason and leaves the file untouched. Changes ap
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import QApplication, QGridLayout, QHBoxLayout, QLineEdit, QWidget
 
+from kiosk.app.maintenance import config_file, save_changes
 from kiosk.ui.i18n import both
 from kiosk.ui.keyboard import OnScreenKeyboard
-from kiosk.ui.maintenance.common import MaintPage, audit
+from kiosk.ui.maintenance.common import MaintPage
+from kiosk.ui.maintenance.pin import audit
 from kiosk.ui.widgets import button, label, line_edit
 
 #: (dotted key, label, keyboard) — what a technician may change from the screen.
 FIELDS = [
     ("kiosk.id", {"vi": "Mã kiosk", "en": "Kiosk id"}, "text"),
     ("kiosk.ward_code", {"vi": "Mã phường/xã (5 số)", "en": "Ward code (5 digits)"}, "numeric"),
-    ("kiosk.unit_code", {"vi": "Mã đơn vị tiếp nhận (5 số)", "en": "Receiving unit code (5 digits)"}, "numeric"),
     ("backend.url", {"vi": "Địa chỉ máy chủ tỉnh", "en": "Backend URL"}, "text"),
     ("kiosk.idle_timeout_s", {"vi": "Chờ không thao tác (giây)", "en": "Idle timeout (s)"}, "numeric"),
     ("camera.index", {"vi": "Số camera", "en": "Camera index"}, "numeric"),
@@ -28,28 +28,6 @@ FIELDS = [
 ]
 LANGUAGE_KEY = "kiosk.language"
 SYMBOLS = ["https://", "http://", ":", "/", "_", "."]
-
-
-def config_file(services: Any) -> Path:
-    from kiosk.core.config import config_path
-
-    explicit = services.settings.config_file  # the file the kiosk was started with, if any
-    return Path(explicit) if explicit else config_path(services.data_dir)
-
-
-def save_changes(path: Path, changes: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    """Apply ``{"section.key": value}`` to the file; ConfigError (key, reason) leaves it untouched.
-
-    Returns what changed, ``{key: (old, new)}``."""
-    from kiosk.core.config import load_file_values, save_config
-
-    values = load_file_values(path)
-    before = {k: values[k.split(".")[0]][k.split(".")[1]] for k in changes}
-    for dotted, value in changes.items():
-        section, key = dotted.split(".", 1)
-        values[section][key] = value
-    checked = save_config(values, path)
-    return {k: (before[k], checked.get(k)) for k in changes if before[k] != checked.get(k)}
 
 
 class ConfigPage(MaintPage):
@@ -109,7 +87,7 @@ class ConfigPage(MaintPage):
         self.keyboard = OnScreenKeyboard()
         self.keyboard.setObjectName("maint-keyboard")
         self.keyboard.telex = False  # ids, URLs and queue names: no Vietnamese tone marks
-        self.keyboard.setFixedHeight(5 * (self.window_.theme.touch_px + 12) + 4 * 6 + 16 + 4)
+        self.keyboard.setFixedHeight(5 * (self.ctx.theme.touch_px + 12) + 4 * 6 + 16 + 4)
         self.keyboard.sig_hide_requested.connect(self._on_keyboard_hide_requested)
         self.keyboard.sig_enter_pressed.connect(self._on_keyboard_enter_pressed)
         self.root.addWidget(self.keyboard)
@@ -203,7 +181,7 @@ class ConfigPage(MaintPage):
             field.setProperty("invalid", False)
             field.style().polish(field)
         # the backend token is never on this page; the values are safe in the audit trail
-        audit(self, "config_changed", keys=sorted(changed), values={k: str(v[1]) for k, v in changed.items()})
+        audit(self.ctx, "config_changed", keys=sorted(changed), values={k: str(v[1]) for k, v in changed.items()})
         if changed:
             shown = ", ".join(f"{k} = {v[1]}" for k, v in changed.items())
             self._message = {"vi": f"Đã lưu ({shown}). Khởi động lại ứng dụng để áp dụng.",

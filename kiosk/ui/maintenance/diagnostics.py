@@ -2,7 +2,7 @@
 
 The camera picture comes from the window's own camera bridge (the one the citizens' screens use), so
 what the technician sees is what a citizen's card meets. Printer, backend, outbox and disk are checked
-by ``kiosk.diagnostics.running_parts`` on the panel's worker thread.
+by ``kiosk.app.diagnostics.running_parts`` on the panel's worker thread.
 """
 
 from __future__ import annotations
@@ -120,12 +120,12 @@ class DiagnosticsPage(MaintPage):
 
     # --- life cycle -------------------------------------------------------------------------------
     def enter(self) -> None:
-        cam = self.window_.camera
+        cam = self.ctx.devices.camera
         self.camera_status = ("starting", {})
         self._frames = (cam.frames_seen, time.monotonic())
         self._preview_frames = 0
         self._fps_timer.start()
-        self._unwatch_camera = self.window_.watch_camera(self._on_camera_decoded, self._on_camera_frame,
+        self._unwatch_camera = self.ctx.devices.watch_camera(self._on_camera_decoded, self._on_camera_frame,
                                                          self._on_camera_status)
         self.refresh()
 
@@ -152,7 +152,7 @@ class DiagnosticsPage(MaintPage):
     def _on_fps_timer_timeout(self) -> None:
         seen, since = self._frames
         now = time.monotonic()
-        count = self.window_.camera.frames_seen
+        count = self.ctx.devices.camera.frames_seen
         fps = (count - seen) / max(now - since, 1e-3)
         self._frames = (count, now)
         self.preview.fps_text = f"{fps:.0f} khung/s · {fps:.0f} fps"
@@ -191,10 +191,10 @@ class DiagnosticsPage(MaintPage):
         settings = services.settings
         backend = {"url": services.backend_url, "token": settings.backend_token, "ca_file": settings.ca_file,
                    "timeout_s": min(settings.backend_timeout_s, 5.0)}
-        queue = str(settings.printer.get("queue", "kiosk-receipt"))
+        queue = str(settings.printer["queue"])
 
         def check() -> dict[str, Any]:
-            from kiosk.diagnostics import running_parts
+            from kiosk.app.diagnostics import running_parts
 
             return running_parts(services.printer, queue, backend, services.data_dir, settings.simulate,
                                  services.sender_health())

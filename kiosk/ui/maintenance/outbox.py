@@ -10,8 +10,6 @@ reference ever issued.
 
 from __future__ import annotations
 
-import json
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,68 +17,15 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem
 
+from kiosk.app.maintenance import acknowledge_loss, export_outbox, lost_message, outbox_rows, requeue
 from kiosk.core import clock
-from kiosk.ui.maintenance.common import MaintPage, audit
+from kiosk.ui.maintenance.common import MaintPage
+from kiosk.ui.maintenance.pin import audit
 from kiosk.ui.widgets import button, label
 
-SHOWN_STATES = ("pending", "sent", "rejected")
 STATE_TEXT = {"pending": {"vi": "chờ gửi", "en": "pending"}, "sent": {"vi": "đang gửi", "en": "sending"},
               "rejected": {"vi": "BỊ TỪ CHỐI", "en": "REJECTED"}}
 
-
-def outbox_rows(data_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The undelivered and rejected dossiers (masked, oldest first) and the counts (worker threads only)."""
-    from kiosk.backend.outbox import Outbox
-    from kiosk.core.logs import mask_personal
-
-    with Outbox.in_data_dir(data_dir) as outbox:
-        items, status = outbox.items(SHOWN_STATES), outbox.status()
-    rows = []
-    for item in items:
-        row = item.to_json()
-        if row.get("problem"):
-            # a backend's problem text may quote what it refused: mask it like a log line
-            row["problem"] = json.loads(mask_personal(json.dumps(row["problem"], ensure_ascii=False)))
-        if row.get("last_error"):
-            row["last_error"] = mask_personal(row["last_error"])
-        rows.append(row)
-    return rows, status
-
-
-def export_outbox(data_dir: Path, now: datetime | None = None) -> Path:
-    """Write the outbox list for support as ``<data dir>/support/outbox-<time>.json`` (masked IDs only)."""
-    rows, status = outbox_rows(data_dir)
-    now = now or clock.now()
-    folder = data_dir / "support"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"outbox-{now:%Y%m%d-%H%M%S}.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"exported_at": now.isoformat(timespec="seconds"), "status": status,
-                               "dossiers": rows}, ensure_ascii=False, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
-
-
-def acknowledge_loss(data_dir: Path) -> dict[str, Any] | None:
-    """The technician has seen the loss: the outbox accepts dossiers again (worker threads only)."""
-    from kiosk.backend.outbox import Outbox
-
-    with Outbox.in_data_dir(data_dir) as outbox:
-        return outbox.acknowledge_loss()
-
-
-def requeue(data_dir: Path, local_refs: list[str]) -> int:
-    """Send rejected dossiers again; returns how many were requeued (worker threads only)."""
-    from kiosk.backend.outbox import Outbox
-
-    done = 0
-    with Outbox.in_data_dir(data_dir) as outbox:
-        for ref in local_refs:
-            item = outbox.get(ref)
-            if item is not None and item.state == "rejected":
-                outbox.requeue(ref)
-                done += 1
-    return done
 
 
 class OutboxPage(MaintPage):
@@ -169,7 +114,7 @@ class OutboxPage(MaintPage):
         sender = self.services.sender
         if sender is not None:
             sender.wake()
-        audit(self, "outbox_retry", requeued=count)
+        audit(self.ctx, "outbox_retry", requeued=count)
         self._message = {"vi": f"Đã đưa {count} hồ sơ vào hàng gửi lại.", "en": f"{count} dossiers queued again."}
         self.refresh()
 
@@ -184,7 +129,7 @@ class OutboxPage(MaintPage):
 
     def _on_loss_acknowledged(self, record: dict[str, Any] | None) -> None:
         if record is not None:
-            audit(self, "outbox_loss_acknowledged", reason=record["reason"], detected_at=record["detected_at"])
+            audit(self.ctx, "outbox_loss_acknowledged", reason=record["reason"], detected_at=record["detected_at"])
         self._message = {"vi": "Đã xác nhận mất dữ liệu: kiosk nhận hồ sơ trở lại, số tham chiếu tiếp tục sau số "
                                "cuối cùng đã cấp.",
                          "en": "Loss acknowledged: the kiosk accepts dossiers again, references continue after "
@@ -197,7 +142,7 @@ class OutboxPage(MaintPage):
 
     def _on_exported(self, path: Path) -> None:
         self.exported_path = path
-        audit(self, "outbox_export", path=str(path))
+        audit(self.ctx, "outbox_export", path=str(path))
         self._message = {"vi": f"Đã xuất danh sách (số CCCD đã che): {path}",
                          "en": f"List exported (ID numbers masked): {path}"}
         self.retranslate_ui()
@@ -219,8 +164,6 @@ class OutboxPage(MaintPage):
         self.lost_notice.setVisible(bool(lost))
         self.acknowledge_button.setVisible(bool(lost))
         if lost:
-            from kiosk.backend.outbox import lost_message
-
             text = lost_message(lost)
             notice = [text["vi"], text["en"]]
             if self._confirming:

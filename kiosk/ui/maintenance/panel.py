@@ -7,7 +7,7 @@ configuration, logs, restart, and the only way out of the kiosk.
 
 The PIN pad and the panel are overlays inside the kiosk window, not separate windows: a fullscreen
 kiosk under a bare compositor has no window manager to place dialogs, and the walkthrough's
-screenshots of the window show them. Neither blocks in a nested event loop: ``ask(window, on_done)``.
+screenshots of the window show them. Neither blocks in a nested event loop: ``ask(ctx, on_done)``.
 """
 
 from __future__ import annotations
@@ -30,10 +30,12 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.ui.i18n import both
+from kiosk.ui.maintenance import pin
+from kiosk.ui.maintenance.pin import pin_store
 from kiosk.ui.widgets import ACTIVITY_LISTENERS, button, label
 
 if TYPE_CHECKING:
-    from kiosk.ui.shell.window import KioskWindow
+    from kiosk.ui.context import ScreenContext
 
 log = logging.getLogger("kiosk.maintenance")
 
@@ -67,7 +69,6 @@ class CornerGesture(QWidget):
 
 
 #: The clock the PIN lockout runs on; injectable so the walkthrough and tests move time instead of waiting.
-PIN_CLOCK: Callable[[], float] = time.time
 #: Exit statuses for the supervisor: systemd (Restart=always) starts the kiosk again after RESTART_STATUS;
 #: the unit lists EXIT_TO_OS_STATUS in RestartPreventExitStatus= so "exit to the OS" stays out.
 RESTART_STATUS = 75
@@ -76,33 +77,27 @@ IDLE_CLOSE_S = 300.0  # a technician who walks away does not leave maintenance o
 PIN_IDLE_CLOSE_S = 60.0  # nor the PIN pad over the citizens' screens
 
 
-def pin_store(window: KioskWindow) -> Any:
-    from kiosk.core.pin import PinStore
-
-    return PinStore(window.services.data_dir, clock=PIN_CLOCK)
-
-
 class Overlay(QFrame):
     """A frame covering the whole kiosk window, following its size, above everything in it."""
 
-    def __init__(self, window: KioskWindow) -> None:
-        super().__init__(window)
-        self.window_ = window
-        window.style_part(self)
-        window.installEventFilter(self)
+    def __init__(self, ctx: ScreenContext) -> None:
+        super().__init__(ctx.host)
+        self.ctx = ctx
+        ctx.navigator.style_part(self)
+        ctx.host.installEventFilter(self)
 
     def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 (Qt override)
-        if watched is self.window_ and event.type() == QEvent.Type.Resize:
-            self.setGeometry(self.window_.rect())
+        if watched is self.ctx.host and event.type() == QEvent.Type.Resize:
+            self.setGeometry(self.ctx.host.rect())
         return False
 
     def open(self) -> None:
-        self.setGeometry(self.window_.rect())
+        self.setGeometry(self.ctx.host.rect())
         self.show()
         self.raise_()
 
     def close_overlay(self) -> None:
-        self.window_.removeEventFilter(self)
+        self.ctx.host.removeEventFilter(self)
         self.hide()
         self.deleteLater()
 
@@ -113,8 +108,8 @@ class PinDialog(Overlay):
     sig_finished = Signal(bool)
     """The pad closed: True after the right PIN, False when cancelled."""
 
-    def __init__(self, window: KioskWindow) -> None:
-        super().__init__(window)
+    def __init__(self, ctx: ScreenContext) -> None:
+        super().__init__(ctx)
         self.setObjectName("pin-dialog")
         self.setProperty("role", "overlay")
         outer = QVBoxLayout(self)
@@ -140,7 +135,7 @@ class PinDialog(Overlay):
         for i, key in enumerate(["1", "2", "3", "4", "5", "6", "7", "8", "9", "back", "0", "ok"]):
             b = button("primary" if key == "ok" else None, lambda k=key: self._on_key_clicked(k), name=f"pin-{key}")
             b.setText({"back": "⌫", "ok": "OK"}.get(key, key))
-            b.setMinimumHeight(round(window.theme.touch_px * 1.4))
+            b.setMinimumHeight(round(ctx.theme.touch_px * 1.4))
             grid.addWidget(b, i // 3, i % 3)
             self.keys[key] = b
         layout.addLayout(grid)
@@ -169,8 +164,8 @@ class PinDialog(Overlay):
         self.retranslate_ui()
 
     @classmethod
-    def ask(cls, window: KioskWindow, on_done: Callable[[bool], None]) -> PinDialog:
-        pad = cls(window)
+    def ask(cls, ctx: ScreenContext, on_done: Callable[[bool], None]) -> PinDialog:
+        pad = cls(ctx)
         pad.sig_finished.connect(on_done)
         pad.open()
         pad.check_lock()
@@ -178,9 +173,9 @@ class PinDialog(Overlay):
 
     def check_lock(self) -> None:
         """A lockout from before (even before a restart) is shown as soon as the pad opens."""
-        store = pin_store(self.window_)
+        store = pin_store(self.ctx)
         self.busy = True
-        self.window_.disk_runner.run(store.status, self._on_status, lambda err: self._on_status(None))
+        self.ctx.runners.disk.run(store.status, self._on_status, lambda err: self._on_status(None))
 
     def _on_status(self, check: Any) -> None:
         self.busy = False
@@ -200,15 +195,15 @@ class PinDialog(Overlay):
         self.shown.setText("●" * len(self.pin))
 
     def is_locked(self) -> bool:
-        return PIN_CLOCK() < self.locked_until
+        return pin.PIN_CLOCK() < self.locked_until
 
     def _verify(self) -> None:
-        store = pin_store(self.window_)
+        store = pin_store(self.ctx)
         pin, self.pin = self.pin, ""
         self.shown.setText("")
         self.busy = True
         self._set_keys_enabled(False)
-        self.window_.disk_runner.run(lambda: store.verify(pin), self._on_verified,
+        self.ctx.runners.disk.run(lambda: store.verify(pin), self._on_verified,
                                      lambda err: self._on_verified(None))
 
     def _on_verified(self, check: Any) -> None:
@@ -227,13 +222,13 @@ class PinDialog(Overlay):
         self.last_check = check
         self._message = check.message
         if check.code == "locked" and check.locked_for_s > 0:
-            self.locked_until = PIN_CLOCK() + check.locked_for_s
+            self.locked_until = pin.PIN_CLOCK() + check.locked_for_s
             self._set_keys_enabled(False)
             self._lock_timer.start()
         self.retranslate_ui()
 
     def _on_lock_timer_timeout(self) -> None:
-        remaining = self.locked_until - PIN_CLOCK()
+        remaining = self.locked_until - pin.PIN_CLOCK()
         if remaining <= 0:
             self._lock_timer.stop()
             self.locked_until = 0.0
@@ -263,13 +258,13 @@ class PinDialog(Overlay):
 
 
 class MaintenancePanel(Overlay):
-    """The technician's pages, over the whole kiosk window. ``ask(window, on_done)``: ``on_done(action)``
+    """The technician's pages, over the whole kiosk window. ``ask(ctx, on_done)``: ``on_done(action)``
     with action "close" (back to the kiosk), "restart", "exit" or "idle" (closed after no touch)."""
 
     sig_finished = Signal(str)
     """The panel closed; the action the technician chose."""
 
-    def __init__(self, window: KioskWindow) -> None:
+    def __init__(self, ctx: ScreenContext) -> None:
         from kiosk.ui.bridges.tasks import TaskRunner
         from kiosk.ui.maintenance.common import ConfirmPage, MaintPage, MenuPage
         from kiosk.ui.maintenance.config import ConfigPage
@@ -278,7 +273,7 @@ class MaintenancePanel(Overlay):
         from kiosk.ui.maintenance.outbox import OutboxPage
         from kiosk.ui.maintenance.printer import TestPrintPage
 
-        super().__init__(window)
+        super().__init__(ctx)
         self.setObjectName("maintenance-panel")
         self.setAutoFillBackground(True)
         self.language = "vi"
@@ -318,8 +313,8 @@ class MaintenancePanel(Overlay):
         self.pages["menu"].enter()
 
     @classmethod
-    def ask(cls, window: KioskWindow, on_done: Callable[[str], None]) -> MaintenancePanel:
-        panel = cls(window)
+    def ask(cls, ctx: ScreenContext, on_done: Callable[[str], None]) -> MaintenancePanel:
+        panel = cls(ctx)
         panel.sig_finished.connect(on_done)
         panel.open()
         return panel
@@ -392,15 +387,12 @@ class MaintenancePanel(Overlay):
         self._refresh_header()
 
 
-def quit_app(window: KioskWindow, status: int) -> None:
+def quit_app(ctx: ScreenContext, status: int) -> None:
     """Leave the kiosk application with ``status`` (the supervisor decides what follows)."""
-    from PySide6.QtWidgets import QApplication
-
-    window.kiosk_mode = False
-    QApplication.instance().exit(status)
+    ctx.navigator.quit(status)
 
 
-def restart_app(window: KioskWindow) -> None:
+def restart_app(ctx: ScreenContext) -> None:
     """Under systemd the unit starts the kiosk again; elsewhere (a demo) the process replaces itself."""
     import atexit
     import os
@@ -410,34 +402,34 @@ def restart_app(window: KioskWindow) -> None:
         argv = [sys.executable, *sys.argv[1:]] if getattr(sys, "frozen", False) else [sys.executable,
                                                                                          *sys.orig_argv[1:]]
         atexit.register(lambda: os.execv(argv[0], argv))
-    quit_app(window, RESTART_STATUS)
+    quit_app(ctx, RESTART_STATUS)
 
 
-def is_open(window: KioskWindow) -> bool:
-    return any(w.isVisible() for w in window.findChildren(Overlay))
+def is_open(ctx: ScreenContext) -> bool:
+    return any(w.isVisible() for w in ctx.host.findChildren(Overlay))
 
 
-def open_maintenance(window: KioskWindow) -> None:
+def open_maintenance(ctx: ScreenContext) -> None:
     """The gesture was made: PIN, then the panel; every entry and exit is audited."""
-    if is_open(window):
+    if is_open(ctx):
         return
-    window.session.wipe()  # never show a citizen's data to a technician
+    ctx.session.wipe()  # never show a citizen's data to a technician
 
     def on_pin(ok: bool) -> None:
         if not ok:
             return
-        pin_store(window).audit("maintenance_enter", kiosk_id=window.services.settings.kiosk_id)
+        pin_store(ctx).audit("maintenance_enter", kiosk_id=ctx.app.settings.kiosk_id)
         log.info("maintenance mode entered")
-        MaintenancePanel.ask(window, on_panel_done)
+        MaintenancePanel.ask(ctx, on_panel_done)
 
     def on_panel_done(action: str) -> None:
-        pin_store(window).audit("maintenance_exit", action=action)
+        pin_store(ctx).audit("maintenance_exit", action=action)
         log.info("maintenance mode left: %s", action)
-        window.keyboard.hide()
-        window.session.touch()
+        ctx.navigator.hide_keyboard()
+        ctx.session.touch()
         if action == "exit":
-            quit_app(window, EXIT_TO_OS_STATUS)
+            quit_app(ctx, EXIT_TO_OS_STATUS)
         elif action == "restart":
-            restart_app(window)
+            restart_app(ctx)
 
-    PinDialog.ask(window, on_pin)
+    PinDialog.ask(ctx, on_pin)

@@ -10,7 +10,8 @@ from typing import Any
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QScroller, QSizePolicy, QVBoxLayout, QWidget
 
 from kiosk.core import clock
-from kiosk.ui.maintenance.common import MaintPage, audit, tall
+from kiosk.ui.maintenance.common import MaintPage, tall
+from kiosk.ui.maintenance.pin import audit
 from kiosk.ui.widgets import button, clear_layout, label, panel
 
 
@@ -49,7 +50,7 @@ class TestPrintPage(MaintPage):
         self.reprint_results: dict[Path, tuple[bool, str]] = {}  # path -> (printed, reference)
         self._rows_for: Any = None  # what the rows show now: rebuilt only when that changes
         self.print_button = button("primary", self._on_print_clicked, name="maint-print-go")
-        tall(self.print_button, 2 * self.window_.theme.touch_px)
+        tall(self.print_button, 2 * self.ctx.theme.touch_px)
         self.root.addWidget(self.print_button)
         self.state = "idle"  # idle | printing | printed | failed
         self._result: dict[str, str] | None = None
@@ -59,15 +60,15 @@ class TestPrintPage(MaintPage):
         self.state, self._result = "idle", None
         self.reprint_results = {}
         self._rows_for = None
-        self._unwatch_printer = self.window_.watch_printer()  # reprints enable once the printer is ready
-        self.window_.sig_printer_status.connect(self._on_printer_status)
+        self._unwatch_printer = self.ctx.devices.watch_printer()  # reprints enable once the printer is ready
+        self.ctx.devices.sig_printer_status.connect(self._on_printer_status)
         self._check_printer()
         self.retranslate_ui()
 
     def leave(self) -> None:
         getattr(self, "_unwatch_printer", lambda: None)()
         try:
-            self.window_.sig_printer_status.disconnect(self._on_printer_status)
+            self.ctx.devices.sig_printer_status.disconnect(self._on_printer_status)
         except (RuntimeError, TypeError):
             pass
 
@@ -79,12 +80,12 @@ class TestPrintPage(MaintPage):
 
         def printed(ok: bool, _message: dict | None) -> None:
             self.reprint_results[item.path] = (ok, item.reference)
-            audit(self, "reprint", kind=item.kind, ok=ok)
+            audit(self.ctx, "reprint", kind=item.kind, ok=ok)
             self._check_printer()
             self.retranslate_ui()
 
         self.reprint_results.pop(item.path, None)
-        self.window_.print_document(item.kind, item.path, printed, item.media)
+        self.ctx.devices.print_document(item.kind, item.path, printed, item.media)
 
     def _fill_failed_rows(self) -> None:
         from kiosk.core.logs import mask_personal
@@ -92,7 +93,7 @@ class TestPrintPage(MaintPage):
 
         status = self._printer
         ready = status is not None and status.ok
-        items = list(self.window_.failed_prints)
+        items = list(self.ctx.devices.failed_prints)
         shown = (self.language, ready, [(i.path, i.still_kept) for i in items], dict(self.reprint_results))
         if shown == self._rows_for:
             return
@@ -138,21 +139,21 @@ class TestPrintPage(MaintPage):
             return
         self.state, self._result = "printing", None
         self.retranslate_ui()
-        services, window = self.services, self.window_
+        services, devices = self.services, self.ctx.devices
 
         def render() -> Any:
             ticket = {"number": "T000", "area": {"vi": "IN THỬ", "en": "TEST PRINT"}, "priority": False,
                       "issued_at": clock.now(), "offline": True, "people_ahead": None}
             return services.render_ticket(ticket)
 
-        self.run(render, lambda doc: window.print_document("test", doc.path, self._on_printed, doc.media),
+        self.run(render, lambda doc: devices.print_document("test", doc.path, self._on_printed, doc.media),
                  lambda err: self._on_printed(False, {"vi": f"Không tạo được phiếu: {err}",
                                                       "en": f"The ticket could not be made: {err}"}))
 
     def _on_printed(self, ok: bool, message: dict | None) -> None:
         self.state = "printed" if ok else "failed"
         self._result = message
-        audit(self, "test_print", ok=ok)
+        audit(self.ctx, "test_print", ok=ok)
         self._check_printer()
         self.retranslate_ui()
 

@@ -1,8 +1,8 @@
-"""What every screen shares: its title, live retranslation, reset on wipe, and the window's services."""
+"""What every screen shares: its title, live retranslation, reset on wipe, and its ``ScreenContext``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QWidget
 
@@ -10,7 +10,9 @@ from kiosk.ui.i18n import Text
 from kiosk.ui.page import Page
 
 if TYPE_CHECKING:
-    from kiosk.ui.shell.window import KioskWindow
+    from kiosk.app.services import Services
+    from kiosk.core.session import Session
+    from kiosk.ui.context import ScreenContext
 
 
 class Screen(Page):
@@ -21,22 +23,24 @@ class Screen(Page):
     #: Screens with fields show the keyboard as they open, so focusing a field never relayouts the window.
     wants_keyboard = False
 
-    def __init__(self, window: KioskWindow) -> None:
+    def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(f"screen-{self.state}")
-        self.window_ = window
+        self.ctx = ctx
+        self.navigator = ctx.navigator
+        self.devices = ctx.devices
 
     # --- shortcuts ------------------------------------------------------------------------------
     @property
-    def session(self) -> Any:
-        return self.window_.session
+    def session(self) -> Session:
+        return self.ctx.session
 
     @property
-    def services(self) -> Any:
-        return self.window_.services
+    def services(self) -> Services:
+        return self.ctx.app
 
     @property
     def language(self) -> str:
-        return self.window_.session.language
+        return self.ctx.session.language
 
     # --- life cycle -----------------------------------------------------------------------------
     def handle_back(self) -> bool:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QHBoxLayout
 
 from kiosk.core import clock
 from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets import button, label, panel
+
+if TYPE_CHECKING:
+    from kiosk.ui.context import ScreenContext
 
 CONSENT_TEXT_VERSION = "2025-07"
 CONSENT_TEXT = {
@@ -32,8 +37,8 @@ class ConsentScreen(Screen):
     state = State.CONSENT
     title = {"vi": "Đồng ý sử dụng thông tin cá nhân", "en": "Consent to the use of your personal data"}
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
+    def __init__(self, ctx: ScreenContext) -> None:
+        super().__init__(ctx)
         frame, inner = panel()
         self.text = label()
         inner.addWidget(self.text)
@@ -49,10 +54,10 @@ class ConsentScreen(Screen):
     def _on_agree_clicked(self) -> None:
         self.session.data.consent_given = True
         self.session.data.consent_at = clock.now().isoformat(timespec="seconds")
-        self.window_.go(State.IDENTIFY)
+        self.navigator.go(State.IDENTIFY)
 
     def _on_decline_clicked(self) -> None:
-        self.window_.go_home()
+        self.navigator.go_home()
 
     def retranslate_ui(self) -> None:
         self.text.setText(self.t(CONSENT_TEXT))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
 
 from kiosk.core.session import State
@@ -9,13 +11,16 @@ from kiosk.ui.screens.base import Screen
 from kiosk.ui.video import VideoPanel
 from kiosk.ui.widgets import button, label, panel
 
+if TYPE_CHECKING:
+    from kiosk.ui.context import ScreenContext
+
 
 class DetailsScreen(Screen):
     state = State.DETAILS
     title = {"vi": "Thông tin thủ tục", "en": "About this procedure"}
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
+    def __init__(self, ctx: ScreenContext) -> None:
+        super().__init__(ctx)
         self.name = label(role="title")
         self.root.addWidget(self.name)
         row = QHBoxLayout()
@@ -42,13 +47,13 @@ class DetailsScreen(Screen):
         self.retranslate_ui()
         steps = {lang: "\n".join(f"{i + 1}. {s.get(lang, s.get('vi', ''))}" for i, s in enumerate(self.proc.steps))
                  for lang in ("vi", "en")}
-        self.video.load(self.proc.video, steps, autoplay=self.window_.autoplay_video)
+        self.video.load(self.proc.video, steps, autoplay=self.ctx.autoplay_video)
 
     def leave(self) -> None:
         self.video.stop_soon()
 
     def _on_start_clicked(self) -> None:
-        self.window_.go(State.CONSENT)
+        self.navigator.go(State.CONSENT)
 
     def reset(self) -> None:
         self.video.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QVBoxLayout
 
@@ -10,13 +12,16 @@ from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets import button, label, panel
 
+if TYPE_CHECKING:
+    from kiosk.ui.context import ScreenContext
+
 
 class DoneScreen(Screen):
     state = State.DONE
     title = {"vi": "Đã tiếp nhận hồ sơ", "en": "Dossier received"}
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
+    def __init__(self, ctx: ScreenContext) -> None:
+        super().__init__(ctx)
         frame, inner = panel()
         self.heading = label(role="subtitle")
         self.code = label(role="big")
@@ -42,10 +47,10 @@ class DoneScreen(Screen):
         self.root.addWidget(frame)
         self.root.addStretch(1)
         row = QHBoxLayout()
-        self.finish = button(None, lambda: self.window_.go_home(), name="done-finish")
+        self.finish = button(None, lambda: self.navigator.go_home(), name="done-finish")
         self.reprint = button(None, self._on_reprint_clicked, name="done-reprint")
         self.reprint.hide()
-        self.rate = button("primary", lambda: self.window_.go(State.RATING), name="done-rate")
+        self.rate = button("primary", lambda: self.navigator.go(State.RATING), name="done-rate")
         row.addWidget(self.finish)
         row.addWidget(self.reprint)
         row.addWidget(self.rate)
@@ -53,7 +58,7 @@ class DoneScreen(Screen):
         self.reprinting = False
         self._unwatch_printer = lambda: None
         self._watching = False
-        window.sig_printer_status.connect(self._on_window_printer_status)
+        self.devices.sig_printer_status.connect(self._on_printer_status)
 
     def can_go_back(self) -> bool:
         return False
@@ -61,15 +66,15 @@ class DoneScreen(Screen):
     def enter(self) -> None:
         if not self._watching:
             # the official code may come while the citizen reads this screen (the sender delivers it)
-            self.window_.sender_bridge.sig_acknowledged.connect(self._on_sender_acknowledged)
+            self.devices.sender.sig_acknowledged.connect(self._on_sender_acknowledged)
             self._watching = True
         data = self.session.data
-        ack = self.window_.acks.get(data.local_ref or "")
+        ack = self.devices.acks.get(data.local_ref or "")
         if ack is not None and not data.dossier_code:  # it came while the receipt was printing
             self._on_sender_acknowledged(data.local_ref or "", *ack)
-        if not self.window_.submission.receipt_printed:
+        if not self.ctx.submission.receipt_printed:
             self._unwatch_printer()
-            self._unwatch_printer = self.window_.watch_printer()  # "Print again" enables once it is ready
+            self._unwatch_printer = self.devices.watch_printer()  # "Print again" enables once it is ready
         self.retranslate_ui()
 
     def leave(self) -> None:
@@ -89,7 +94,7 @@ class DoneScreen(Screen):
         if self._watching:
             self._watching = False
             try:
-                self.window_.sender_bridge.sig_acknowledged.disconnect(self._on_sender_acknowledged)
+                self.devices.sender.sig_acknowledged.disconnect(self._on_sender_acknowledged)
             except (RuntimeError, TypeError):
                 pass
 
@@ -103,30 +108,30 @@ class DoneScreen(Screen):
             data.appointment_date = display_iso_date(appointment)
         self.retranslate_ui()
 
-    def _on_window_printer_status(self, _status: object) -> None:
+    def _on_printer_status(self, _status: object) -> None:
         if self.isVisible():
             self.retranslate_ui()
 
     def _on_reprint_clicked(self) -> None:
-        sub = self.window_.submission
+        sub = self.ctx.submission
         if self.reprinting or sub.receipt_printed or not sub.receipt_path:
             return
         self.reprinting = True
         self.retranslate_ui()
-        failed = self.window_.failed_prints.find(sub.receipt_path)
-        self.window_.print_document("receipt", sub.receipt_path, self._on_receipt_reprinted,
+        failed = self.devices.failed_prints.find(sub.receipt_path)
+        self.devices.print_document("receipt", sub.receipt_path, self._on_receipt_reprinted,
                                     failed.media if failed else None)
         ticket = self.session.data.ticket_number
-        counter = next((f for f in self.window_.failed_prints if f.kind == "ticket" and f.reference == ticket),
+        counter = next((f for f in self.devices.failed_prints if f.kind == "ticket" and f.reference == ticket),
                        None) if ticket else None
         if counter is not None:  # the counter's queue ticket did not print either
-            self.window_.print_document("ticket", counter.path, lambda _ok, _msg: None, counter.media)
+            self.devices.print_document("ticket", counter.path, lambda _ok, _msg: None, counter.media)
 
     def _on_receipt_reprinted(self, ok: bool, message: dict | None) -> None:
         if not self.reprinting:
             return  # the session ended meanwhile
         self.reprinting = False
-        sub = self.window_.submission
+        sub = self.ctx.submission
         sub.receipt_printed = ok
         sub.print_message = None if ok else (message or sub.print_message)
         if ok:
@@ -141,7 +146,7 @@ class DoneScreen(Screen):
         if self.qr.property("qr_for") != code:
             from kiosk.ui.printing import qr_pixmap
 
-            self.qr.setPixmap(qr_pixmap(code, 6 * self.window_.theme.touch_px))
+            self.qr.setPixmap(qr_pixmap(code, 6 * self.ctx.theme.touch_px))
             self.qr.setProperty("qr_for", code)
         self.qr.show()
         self._place_qr()
@@ -158,7 +163,7 @@ class DoneScreen(Screen):
 
     def retranslate_ui(self) -> None:
         data = self.session.data
-        sub = self.window_.submission
+        sub = self.ctx.submission
         self.finish.setText(self.t({"vi": "Xong — về trang chủ", "en": "Finish — back to home"}))
         self.rate.setText(self.t({"vi": "Đánh giá dịch vụ", "en": "Rate the service"}))
         if data.dossier_code:
@@ -195,7 +200,7 @@ class DoneScreen(Screen):
 
             lines.append(self.t(failure_text("receipt", sub.print_message)))
         self._show_qr((data.dossier_code or data.local_ref) if failed or self.reprinting else None)
-        status = self.window_.printer_status
+        status = self.devices.printer_status
         self.reprint.setText(self.t({"vi": "In lại giấy tiếp nhận", "en": "Print the receipt again"}))
         self.reprint.setVisible((failed or self.reprinting) and bool(sub.receipt_path))
         self.reprint.setEnabled(failed and not self.reprinting and status is not None and status.ok)

@@ -7,6 +7,7 @@ a long form never stalls the screen; a wipe blanks the values instead of rebuild
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import Qt
@@ -27,6 +28,9 @@ from kiosk.core.session import State
 from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets import button, label, line_edit
+
+if TYPE_CHECKING:
+    from kiosk.ui.context import ScreenContext
 
 
 class BigCheckBox(QCheckBox):
@@ -167,7 +171,7 @@ class FormPage(QScrollArea):
         super().__init__()
         self.screen = screen
         self.proc = proc
-        self.theme_touch = screen.window_.theme.touch_px
+        self.theme_touch = screen.ctx.theme.touch_px
         self.ward_value = ""
         self.language = ""
         self.setWidgetResizable(True)
@@ -263,8 +267,8 @@ class FormScreen(Screen):
     wants_keyboard = True
     title = {"vi": "Tờ khai", "en": "The form"}
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
+    def __init__(self, ctx: ScreenContext) -> None:
+        super().__init__(ctx)
         self.intro = label(role="muted")
         self.root.addWidget(self.intro)
         self.pages = QStackedWidget()
@@ -281,7 +285,7 @@ class FormScreen(Screen):
         row.addWidget(self.next_button, 1)
         self.root.addLayout(row)
         self.filled_for: str | None = None
-        window.sig_focus_changed.connect(self._on_window_focus_changed)
+        ctx.events.sig_focus_changed.connect(self._on_field_focused)
 
     def page_for(self, procedure_id: str) -> FormPage:
         """The procedure's form page, built now if the warm-up or a rebuild has not got to it yet."""
@@ -301,7 +305,7 @@ class FormScreen(Screen):
                 page.retranslate(self.language, self.t(WARD_NOTE))
 
         return [lambda: self.page_for(procedure_id), translate,
-                lambda: self.window_.paint_offscreen(self.page_for(procedure_id))]
+                lambda: self.navigator.paint_offscreen(self.page_for(procedure_id))]
 
     def before_restyle(self) -> list[Callable[[], None]]:
         """Delete the pages not on screen, to be rebuilt in the new style one step per turn: restyling
@@ -345,7 +349,7 @@ class FormScreen(Screen):
         if page is not None and self.session.data.procedure_id:
             self.session.data.form = page.values()
 
-    def _on_window_focus_changed(self, widget: QWidget) -> None:
+    def _on_field_focused(self, widget: QWidget) -> None:
         if not self.isVisible() or widget is None:
             return
         page = self.page
@@ -363,7 +367,7 @@ class FormScreen(Screen):
                 "en": f"{len(errors)} field(s) need correcting (red text beside them)."}))
             return
         self.session.data.form = page.values()
-        self.window_.go(State.WARD)
+        self.navigator.go(State.WARD)
 
     def reset(self) -> None:
         for page in self.forms.values():

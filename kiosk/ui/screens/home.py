@@ -3,6 +3,8 @@ setup notice instead (a kiosk that does not know its ward must not present itsel
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout
 
@@ -10,6 +12,9 @@ from kiosk.core.session import State
 from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets import button, finger_scrolled, label
+
+if TYPE_CHECKING:
+    from kiosk.ui.context import ScreenContext
 
 TILES = [
     (State.NUMBER, {"vi": "Lấy số thứ tự", "en": "Take a queue number"}),
@@ -25,8 +30,6 @@ OUT_OF_SERVICE = {"vi": "Kiosk tạm ngừng phục vụ. Vui lòng đến quầ
 SETUP_KEYS = {
     "kiosk.ward_code": {"vi": "mã phường/xã nơi đặt kiosk (5 chữ số, danh mục 2025)",
                         "en": "the ward this kiosk stands in (five-digit 2025 code)"},
-    "kiosk.unit_code": {"vi": "mã đơn vị tiếp nhận, đầu mã hồ sơ (5 chữ số)",
-                        "en": "the receiving unit's code that starts dossier codes (five digits)"},
     "backend.url": {"vi": "địa chỉ máy chủ một cửa của tỉnh", "en": "the provincial backend's URL"},
     "backend.token": {"vi": "mã thiết bị do tỉnh cấp", "en": "the device token issued by the province"},
 }
@@ -36,8 +39,8 @@ class HomeScreen(Screen):
     state = State.HOME
     title = {"vi": "Trang chủ", "en": "Home"}
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
+    def __init__(self, ctx: ScreenContext) -> None:
+        super().__init__(ctx)
         self.missing = list(self.services.settings.missing)
         #: a data folder the kiosk cannot keep dossiers in (read-only, damaged): no citizen tiles either
         self.problem = getattr(self.services, "storage_problem", None)
@@ -60,7 +63,7 @@ class HomeScreen(Screen):
         grid = QGridLayout()
         grid.setSpacing(28)
         for i, (state, _text) in enumerate(TILES):
-            tile = button("tile", lambda s=state: self.window_.go(s), name=f"tile-{state.value}")
+            tile = button("tile", lambda s=state: self.navigator.go(s), name=f"tile-{state.value}")
             self.tiles[state] = tile
             grid.addWidget(tile, i // 2, i % 2)
         self.root.addStretch(1)
@@ -72,7 +75,7 @@ class HomeScreen(Screen):
         self.root.addLayout(grid)
         self.root.addStretch(1)
         self.root.addWidget(self.hint)
-        self.window_.health.sig_changed.connect(self._on_health_changed)
+        self.ctx.health.sig_changed.connect(self._on_health_changed)
 
     def retranslate_ui(self) -> None:
         if self.problem:
@@ -93,7 +96,7 @@ class HomeScreen(Screen):
 
     def _show_availability(self) -> None:
         """Offer a journey only when it can finish; when none can, send the citizen to the counter."""
-        availability = self.window_.health.availability()
+        availability = self.ctx.health.availability()
         closed = not any(availability.values())
         for state, text in TILES:
             tile, open_ = self.tiles[state], availability.get(state.value, True)
@@ -107,7 +110,7 @@ class HomeScreen(Screen):
         self.hint.setVisible(not closed)
 
     def _retranslate_problem(self) -> None:
-        taps = int(self.services.settings.maintenance.get("gesture_taps", 5))
+        taps = int(self.services.settings.maintenance["gesture_taps"])
         self.welcome.setText("Kiosk tạm ngừng phục vụ\nThis kiosk is out of service")
         self.ward.setText("Kiosk không lưu được hồ sơ vào thư mục dữ liệu của nó.\n"
                           "The kiosk cannot keep dossiers in its data folder.")
@@ -124,7 +127,7 @@ class HomeScreen(Screen):
 
         settings = self.services.settings
         path = settings.config_file or str(config_path(self.services.data_dir))
-        taps = int(settings.maintenance.get("gesture_taps", 5))
+        taps = int(settings.maintenance["gesture_taps"])
         self.welcome.setText("Kiosk chưa được cài đặt\nThis kiosk is not set up yet")
         self.ward.setText("Kiosk chưa phục vụ công dân cho đến khi cấu hình đủ các mục dưới đây.\n"
                           "It does not serve citizens until the keys below are configured.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
@@ -12,6 +14,9 @@ from kiosk.ui.health import camera_gone
 from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets import button, label, panel
+
+if TYPE_CHECKING:
+    from kiosk.ui.context import ScreenContext
 
 
 class PreviewLabel(QLabel):
@@ -75,8 +80,8 @@ class IdentifyScreen(Screen):
     state = State.IDENTIFY
     title = {"vi": "Đọc thẻ căn cước", "en": "Read your ID card"}
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
+    def __init__(self, ctx: ScreenContext) -> None:
+        super().__init__(ctx)
         row = QHBoxLayout()
         row.setSpacing(24)
         self.preview = PreviewLabel()
@@ -103,9 +108,9 @@ class IdentifyScreen(Screen):
     def enter(self) -> None:
         self.refusal_message = None
         # a camera already known to be gone is said at once, not after the worker has tried again
-        last = self.window_.camera.status
+        last = self.devices.camera.status
         self.camera_status = (last, {}) if camera_gone(last) else ("starting", {})
-        self._unwatch_camera = self.window_.watch_camera(self._on_camera_decoded, self.preview.show_image,
+        self._unwatch_camera = self.devices.watch_camera(self._on_camera_decoded, self.preview.show_image,
                                                          self._on_camera_status)
         self.retranslate_ui()
 
@@ -124,18 +129,18 @@ class IdentifyScreen(Screen):
             identity = parse_id_qr(text)
         except IdentityError as err:
             self.refusal_message = err.message
-            self.window_.log.info("card refused: %s", err.code)
+            self.ctx.log.info("card refused: %s", err.code)
             self.retranslate_ui()
             return
         self.session.data.identity = identity
         self.session.data.card_read = True
-        self.window_.log.info("card read")
-        self.window_.go(State.FORM)
+        self.ctx.log.info("card read")
+        self.navigator.go(State.FORM)
 
     def _on_type_clicked(self) -> None:
         self.session.data.identity = None
         self.session.data.card_read = False
-        self.window_.go(State.FORM)
+        self.navigator.go(State.FORM)
 
     def reset(self) -> None:
         self.refusal_message = None
@@ -150,7 +155,7 @@ class IdentifyScreen(Screen):
             self.status.setText("")
             # primary and twice as tall, not a tile: a tile's font would clip the words in a portrait column
             set_role(self.type_button, "primary")
-            self.type_button.setMinimumHeight(2 * self.window_.theme.touch_px)
+            self.type_button.setMinimumHeight(2 * self.ctx.theme.touch_px)
             self.type_button.setText(self.t({"vi": "Nhập bằng bàn phím", "en": "Type instead"}))
         else:
             self.preview.unavailable = ""

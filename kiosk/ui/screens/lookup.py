@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
 
 from kiosk.core.patterns import is_dossier_reference
@@ -11,6 +13,9 @@ from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.screens.identify import PreviewLabel
 from kiosk.ui.widgets import button, label, line_edit, panel
+
+if TYPE_CHECKING:
+    from kiosk.ui.context import ScreenContext
 
 #: Said when the camera reads a QR that is not a receipt's (most often the citizen ID card).
 NOT_A_RECEIPT_QR = {"vi": "Đây không phải mã QR của giấy tiếp nhận; vui lòng đưa mã QR ở đầu giấy tiếp nhận.",
@@ -26,8 +31,8 @@ class LookupScreen(Screen):
     wants_keyboard = True
     title = {"vi": "Tra cứu hồ sơ", "en": "Look up a dossier"}
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
+    def __init__(self, ctx: ScreenContext) -> None:
+        super().__init__(ctx)
         row = QHBoxLayout()
         row.setSpacing(24)
         self.preview = PreviewLabel()
@@ -50,7 +55,7 @@ class LookupScreen(Screen):
         inner.addWidget(self.error)
         inner.addStretch(1)
         right.addWidget(frame, 1)
-        self.rate = button(None, lambda: self.window_.go(State.RATING), name="lookup-rate")
+        self.rate = button(None, lambda: self.navigator.go(State.RATING), name="lookup-rate")
         right.addWidget(self.rate)
         row.addLayout(right, 1)
         self.root.addLayout(row, 1)
@@ -62,8 +67,8 @@ class LookupScreen(Screen):
         return self.code
 
     def enter(self) -> None:
-        self.camera_gone = camera_gone(self.window_.camera.status)
-        self._unwatch_camera = self.window_.watch_camera(self._on_camera_decoded, self.preview.show_image,
+        self.camera_gone = camera_gone(self.devices.camera.status)
+        self._unwatch_camera = self.devices.watch_camera(self._on_camera_decoded, self.preview.show_image,
                                                          self._on_camera_status)
         self.retranslate_ui()
 
@@ -97,7 +102,7 @@ class LookupScreen(Screen):
             self.retranslate_ui()
             return
         if not is_dossier_reference(code):
-            from kiosk.backend.client import MalformedCode
+            from kiosk.app.faults import MalformedCode
 
             self.error_message = dict(MalformedCode.default_message)
             self.retranslate_ui()
@@ -107,7 +112,7 @@ class LookupScreen(Screen):
         self.session.data.lookup_code = code
         self.session.data.lookup_result = None
         self.retranslate_ui()
-        self.window_.backend_runner.run(lambda: self.services.lookup(code), self._on_lookup_done,
+        self.ctx.runners.backend.run(lambda: self.services.lookup(code), self._on_lookup_done,
                                         self._on_lookup_failed)
 
     def _on_lookup_done(self, result: dict | None) -> None:
@@ -118,16 +123,16 @@ class LookupScreen(Screen):
             self.error_message = {"vi": "Không tìm thấy hồ sơ với mã này. Vui lòng kiểm tra lại mã.",
                                   "en": "No dossier has this code. Please check the code."}
         self.session.data.lookup_result = result
-        self.window_.sig_lookup_done.emit(result or {})
+        self.ctx.events.sig_lookup_done.emit(result or {})
         self.retranslate_ui()
 
     def _on_lookup_failed(self, error: BaseException) -> None:
-        from kiosk.backend.client import MalformedCode
+        from kiosk.app.faults import MalformedCode
 
         self.busy = False
         # the client's own messages speak of an unsent dossier ("saved, will be sent again"): not this case
         self.error_message = dict(error.message) if isinstance(error, MalformedCode) else dict(LOOKUP_FAILED)
-        self.window_.sig_lookup_done.emit({})
+        self.ctx.events.sig_lookup_done.emit({})
         self.retranslate_ui()
 
     def reset(self) -> None:

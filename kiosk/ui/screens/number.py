@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -16,6 +18,9 @@ from kiosk.core.session import State
 from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets import button, finger_scrolled, label, panel
+
+if TYPE_CHECKING:
+    from kiosk.ui.context import ScreenContext
 
 PRIORITIES = [
     ("none", {"vi": "Không ưu tiên", "en": "No priority"}),
@@ -35,15 +40,15 @@ class NumberScreen(Screen):
     state = State.NUMBER
     title = {"vi": "Lấy số thứ tự", "en": "Take a queue number"}
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
+    def __init__(self, ctx: ScreenContext) -> None:
+        super().__init__(ctx)
         self.area: dict | None = None
         # said before the last tap when the printer cannot print (its last status from the print worker)
         self.printer_notice = label(role="error")
         self.printer_notice.setObjectName("number-printer-notice")
         self.printer_notice.hide()
         self.root.addWidget(self.printer_notice)
-        window.sig_printer_status.connect(self._on_window_printer_status)
+        self.devices.sig_printer_status.connect(self._on_printer_status)
         self.pages = QStackedWidget()
         self.root.addWidget(_scrolling(self.pages))
 
@@ -105,7 +110,7 @@ class NumberScreen(Screen):
         self.reprint_button = button(None, self._on_reprint_clicked, name="ticket-reprint")
         self.reprint_button.hide()
         buttons.addWidget(self.reprint_button)
-        self.done_button = button("primary", lambda: self.window_.go_home(), name="ticket-done")
+        self.done_button = button("primary", lambda: self.navigator.go_home(), name="ticket-done")
         buttons.addWidget(self.done_button)
         lay.addLayout(buttons)
         self.pages.addWidget(self.ticket_page)
@@ -122,31 +127,32 @@ class NumberScreen(Screen):
     def handle_back(self) -> bool:
         if self.pages.currentWidget() is self.priority_page:
             self.pages.setCurrentWidget(self.area_page)
-            self.window_.refresh_header()
+            self.navigator.refresh_header()
             return True
         return False
 
     def _on_area_chosen(self, area: dict) -> None:
         self.area = area
         self.pages.setCurrentWidget(self.priority_page)
-        self.window_.refresh_header()
+        self.navigator.refresh_header()
 
     def _on_priority_chosen(self, priority: str) -> None:
         self.ticket = None
         self.print_state = "issuing"
         self.pages.setCurrentWidget(self.ticket_page)
-        self.window_.refresh_header()
+        self.navigator.refresh_header()
         self.retranslate_ui()
         area = self.area or {}
-        self.window_.take_ticket(area, priority, self._on_ticket_issued, self._on_ticket_failed)
+        self.ctx.runners.backend.run(lambda: self.services.issue_ticket(area, priority), self._on_ticket_issued,
+                                     self._on_ticket_failed)
 
     def _on_ticket_issued(self, ticket: dict) -> None:
         self.ticket = ticket
         self.session.data.ticket_number = ticket["number"]
         self.print_state = "printing"
         self.retranslate_ui()
-        self.window_.sig_ticket_issued.emit(ticket)
-        self.window_.print_document("ticket", ticket["path"], self._on_ticket_printed, ticket.get("media"))
+        self.ctx.events.sig_ticket_issued.emit(ticket)
+        self.devices.print_document("ticket", ticket["path"], self._on_ticket_printed, ticket.get("media"))
 
     def _on_ticket_printed(self, ok: bool, message: dict | None) -> None:
         if self.ticket is None:
@@ -157,15 +163,15 @@ class NumberScreen(Screen):
             self._unwatch_printer()
         else:
             self._unwatch_printer()
-            self._unwatch_printer = self.window_.watch_printer()  # "Print again" enables once it is ready
+            self._unwatch_printer = self.devices.watch_printer()  # "Print again" enables once it is ready
         self.retranslate_ui()
 
     # --- paper out: the number on screen, and "Print again" -----------------------------------------
     def _printer_cannot_print(self) -> bool:
-        status = self.window_.printer_status
+        status = self.devices.printer_status
         return status is not None and not status.ok
 
-    def _on_window_printer_status(self, _status: object) -> None:
+    def _on_printer_status(self, _status: object) -> None:
         if self.isVisible():
             self.retranslate_ui()
 
@@ -175,7 +181,7 @@ class NumberScreen(Screen):
             return
         self.print_state = "printing"
         self.retranslate_ui()
-        self.window_.print_document("ticket", t["path"], self._on_ticket_printed, t.get("media"))
+        self.devices.print_document("ticket", t["path"], self._on_ticket_printed, t.get("media"))
 
     def _ticket_qr_text(self, t: dict) -> str:
         if t.get("follow_url"):
@@ -193,7 +199,7 @@ class NumberScreen(Screen):
         if self.ticket_qr.property("qr_for") != t["number"]:
             from kiosk.ui.printing import qr_pixmap
 
-            self.ticket_qr.setPixmap(qr_pixmap(self._ticket_qr_text(t), 6 * self.window_.theme.touch_px))
+            self.ticket_qr.setPixmap(qr_pixmap(self._ticket_qr_text(t), 6 * self.ctx.theme.touch_px))
             self.ticket_qr.setProperty("qr_for", t["number"])
         self.ticket_qr.show()
 
@@ -231,12 +237,12 @@ class NumberScreen(Screen):
         self.ticket_error.setText("")
         from kiosk.ui.printing import failure_text, not_ready_notice
 
-        notice = not_ready_notice(self.window_.printer_status)
+        notice = not_ready_notice(self.devices.printer_status)
         self.printer_notice.setText(both(notice) if notice else "")
         self.printer_notice.setVisible(notice is not None and self.pages.currentWidget() is not self.ticket_page)
         self.reprint_button.setText(self.t({"vi": "In lại vé", "en": "Print the ticket again"}))
         self.reprint_button.setVisible(self.print_state == "print_failed")
-        status = self.window_.printer_status
+        status = self.devices.printer_status
         self.reprint_button.setEnabled(self.print_state == "print_failed" and status is not None and status.ok)
         t = self.ticket
         self._show_ticket_qr(t, t is not None and (self.print_state == "print_failed" or (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
@@ -10,13 +12,16 @@ from kiosk.core.wards import fold
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets import button, label, line_edit
 
+if TYPE_CHECKING:
+    from kiosk.ui.context import ScreenContext
+
 
 class ProcedureScreen(Screen):
     state = State.PROCEDURE
     title = {"vi": "Chọn thủ tục", "en": "Choose a procedure"}
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
+    def __init__(self, ctx: ScreenContext) -> None:
+        super().__init__(ctx)
         self.prompt = label(role="subtitle")
         self.root.addWidget(self.prompt)
         row = QHBoxLayout()
@@ -58,8 +63,8 @@ class ProcedureScreen(Screen):
         self.root.addWidget(self.scan_hint)
 
     def enter(self) -> None:
-        self._show_scan_hint(self.window_.camera.status)
-        self._unwatch_camera = self.window_.watch_camera(self._on_camera_decoded, on_status=self._on_camera_status)
+        self._show_scan_hint(self.devices.camera.status)
+        self._unwatch_camera = self.devices.watch_camera(self._on_camera_decoded, on_status=self._on_camera_status)
         self._filter()
 
     def _on_camera_status(self, code: str, _message: dict) -> None:
@@ -104,7 +109,7 @@ class ProcedureScreen(Screen):
         if self.session.state != State.PROCEDURE:
             return
         self.session.data.procedure_id = proc.id
-        self.window_.go(State.DETAILS)
+        self.navigator.go(State.DETAILS)
 
     def reset(self) -> None:
         self.search.setText("")

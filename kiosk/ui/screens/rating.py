@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout
 
 from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets import button, label, line_edit
+
+if TYPE_CHECKING:
+    from kiosk.ui.context import ScreenContext
 
 RATINGS = [
     ("very_satisfied", {"vi": "Rất hài lòng", "en": "Very satisfied"}),
@@ -21,8 +26,8 @@ class RatingScreen(Screen):
     wants_keyboard = True
     title = {"vi": "Đánh giá sự hài lòng", "en": "Rate our service"}
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
+    def __init__(self, ctx: ScreenContext) -> None:
+        super().__init__(ctx)
         self.prompt = label(role="subtitle")
         self.root.addWidget(self.prompt)
         row = QHBoxLayout()
@@ -75,15 +80,15 @@ class RatingScreen(Screen):
                     "dossier_code": data.dossier_code or data.lookup_code}
         self.sent = True
         self.send_button.setEnabled(False)
-        self.window_.chores_runner.run(lambda: self.services.send_feedback(feedback),
-                                       lambda _r: self.window_.sig_feedback_sent.emit(True),
-                                       lambda _e: self.window_.sig_feedback_sent.emit(False))
+        self.ctx.runners.chores.run(lambda: self.services.send_feedback(feedback),
+                                       lambda _r: self.ctx.events.sig_feedback_sent.emit(True),
+                                       lambda _e: self.ctx.events.sig_feedback_sent.emit(False))
         self.retranslate_ui()
-        self._home_timer.start(self.window_.thanks_ms)
+        self._home_timer.start(self.ctx.thanks_ms)
 
     def _on_home_timer_timeout(self) -> None:
         if self.session.state == State.RATING:
-            self.window_.go_home()
+            self.navigator.go_home()
 
     def can_go_back(self) -> bool:
         return not self.sent

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QScroller, QTextBrowser
 
@@ -11,13 +13,16 @@ from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets import button, label
 
+if TYPE_CHECKING:
+    from kiosk.ui.context import ScreenContext
+
 
 class ReviewScreen(Screen):
     state = State.REVIEW
     title = {"vi": "Kiểm tra lại hồ sơ", "en": "Check your dossier"}
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
+    def __init__(self, ctx: ScreenContext) -> None:
+        super().__init__(ctx)
         self.intro = label(role="subtitle")
         self.root.addWidget(self.intro)
         # A read-only text view, not a rich-text QLabel in a scroll area: the label re-laid the whole table
@@ -44,11 +49,11 @@ class ReviewScreen(Screen):
         self.retranslate_ui()
 
     def _on_edit_clicked(self) -> None:
-        self.window_.back()
-        self.window_.back()
+        self.navigator.back()
+        self.navigator.back()
 
     def _on_submit_clicked(self) -> None:
-        self.window_.go(State.SUBMITTING)
+        self.navigator.go(State.SUBMITTING)
 
     def reset(self) -> None:
         self.summary.clear()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar
 
 from kiosk.core.session import State
 from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets import button, label, panel
+
+if TYPE_CHECKING:
+    from kiosk.ui.context import ScreenContext
 
 STEPS = [
     ("save", {"vi": "Lưu hồ sơ an toàn trên kiosk", "en": "Saving the dossier safely on the kiosk"}),
@@ -20,8 +25,8 @@ class SubmittingScreen(Screen):
     state = State.SUBMITTING
     title = {"vi": "Đang gửi hồ sơ", "en": "Submitting your dossier"}
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
+    def __init__(self, ctx: ScreenContext) -> None:
+        super().__init__(ctx)
         frame, inner = panel()
         self.heading = label(role="subtitle")
         inner.addWidget(self.heading)
@@ -61,7 +66,7 @@ class SubmittingScreen(Screen):
         self.retry_button.setVisible(False)
         self.cancel_button.setVisible(False)
         self.retranslate_ui()
-        self.window_.submission.start()
+        self.ctx.submission.start()
 
     def set_step(self, key: str, state: str) -> None:
         """``state``: waiting, running, done, offline, failed."""
@@ -78,11 +83,11 @@ class SubmittingScreen(Screen):
         self.error_message = None
         self.retry_button.setVisible(False)
         self.cancel_button.setVisible(False)
-        self.window_.submission.retry()
+        self.ctx.submission.retry()
         self.retranslate_ui()
 
     def _on_cancel_clicked(self) -> None:
-        self.window_.go_home()  # wipes the session: nothing the citizen typed stays for the next person
+        self.navigator.go_home()  # wipes the session: nothing the citizen typed stays for the next person
 
     def reset(self) -> None:
         self.status = {}

@@ -7,6 +7,8 @@ province's wards are not this kiosk's to file to (DESIGN.md section 8), so it is
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QVBoxLayout
 
@@ -16,13 +18,16 @@ from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets import button, label, line_edit, panel
 
+if TYPE_CHECKING:
+    from kiosk.ui.context import ScreenContext
+
 
 class WardScreen(Screen):
     state = State.WARD
     title = {"vi": "Nơi giải quyết hồ sơ", "en": "Where your dossier is handled"}
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
+    def __init__(self, ctx: ScreenContext) -> None:
+        super().__init__(ctx)
         row = QHBoxLayout()
         row.setSpacing(24)
         left = QVBoxLayout()
@@ -86,7 +91,7 @@ class WardScreen(Screen):
             self._suggest_for = address
             self.suggested = None
             self._suggest_pending = True
-            self.window_.wards_runner.run(lambda: self.services.suggest_ward(address), self._on_suggest_done,
+            self.ctx.runners.wards.run(lambda: self.services.suggest_ward(address), self._on_suggest_done,
                                           lambda err: self._on_suggest_done(None))
         self._fill_list()
         self.retranslate_ui()
@@ -159,7 +164,7 @@ class WardScreen(Screen):
                 if problem:
                     self.error.setText(both(problem))
                     return
-        self.window_.go(State.REVIEW)
+        self.navigator.go(State.REVIEW)
 
     def reset(self) -> None:
         self.suggested = None

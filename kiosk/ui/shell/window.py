@@ -21,13 +21,14 @@ from PySide6.QtWidgets import (
 
 from kiosk.app.services import Services
 from kiosk.core.session import Session, State, TransitionError
-from kiosk.ui.bridges.camera import CameraBridge
-from kiosk.ui.bridges.printer import PrintBridge
-from kiosk.ui.bridges.sender import SenderBridge
+from kiosk.ui.bridges.devices import Devices
 from kiosk.ui.bridges.tasks import TaskRunner
+from kiosk.ui.context import JourneyEvents, Runners, ScreenContext
 from kiosk.ui.i18n import tr
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.screens.home import HomeScreen
+from kiosk.ui.shell.idle import IdleOverlay, IdleWatch
+from kiosk.ui.shell.turns import Turns
 from kiosk.ui.theme import Theme
 from kiosk.ui.widgets import ACTIVITY_LISTENERS, button, label
 
@@ -38,10 +39,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("kiosk.ui")
 
 W = TypeVar("W", bound=QWidget)
-
-#: Acknowledgements kept for Submission (an ack may overtake its dossier's commit callback): the newest only,
-#: since the sender acks every dossier the kiosk ever filed and an all-day kiosk must not keep them all.
-ACKS_KEPT = 64
 
 
 def _is_text_field(widget: QWidget) -> bool:
@@ -74,75 +71,13 @@ class ScreenTable(dict):
         return self._build(State(state))
 
 
-class IdleOverlay(QFrame):
-    """"Are you still there?" with the seconds left before the session is wiped."""
-
-    sig_continue = Signal()
-    """The citizen is still there."""
-
-    def __init__(self, parent: QWidget) -> None:
-        super().__init__(parent)
-        self.setObjectName("idle-overlay")
-        self.setProperty("role", "overlay")
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        box = QFrame(self)
-        box.setProperty("role", "dialog")
-        inner = QVBoxLayout(box)
-        inner.setContentsMargins(48, 36, 48, 36)
-        self.question = label(role="title")
-        self.seconds = label(role="big")
-        self.seconds.setObjectName("idle-seconds")
-        self.seconds.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.explain = label()
-        self.continue_button = button("primary", self.sig_continue.emit, name="idle-continue")
-        for w in (self.question, self.seconds, self.explain, self.continue_button):
-            inner.addWidget(w)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(box, 3)
-        row.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(1)
-        self.hide()
-
-    def show_remaining(self, seconds: float, language: str) -> None:
-        self.seconds.setText(str(max(0, int(seconds + 0.999))))
-        self.retranslate_ui(language)
-        if not self.isVisible():
-            self.setGeometry(self.parentWidget().rect())
-            self.show()
-            self.raise_()
-
-    def retranslate_ui(self, language: str) -> None:
-        self.question.setText(tr({"vi": "Bạn vẫn đang sử dụng kiosk?", "en": "Are you still there?"}, language))
-        self.explain.setText(tr({"vi": "Để bảo vệ thông tin của bạn, kiosk sẽ xoá mọi thông tin đã nhập và "
-                                       "trở về trang chủ sau số giây trên.",
-                                 "en": "To protect your data, the kiosk will clear everything you entered and "
-                                       "return home after these seconds."}, language))
-        self.continue_button.setText(tr({"vi": "Tôi vẫn đang dùng — tiếp tục", "en": "I'm still here — continue"},
-                                        language))
-
-
 class KioskWindow(QWidget):
     sig_screen_changed = Signal(str)
     """A screen is now shown (its state name)."""
-    sig_ticket_issued = Signal(dict)
-    """A queue ticket was issued and rendered (number, path, offline...)."""
-    sig_lookup_done = Signal(dict)
-    """A look-up ended (the result, or {} when nothing was found)."""
-    sig_feedback_sent = Signal(bool)
-    """A rating was delivered (True) or could not be (False)."""
-    sig_printed = Signal(str, bool)
-    """A print job ended: (tag, ok)."""
     sig_wiped = Signal()
     """The session was wiped (idle, finished or home)."""
-    sig_focus_changed = Signal(object)
-    """A field inside the window took the focus."""
     sig_warmed_up = Signal()
     """Every screen is built and every one-off cost paid (see ``warmed_up``)."""
-    sig_printer_status = Signal(object)
-    """The printer's last status came back from the print worker (device.printer.PrinterStatus)."""
 
     def __init__(self, services: Services, session: Session | None = None, theme: Theme | None = None,
                  kiosk_mode: bool = False, autoplay_video: bool = True, thanks_ms: int = 5000,
@@ -159,36 +94,30 @@ class KioskWindow(QWidget):
         self.kiosk_mode = kiosk_mode
         self.autoplay_video = autoplay_video
         self.thanks_ms = thanks_ms
-        self.acks: dict[str, tuple[str, str]] = {}
-        self._camera_wanted = False
-        self.online: bool | None = None
-
         # A citizen's requests (tickets, look-ups) never queue behind the kiosk's own chores (heartbeat,
         # ratings already thanked for): on a lossy network a heartbeat held a ticket 21 s.
-        self.backend_runner = TaskRunner("backend", parent=self)
-        self.chores_runner = TaskRunner("chores", parent=self)
-        self.disk_runner = TaskRunner("disk", parent=self)
-        self.wards_runner = TaskRunner("wards", parent=self)
-        self.camera = CameraBridge(services.camera_factory, every_nth=int(settings.camera.get("decode_every_nth", 2)),
-                                   parent=self)
-        self._printer: PrintBridge | None = None
-        self._print_callbacks: dict[str, list[Callable[[bool, dict | None], None]]] = {}
-        self._init_printer_watch()
-        self.sender_bridge = SenderBridge(self)
-        self.sender_bridge.sig_acknowledged.connect(self._on_sender_acknowledged)
-        self.sender_bridge.sig_rejected.connect(self._on_sender_rejected)
-        self.sender_bridge.sig_online.connect(self._on_sender_online)
+        self.runners = Runners(backend=TaskRunner("backend", parent=self), chores=TaskRunner("chores", parent=self),
+                               disk=TaskRunner("disk", parent=self), wards=TaskRunner("wards", parent=self))
+        self.devices = Devices(services, parent=self)
+        self.devices.sender.sig_acknowledged.connect(self._on_sender_acknowledged)
+        self.devices.sender.sig_rejected.connect(self._on_sender_rejected)
+        self.events = JourneyEvents(self)
         from kiosk.ui.health import KioskHealth
 
         #: what each part can do now, for the home tiles (started once the warm-up has attached the devices)
-        self.health = KioskHealth(self)
+        self.health = KioskHealth(services, self.devices, parent=self)
         self.sig_warmed_up.connect(self.health.start)
+        #: everything a screen may use: screens are built with it and never see the window itself
+        self.ctx = ScreenContext(session=self.session, app=services, navigator=self, devices=self.devices,
+                                 runners=self.runners, events=self.events, theme=self.theme, host=self,
+                                 health=self.health, _submission=lambda: self.submission,
+                                 autoplay_video=autoplay_video, thanks_ms=thanks_ms, log=log)
         self._ack_wait_ms = ack_wait_ms
         self._submission: Submission | None = None
         #: True once every screen is built and every one-off cost is paid (kiosk.ui.app.start_warm_up);
         #: journeys started before that still work, they may only wait for what they need.
         self.warmed_up = False
-        self._later: list[Callable[[], Any]] = []  # see run_in_turns
+        self.turns = Turns(self)  # GUI work that can wait: one step per turn of the event loop
 
         #: The style sheet is set on each part of the window (header, each screen, keyboard, overlays), not
         #: on the window: a sheet on the window restyles all ~1,200 widgets at once when the theme changes
@@ -206,22 +135,19 @@ class KioskWindow(QWidget):
         self._keyboard: OnScreenKeyboard | None = None
 
         self.screens: dict[State, Screen] = ScreenTable(self._build_screen)
-        self.screens[State.HOME] = self.style_part(HomeScreen(self))
+        self.screens[State.HOME] = self.style_part(HomeScreen(self.ctx))
         self.stack.addWidget(self.screens[State.HOME])
         self.overlay = self.style_part(IdleOverlay(self))
-        self.overlay.sig_continue.connect(self._on_overlay_continue)
         from kiosk.ui.maintenance.panel import CornerGesture
 
-        self.corner = CornerGesture(self, taps=int(settings.maintenance.get("gesture_taps", 5)),
-                                    window_s=float(settings.maintenance.get("gesture_window_s", 3.0)))
+        self.corner = CornerGesture(self, taps=int(settings.maintenance["gesture_taps"]),
+                                    window_s=float(settings.maintenance["gesture_window_s"]))
         self.corner.sig_triggered.connect(self._on_corner_triggered)
 
         self.session.on_state(self._on_session_state)
         self.session.on_wipe(self._on_session_wipe)
-        self._idle_timer = QTimer(self)
-        self._idle_timer.setInterval(250)
-        self._idle_timer.timeout.connect(self._on_idle_timer_timeout)
-        self._idle_timer.start()
+        self.idle = IdleWatch(self.session, self.overlay, parent=self, busy=lambda: (
+            self.session.state == State.SUBMITTING and self._submission is not None and self._submission.in_flight))
         self._heartbeat_timer = QTimer(self)
         self._heartbeat_timer.setInterval(int(settings.heartbeat_interval_s * 1000))
         self._heartbeat_timer.timeout.connect(self.send_heartbeat)
@@ -252,7 +178,7 @@ class KioskWindow(QWidget):
         if self._submission is None:
             from kiosk.ui.submission import Submission
 
-            self._submission = Submission(self, ack_wait_ms=self._ack_wait_ms)
+            self._submission = Submission(self.ctx, ack_wait_ms=self._ack_wait_ms)
         return self._submission
 
     def _build_screen(self, state: State) -> Screen:
@@ -260,7 +186,7 @@ class KioskWindow(QWidget):
 
         index, module, name = next((i, m, n) for i, (s, m, n) in enumerate(SCREENS) if s == state)
         cls = getattr(importlib.import_module(f"kiosk.ui.screens.{module}"), name)
-        screen = self.style_part(cls(self))
+        screen = self.style_part(cls(self.ctx))
         self.screens[state] = screen
         # keep the stack in SCREENS order, whatever order the screens are built in
         position = sum(1 for s, _m, _n in SCREENS[:index] if s in self.screens)
@@ -329,142 +255,18 @@ class KioskWindow(QWidget):
         row.addWidget(self.home_button)
         return header
 
-    # --- devices and background work ---------------------------------------------------------------
-    def attach_printer(self, print_worker: Any) -> None:
-        self._printer = PrintBridge(print_worker, self)
-        self._printer.sig_printed.connect(self._on_printer_printed)
-        self._printer.sig_status.connect(self._on_printer_status)
-        self.refresh_printer_status()
-
-    def attach_sender(self) -> None:
-        self.services.start_sender(self.sender_bridge.on_acknowledged, self.sender_bridge.on_rejected,
-                                   self.sender_bridge.on_state)
-
-    def start_camera(self) -> None:
-        """Start the camera on the next turn of the event loop, so the new screen paints first."""
-        self._camera_wanted = True
-        QTimer.singleShot(0, self._start_camera_now)
-
-    def _start_camera_now(self) -> None:
-        if self._camera_wanted and not self.camera.running:
-            self.camera.start()
-
-    def stop_camera(self) -> None:
-        self._camera_wanted = False
-        self.camera.stop()
-
-    def watch_camera(self, on_decoded: Callable[[str], Any], on_frame: Callable | None = None,
-                     on_status: Callable | None = None) -> Callable[[], None]:
-        """The camera on while a screen is shown, its reads (and preview frames, status) to the screen's slots;
-        returns what the screen calls when it leaves: the slots cut and the camera stopped."""
-        unsubscribe = self.camera.subscribe(on_decoded, on_frame, on_status)
-        self.start_camera()
-
-        def unwatch() -> None:
-            unsubscribe()
-            self.stop_camera()
-
-        return unwatch
-
-    def take_ticket(self, area: dict, priority: str, on_done: Callable[[dict], None],
-                    on_error: Callable[[BaseException], None]) -> None:
-        self.backend_runner.run(lambda: self.services.issue_ticket(area, priority), on_done, on_error)
-
-    def print_document(self, tag: str, path: Any, callback: Callable[[bool, dict | None], None],
-                       media: str | None = None) -> None:
-        key = f"{tag}:{path}"
-        if self._printer is None:
-            callback(False, {"vi": "chưa kết nối máy in", "en": "no printer attached"})
-            self.sig_printed.emit(tag, False)
-            return
-        self._print_callbacks.setdefault(key, []).append(callback)
-        try:
-            self._printer.submit(key, path, media)
-        except Exception as err:
-            log.error("print job refused: %r", err)
-            self._on_printer_printed(key, err)
-
-    def _on_printer_printed(self, key: str, outcome: Any) -> None:
-        ok = not isinstance(outcome, BaseException) and getattr(outcome, "ok", True) is not False
-        message = getattr(outcome, "message", None) if not ok else None
-        if not ok:
-            log.warning("print failed: %s", getattr(outcome, "code", outcome))
-        self._note_print_outcome(key.split(":", 1)[0], outcome, ok)
-        for callback in self._print_callbacks.pop(key, []):
-            callback(ok, message if isinstance(message, dict) else None)
-        self.sig_printed.emit(key.split(":", 1)[0], ok)
-
+    # --- background work ---------------------------------------------------------------------------
     def _on_sender_acknowledged(self, local_ref: str, dossier_code: str, appointment: str) -> None:
-        self.acks[local_ref] = (dossier_code, appointment)
-        while len(self.acks) > ACKS_KEPT:  # oldest first (dicts keep insertion order)
-            del self.acks[next(iter(self.acks))]
         self.submission.on_acknowledged(local_ref, dossier_code, appointment)
 
     def _on_sender_rejected(self, local_ref: str, message: dict) -> None:
         self.submission.on_rejected(local_ref, message)
 
-    def _on_sender_online(self, online: bool) -> None:
-        self.online = online
-
-    # --- the printer's state, failed prints and reprints (issue 16) ---------------------------------
-    #: While a screen or page shows "Print again", the printer is asked this often, so the button enables
-    #: by itself once paper is back (a printer does not say when it is refilled).
-    PRINTER_POLL_MS = 2000
-
-    def _init_printer_watch(self) -> None:
-        from kiosk.ui.printing import FailedPrints
-
-        #: the printer's last status from the print worker; None until it first answered
-        self.printer_status: Any = None
-        #: the last tickets and receipts that failed to print (maintenance lists them, with a reprint)
-        self.failed_prints = FailedPrints()
-        self._printer_watchers = 0
-        self._printer_poll = QTimer(self)
-        self._printer_poll.setInterval(self.PRINTER_POLL_MS)
-        self._printer_poll.timeout.connect(self.refresh_printer_status)
-
-    def refresh_printer_status(self) -> None:
-        """Ask the print worker for the printer's status; the answer comes as ``sig_printer_status``."""
-        if self._printer is not None:
-            self._printer.request_status()
-
-    def watch_printer(self) -> Callable[[], None]:
-        """Keep the printer's status fresh while a "Print again" is shown; returns what stops it."""
-        self._printer_watchers += 1
-        self._printer_poll.start()
-        self.refresh_printer_status()
-        done = False
-
-        def unwatch() -> None:
-            nonlocal done
-            if not done:
-                done = True
-                self._printer_watchers -= 1
-                if self._printer_watchers <= 0:
-                    self._printer_poll.stop()
-
-        return unwatch
-
-    def _on_printer_status(self, status: Any) -> None:
-        self.printer_status = status
-        self.sig_printer_status.emit(status)
-
-    def _note_print_outcome(self, tag: str, outcome: Any, ok: bool) -> None:
-        from kiosk.ui.printing import KINDS
-
-        path = getattr(outcome, "path", None)
-        if path is not None and ok:
-            self.failed_prints.discard(path)
-        elif path is not None and tag in KINDS:
-            self.failed_prints.add(tag, path, getattr(outcome, "media", None), getattr(outcome, "code", ""))
-        if not ok:
-            self.refresh_printer_status()  # what went wrong, for the screens' "Print again"
-
     def send_heartbeat(self) -> None:
         """One heartbeat to the province: every backend.heartbeat_interval_s, and once at start-up."""
         from kiosk.ui.heartbeat import send_heartbeat
 
-        send_heartbeat(self)  # printer, outbox and HTTP off the GUI thread
+        send_heartbeat(self.ctx)  # printer, outbox and HTTP off the GUI thread
 
     # --- navigation --------------------------------------------------------------------------------
     @property
@@ -490,7 +292,7 @@ class KioskWindow(QWidget):
 
     def _on_session_state(self, state: State) -> None:
         if state in (State.NUMBER, State.PROCEDURE, State.DETAILS):
-            self.refresh_printer_status()  # a journey starts: know the printer before the last tap
+            self.devices.refresh_printer_status()  # a journey starts: know the printer before the last tap
         self._show(state)
 
     def _show(self, state: State) -> None:
@@ -513,6 +315,13 @@ class KioskWindow(QWidget):
         self.refresh_header()
         self.sig_screen_changed.emit(state.value)
 
+    def screen(self, state: State) -> Screen:
+        return self.screens[state]
+
+    def hide_keyboard(self) -> None:
+        if self._keyboard is not None:
+            self._keyboard.hide()
+
     def refresh_header(self) -> None:
         screen = self.current
         self.title.setText(tr(screen.title, self.session.language))
@@ -522,13 +331,12 @@ class KioskWindow(QWidget):
         self.home_button.setVisible(self.session.state != State.HOME)
 
     def _on_session_wipe(self) -> None:
-        for runner in (self.backend_runner, self.disk_runner, self.wards_runner):
+        for runner in (self.runners.backend, self.runners.disk, self.runners.wards):
             runner.cancel_callbacks()
         self.overlay.hide()
-        self.acks.clear()  # only the session's own dossier's ack is ever read: a wiped session needs none
         if self._submission is not None:
             self._submission.reset()
-        self.stop_camera()
+        self.devices.forget()
         for screen in self.screens.values():
             screen.reset()
         self.session.language = self.services.settings.language
@@ -537,23 +345,6 @@ class KioskWindow(QWidget):
         log.info("session wiped")
 
     # --- idle ---------------------------------------------------------------------------------------
-    def _on_idle_timer_timeout(self) -> None:
-        if self.session.state == State.SUBMITTING and self.submission.in_flight:
-            self.session.touch()  # never wipe in the middle of committing and printing
-            return
-        if self.session.check_idle():
-            return
-        remaining = self.session.countdown_remaining()
-        if remaining is None:
-            if self.overlay.isVisible():
-                self.overlay.hide()
-        else:
-            self.overlay.show_remaining(remaining, self.session.language)
-
-    def _on_overlay_continue(self) -> None:
-        self.session.touch()
-        self.overlay.hide()
-
     def mousePressEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
         self.session.touch()  # a touch on the background also counts as activity
         super().mousePressEvent(event)
@@ -577,8 +368,8 @@ class KioskWindow(QWidget):
         if new is not None and _is_text_field(new) and self.isAncestorOf(new):
             self.keyboard.prepare_for(new)
             self.keyboard.show()
-            self.sig_focus_changed.emit(new)
-            QTimer.singleShot(0, lambda w=new: self.sig_focus_changed.emit(w) if w.hasFocus() else None)
+            self.events.sig_focus_changed.emit(new)
+            QTimer.singleShot(0, lambda w=new: self.events.sig_focus_changed.emit(w) if w.hasFocus() else None)
         elif (new is None or not self.isAncestorOf(new)) and not self.current.wants_keyboard \
                 and self._keyboard is not None:
             self.keyboard.hide()
@@ -630,7 +421,7 @@ class KioskWindow(QWidget):
     def apply_theme(self, theme: Theme) -> None:
         """Restyle what is on screen now; the hidden screens and the keyboard one per turn of the event loop
         after it (or when shown, if that comes first), so the switch costs one screen's restyle."""
-        self.theme = theme
+        self.theme = self.ctx.theme = theme
         self._sheet = theme.stylesheet()
         if self._keyboard is not None:
             self.keyboard.setFixedHeight(self._keyboard_height(theme))
@@ -646,26 +437,8 @@ class KioskWindow(QWidget):
         self.run_in_turns(later)
 
     def run_in_turns(self, steps: list[Callable[[], Any]]) -> None:
-        """Queue GUI work that can wait: one step per turn of the event loop, from the next turn on, so a
-        touch waits for one step at most. One queue for the warm-up and the rebuilds after a theme switch:
-        never two steps in one turn. A step may return a list of further steps, run before the rest."""
-        if not steps:
-            return
-        idle = not self._later
-        self._later.extend(steps)
-        if idle:
-            QTimer.singleShot(0, self, self._run_next_later)  # with a context: never fires on a closed window
-
-    def _run_next_later(self) -> None:
-        if self._later:
-            try:
-                more = self._later.pop(0)()
-                if isinstance(more, list):  # the form pages, once the catalogue is in
-                    self._later[0:0] = more
-            except Exception as err:
-                log.error("deferred GUI step failed: %r", err)
-        if self._later:
-            QTimer.singleShot(0, self, self._run_next_later)
+        """Queue GUI work that can wait (``kiosk.ui.shell.turns``)."""
+        self.turns.run(steps)
 
     def retranslate_ui(self) -> None:
         lang = self.session.language
@@ -705,7 +478,12 @@ class KioskWindow(QWidget):
     def _on_corner_triggered(self) -> None:
         from kiosk.ui.maintenance.panel import open_maintenance
 
-        QTimer.singleShot(0, lambda: open_maintenance(self))
+        QTimer.singleShot(0, lambda: open_maintenance(self.ctx))
+
+    def quit(self, status: int) -> None:
+        """Leave the kiosk application with ``status`` (maintenance's restart and exit)."""
+        self.kiosk_mode = False
+        QApplication.instance().exit(status)
 
     def recover(self, where: str = "") -> None:
         """An unexpected error happened: it was logged; start over from home rather than show it."""
@@ -716,12 +494,11 @@ class KioskWindow(QWidget):
             log.exception("the wipe itself failed")
 
     def shutdown(self) -> None:
-        self._idle_timer.stop()
+        self.idle.stop()
         self.health.stop()
         self._heartbeat_timer.stop()
-        self._printer_poll.stop()
-        self.camera.shutdown()
-        for runner in (self.backend_runner, self.chores_runner, self.disk_runner, self.wards_runner):
+        self.devices.shutdown()
+        for runner in self.runners.all():
             runner.shutdown()
         if self.session.touch in ACTIVITY_LISTENERS:
             ACTIVITY_LISTENERS.remove(self.session.touch)

@@ -9,7 +9,7 @@ import pytest
 from helpers.backend import TOKEN
 
 from kiosk.backend.client import BackendClient
-from kiosk.backend.simulator import SimulatorHandle, start_simulator_thread
+from kiosk.backend.sim import SimulatorHandle, start_simulator_thread
 
 
 @pytest.fixture

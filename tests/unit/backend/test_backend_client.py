@@ -21,7 +21,7 @@ from kiosk.backend.client import (
     backoff_delay,
     parse_retry_after,
 )
-from kiosk.backend.simulator import FaultAction, start_simulator_thread
+from kiosk.backend.sim import FaultAction, start_simulator_thread
 from kiosk.core.documents import ReceiptDoc
 from kiosk.core.dossier import sample_dossier
 from kiosk.core.patterns import is_dossier_reference

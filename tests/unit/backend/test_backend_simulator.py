@@ -13,7 +13,7 @@ import pytest
 from helpers.backend import TOKEN
 
 from kiosk.backend.contract import schema_errors
-from kiosk.backend.simulator import start_simulator_thread
+from kiosk.backend.sim import start_simulator_thread
 from kiosk.core.dossier import sample_dossier
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -302,7 +302,7 @@ def _non_loopback_address() -> str:
 
 
 def test_doctor_warns_loudly_about_an_allowed_clear_text_backend(tmp_path, capsys):
-    from kiosk.backend.simulator import start_simulator_thread
+    from kiosk.backend.sim import start_simulator_thread
 
     host = _non_loopback_address()
     handle = start_simulator_thread(tmp_path / "backend.sqlite3", TOKEN, host=host)

@@ -14,7 +14,7 @@ from pathlib import Path
 from helpers.backend import TOKEN
 
 from kiosk.backend.contract import CONTRACT_PATH
-from kiosk.backend.simulator import start_simulator_thread
+from kiosk.backend.sim import start_simulator_thread
 
 
 def test_schemathesis_finds_no_server_error_and_no_answer_off_the_contract(tmp_path: Path):

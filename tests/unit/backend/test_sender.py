@@ -14,7 +14,7 @@ from helpers.waiting import wait_for_files
 from kiosk.backend.client import BackendClient
 from kiosk.backend.outbox import DB_NAME, KEY_NAME, Outbox
 from kiosk.backend.sender import Sender
-from kiosk.backend.simulator import FaultAction
+from kiosk.backend.sim import FaultAction
 from kiosk.core.dossier import sample_dossier
 
 

@@ -159,9 +159,9 @@ def test_the_kiosk_takes_its_zone_from_the_configuration(tmp_path):
 def test_the_heartbeat_and_the_outbox_export_carry_the_kiosks_time(tmp_path):
     import sqlite3
 
+    from kiosk.app.maintenance import export_outbox
     from kiosk.app.services import KioskSettings, Services
-    from kiosk.backend.simulator import start_simulator_thread
-    from kiosk.ui.maintenance.outbox import export_outbox
+    from kiosk.backend.sim import start_simulator_thread
 
     with start_simulator_thread(tmp_path / "backend.sqlite3", "t0ken", seed=1) as sim:
         services = Services(KioskSettings(backend_url=sim.url, backend_token="t0ken"), tmp_path / "data")

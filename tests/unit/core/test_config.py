@@ -17,12 +17,12 @@ def test_no_file_means_defaults(tmp_path: Path) -> None:
     assert cfg.path == tmp_path / "kiosk.toml"
 
 
-def test_no_file_names_no_ward_and_run_still_needs_ward_unit_and_backend(tmp_path: Path) -> None:
+def test_no_file_names_no_ward_and_run_still_needs_ward_and_backend(tmp_path: Path) -> None:
     # a kiosk nobody configured must not present itself as some sample ward's
     cfg = config.load_config(tmp_path, environ={})
-    assert cfg.get("kiosk.ward_code") == "" and cfg.get("kiosk.unit_code") == ""
-    assert config.missing_for_run(cfg) == ["kiosk.ward_code", "kiosk.unit_code", "backend.url", "backend.token"]
-    ready = config.load_config(tmp_path, environ={"KIOSK_KIOSK_WARD_CODE": "00073", "KIOSK_KIOSK_UNIT_CODE": "00073",
+    assert cfg.get("kiosk.ward_code") == ""
+    assert config.missing_for_run(cfg) == ["kiosk.ward_code", "backend.url", "backend.token"]
+    ready = config.load_config(tmp_path, environ={"KIOSK_KIOSK_WARD_CODE": "00073",
                                                   "KIOSK_BACKEND_URL": "https://dvc.example.vn",
                                                   "KIOSK_BACKEND_TOKEN": "t0ken"})
     assert config.missing_for_run(ready) == []
@@ -46,7 +46,6 @@ def test_file_and_environment_overrides(tmp_path: Path) -> None:
         # what the backend contract's KioskId and DossierCode refuse, the configuration refuses first
         ("[kiosk]\nid = \"CUANAM.KIOSK.01\"\n", "kiosk.id", "KioskId"),
         ("[kiosk]\nid = \"KIOSK-0123456789-0123456789-01234\"\n", "kiosk.id", "KioskId"),
-        ("[kiosk]\nunit_code = \"CUANAM\"\n", "kiosk.unit_code", "DossierCode"),
         ("[kiosk]\nlanguage = \"fr\"\n", "kiosk.language", "one of"),
         ("[backend]\nurl = \"ftp://x\"\n", "backend.url", "URL"),
         ("[backend]\ncolour = \"red\"\n", "backend.colour", "unknown key"),
@@ -61,6 +60,42 @@ def test_invalid_file_is_refused_naming_key_and_reason(tmp_path: Path, toml: str
     assert info.value.key == key
     assert reason in info.value.reason
     assert str(tmp_path / "kiosk.toml") in str(info.value)
+
+
+def test_a_file_still_naming_the_retired_unit_code_loads_with_a_warning(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # kiosk.unit_code was required once and never read: an upgraded kiosk's file must still load
+    (tmp_path / "kiosk.toml").write_text('[kiosk]\nward_code = "00073"\nunit_code = "00073"\n', encoding="utf-8")
+    with caplog.at_level("WARNING", logger="kiosk.core.config"):
+        cfg = config.load_config(tmp_path, environ={})
+    assert cfg.get("kiosk.ward_code") == "00073"
+    assert "unit_code" not in cfg["kiosk"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "kiosk.core.config"]
+    assert len(warnings) == 1
+    assert "kiosk.unit_code is no longer used" in warnings[0] and str(tmp_path / "kiosk.toml") in warnings[0]
+    assert "không còn được dùng" in warnings[0]
+    with pytest.raises(KeyError):
+        cfg.get("kiosk.unit_code")
+
+
+def test_the_retired_unit_code_is_no_longer_checked_nor_written_back(tmp_path: Path) -> None:
+    # what it once refused (not five digits) no longer matters, and a save drops the line
+    path = tmp_path / "kiosk.toml"
+    path.write_text('[kiosk]\nunit_code = "CUANAM"\nidle_timeout_s = 120\n', encoding="utf-8")
+    values = config.load_file_values(path)
+    config.save_config(values, path)
+    assert "unit_code" not in path.read_text(encoding="utf-8")
+    assert config.load_config(tmp_path, environ={})["kiosk"]["idle_timeout_s"] == 120
+
+
+def test_the_retired_unit_code_in_the_environment_is_warned_about_too(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="kiosk.core.config"):
+        cfg = config.load_config(tmp_path, environ={"KIOSK_KIOSK_UNIT_CODE": "00073"})
+    assert "unit_code" not in cfg["kiosk"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "kiosk.core.config"]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("environment: kiosk.unit_code") and "kiosk.unit_code is no longer used" in warnings[0]
 
 
 def test_bad_environment_override_is_refused(tmp_path: Path) -> None:
@@ -103,10 +138,9 @@ def test_cli_check_says_what_kiosk_run_still_needs(tmp_path: Path) -> None:
     proc = _check(tmp_path, '[kiosk]\nward_code = "00073"\n')
     assert proc.returncode == 0, proc.stderr
     assert "kiosk run" in proc.stdout and "still needs" in proc.stdout
-    for key, variable in (("kiosk.unit_code", "KIOSK_KIOSK_UNIT_CODE"), ("backend.url", "KIOSK_BACKEND_URL"),
-                          ("backend.token", "KIOSK_BACKEND_TOKEN")):
+    for key, variable in (("backend.url", "KIOSK_BACKEND_URL"), ("backend.token", "KIOSK_BACKEND_TOKEN")):
         assert key in proc.stdout and variable in proc.stdout
-    assert "kiosk.ward_code" not in proc.stdout
+    assert "kiosk.ward_code" not in proc.stdout and "unit_code" not in proc.stdout
 
 
 def _check(tmp_path: Path, toml: str) -> subprocess.CompletedProcess[str]:

@@ -10,14 +10,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.core.pin import PinError, PinStore, lock_seconds
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers.clock import FakeClock
 
 
 def test_pin_is_nowhere_in_clear(tmp_path: Path) -> None:
@@ -46,7 +39,7 @@ def test_weak_pin_is_refused(tmp_path: Path, pin: str, code: str) -> None:
 
 
 def test_lockout_grows_and_survives_a_restart(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = FakeClock(1_800_000_000.0)
     store = PinStore(tmp_path, clock=clock)
     store.set_pin("482915")
     results = [store.verify("111111") for _ in range(3)]

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from helpers.clock import FakeClock
 
 from kiosk.core.identity import parse_id_qr
 from kiosk.core.samples import sample_payload
 from kiosk.core.session import Session, State, TransitionError
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _filled_session(clock: FakeClock) -> Session:

@@ -15,14 +15,7 @@ from device.printer import PrintJobResult, PrintWorker
 from device.sim.faults import FaultInjector
 from device.sim.printer import SimPrinter
 from kiosk.core.documents import TicketDoc, render_ticket
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers.clock import FakeClock
 
 
 class Answer:
@@ -61,7 +54,7 @@ def folders(tmp_path) -> tuple[Path, Path]:
 
 def test_a_printed_ticket_and_the_printers_copy_stay_for_the_reprint_window_then_are_deleted(folders):
     prints, spool = folders
-    clock = Clock()
+    clock = FakeClock(1000.0)
     worker = PrintWorker(SimPrinter(spool, faults=FaultInjector()),
                          retention=device_printer.Retention(600, [prints, spool], clock=clock))
     ticket = _ticket(prints, "A012")
@@ -82,7 +75,7 @@ def test_a_printed_ticket_and_the_printers_copy_stay_for_the_reprint_window_then
 
 def test_a_failed_print_is_not_kept_forever_either(folders):
     prints, spool = folders
-    clock = Clock()
+    clock = FakeClock(1000.0)
     faults = FaultInjector()
     faults.set("printer", "offline", True)
     worker = PrintWorker(SimPrinter(spool, faults=faults),
@@ -132,7 +125,7 @@ def test_the_kiosk_wires_the_configured_window_and_names_the_demo_spool(tmp_path
 
 def test_a_document_printed_from_outside_the_kiosks_folders_is_left_alone(folders, tmp_path):
     prints, spool = folders
-    clock = Clock()
+    clock = FakeClock(1000.0)
     worker = PrintWorker(SimPrinter(spool, faults=FaultInjector()),
                          retention=device_printer.Retention(0, [prints, spool], clock=clock))
     elsewhere = _ticket(tmp_path / "technicians-files", "X001")

@@ -203,7 +203,7 @@ def _doctor_backend(cfg: Any, simulate: bool, data_dir: Path) -> Part:
     handle = None
     if not url and simulate:
         # A simulated kiosk talks to the simulator, as the demo does.
-        from kiosk.backend.simulator import start_simulator_thread
+        from kiosk.backend.sim import start_simulator_thread
 
         token = token or "demo-token"
         handle = start_simulator_thread(data_dir / "doctor-backend.sqlite3", token)

@@ -1,0 +1,262 @@
+"""The simulator's storage: dossiers, queue tickets, feedback and heartbeats in one SQLite file.
+
+Exactly once: a dossier is created and its ``Idempotency-Key`` recorded in one transaction under
+one lock, so concurrent retries of the same key get the same answer and one dossier. Dossier codes
+are ``{ward_code}-{yymmdd}-{seq}`` and the appointment is a number of working days after the ward's
+today. :class:`Problem` is the error answer (problem+json) every layer of the simulator raises.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from datetime import UTC, date, datetime, timedelta
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+from kiosk.core import clock, wards
+
+APPOINTMENT_WORKING_DAYS = 3
+
+_MESSAGES: dict[str, dict[str, str]] = {
+    "unauthorized": {"vi": "Kiosk chưa được cấp quyền gửi hồ sơ (mã thiết bị sai).",
+                     "en": "This kiosk is not authorised (wrong device token)."},
+    "no_idempotency_key": {"vi": "Thiếu mã chống gửi trùng (Idempotency-Key).",
+                           "en": "The Idempotency-Key header is missing or malformed."},
+    "idempotency_key_reused": {"vi": "Mã chống gửi trùng đã dùng cho một hồ sơ khác.",
+                               "en": "This Idempotency-Key was already used with a different dossier."},
+    "invalid_body": {"vi": "Dữ liệu gửi lên không đúng mẫu.", "en": "The request body does not match the contract."},
+    "not_json": {"vi": "Dữ liệu gửi lên không phải JSON.", "en": "The request body is not JSON."},
+    "unsupported_media_type": {"vi": "Dữ liệu phải ở dạng JSON.", "en": "The body must be application/json."},
+    "too_large": {"vi": "Dữ liệu gửi lên quá lớn.", "en": "The request body is too large."},
+    "not_found": {"vi": "Không tìm thấy.", "en": "Not found."},
+    "method_not_allowed": {"vi": "Thao tác không được hỗ trợ.", "en": "Method not allowed."},
+    "invalid_parameter": {"vi": "Tham số không hợp lệ.", "en": "A parameter is invalid."},
+    "unavailable": {"vi": "Hệ thống tạm thời gián đoạn, kiosk sẽ tự gửi lại.",
+                    "en": "The service is temporarily unavailable; the kiosk will retry."},
+    "rate_limited": {"vi": "Hệ thống đang bận, kiosk sẽ tự gửi lại.",
+                     "en": "Too many requests; the kiosk will retry."},
+    "internal": {"vi": "Lỗi hệ thống.", "en": "Internal error."},
+    "ward_outside_province": {
+        "vi": "Hồ sơ chỉ được nộp tại đây cho các phường, xã trong tỉnh, thành phố này. Phường, xã đã chọn "
+              "thuộc tỉnh, thành phố khác: vui lòng nộp hồ sơ tại đó hoặc hỏi cán bộ tại quầy.",
+        "en": "Dossiers filed here can only go to wards and communes of this province. The chosen ward is in "
+              "another province: please file there, or ask an officer at the counter."},
+}
+
+
+def _now() -> datetime:
+    """Now in the kiosk's zone: dossier codes, ticket days and appointment dates use the ward's calendar."""
+    return clock.now()
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _add_working_days(day: date, n: int) -> date:
+    while n > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            n -= 1
+    return day
+
+
+class Problem(Exception):
+    """An error answer (problem+json)."""
+
+    def __init__(self, status: int, code: str, detail: str = "", *, errors: list | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(f"{status} {code}: {detail}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+
+    def body(self, instance: str) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "type": f"https://kiosk.example/problems/{self.code}",
+            "title": HTTPStatus(self.status).phrase,
+            "status": self.status,
+            "code": self.code,
+            "message": dict(_MESSAGES.get(self.code, _MESSAGES["internal"])),
+            "instance": instance,
+        }
+        if self.detail:
+            out["detail"] = self.detail
+        if self.errors:
+            out["errors"] = self.errors
+        return out
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS dossiers (
+    dossier_code TEXT PRIMARY KEY,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    body_sha256 TEXT NOT NULL,
+    local_ref TEXT NOT NULL,
+    kiosk_id TEXT NOT NULL,
+    ward_code TEXT NOT NULL,
+    procedure_code TEXT NOT NULL,
+    status TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    appointment_date TEXT NOT NULL,
+    history TEXT NOT NULL,
+    response TEXT NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dossiers_local_ref ON dossiers(local_ref);
+CREATE TABLE IF NOT EXISTS daily_counters (unit TEXT, day TEXT, seq INTEGER NOT NULL, PRIMARY KEY (unit, day));
+CREATE TABLE IF NOT EXISTS tickets (
+    id INTEGER PRIMARY KEY, day TEXT, area TEXT, priority INTEGER, number TEXT, kiosk_id TEXT, issued_at TEXT
+);
+CREATE TABLE IF NOT EXISTS feedback (id INTEGER PRIMARY KEY, kiosk_id TEXT, body TEXT, received_at TEXT);
+CREATE TABLE IF NOT EXISTS heartbeats (kiosk_id TEXT PRIMARY KEY, body TEXT, received_at TEXT);
+"""
+
+
+class Store:
+    """The simulator's SQLite database; one connection under one lock (writes are tiny)."""
+
+    def __init__(self, db: Path | str, province_code: str | None = None) -> None:
+        #: The province this backend serves (two digits): non-boundary filing stays inside it, so a dossier for
+        #: a ward elsewhere is refused. None serves every province (a national test bed).
+        self.province_code = province_code
+        self._conn = sqlite3.connect(str(db), check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def submit_dossier(self, key: str, body: dict[str, Any]) -> tuple[int, dict[str, Any], bool]:
+        """(status, answer, replayed). Raises Problem(422) for a reused key with another body."""
+        digest = hashlib.sha256(
+            json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+        ).hexdigest()
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT body_sha256, response FROM dossiers WHERE idempotency_key = ?", (key,)
+            ).fetchone()
+            if row:
+                if row[0] != digest:
+                    raise Problem(422, "idempotency_key_reused", "the key was first used with another body")
+                return 201, json.loads(row[1]), True
+            self._check_province(body["ward_code"])
+            now = _now()
+            local_day = now.date()
+            unit = body["ward_code"]
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                day = local_day.strftime("%y%m%d")
+                self._conn.execute(
+                    "INSERT INTO daily_counters(unit, day, seq) VALUES (?, ?, 1) "
+                    "ON CONFLICT(unit, day) DO UPDATE SET seq = seq + 1", (unit, day))
+                (seq,) = self._conn.execute(
+                    "SELECT seq FROM daily_counters WHERE unit = ? AND day = ?", (unit, day)).fetchone()
+                code = f"{unit}-{day}-{seq:04d}"
+                answer = {
+                    "dossier_code": code,
+                    "status": "received",
+                    "received_at": _iso(now),
+                    "appointment_date": _add_working_days(local_day, APPOINTMENT_WORKING_DAYS).isoformat(),
+                    "local_ref": body["local_ref"],
+                }
+                history = [{"status": "received", "at": answer["received_at"]}]
+                self._conn.execute(
+                    "INSERT INTO dossiers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (code, key, digest, body["local_ref"], body["kiosk_id"], unit, body["procedure_code"],
+                     "received", answer["received_at"], answer["appointment_date"], json.dumps(history),
+                     json.dumps(answer), json.dumps(body, ensure_ascii=False)))
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            return 201, answer, False
+
+    def _check_province(self, ward_code: str) -> None:
+        if self.province_code is None:
+            return
+        ward = wards.ward_by_code(ward_code)
+        if ward is None or ward.province_code != self.province_code:
+            raise Problem(422, "ward_outside_province",
+                          f"ward {ward_code} is not a ward of province {self.province_code}")
+
+    _RECORD_COLS = ("dossier_code, status, received_at, appointment_date, local_ref, idempotency_key, "
+                    "procedure_code, ward_code, kiosk_id, history")
+
+    def _record(self, row: tuple) -> dict[str, Any]:
+        keys = [c.strip() for c in self._RECORD_COLS.split(",")]
+        rec = dict(zip(keys, row, strict=True))
+        rec["history"] = json.loads(rec["history"])
+        return rec
+
+    def get_dossier(self, code: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {self._RECORD_COLS} FROM dossiers WHERE dossier_code = ?", (code,)).fetchone()
+        return self._record(row) if row else None
+
+    def list_dossiers(self, local_ref: str | None) -> list[dict[str, Any]]:
+        with self._lock:
+            if local_ref is None:
+                rows = self._conn.execute(f"SELECT {self._RECORD_COLS} FROM dossiers ORDER BY rowid").fetchall()
+            else:
+                rows = self._conn.execute(
+                    f"SELECT {self._RECORD_COLS} FROM dossiers WHERE local_ref = ? ORDER BY rowid",
+                    (local_ref,)).fetchall()
+        return [self._record(r) for r in rows]
+
+    def payload(self, code: str) -> dict[str, Any] | None:
+        """The dossier as submitted (for tests checking what arrived)."""
+        with self._lock:
+            row = self._conn.execute("SELECT payload FROM dossiers WHERE dossier_code = ?", (code,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def issue_ticket(self, body: dict[str, Any]) -> dict[str, Any]:
+        now = _now()
+        day = now.date().isoformat()
+        priority = bool(body["priority"])
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                # one sequence per day across areas and categories (the simulator serves one ward):
+                # a number called in the hall means one citizen, whatever counter calls it
+                (count,) = self._conn.execute("SELECT COUNT(*) FROM tickets WHERE day = ?", (day,)).fetchone()
+                since = _iso(now - timedelta(minutes=30))
+                (ahead,) = self._conn.execute(
+                    "SELECT COUNT(*) FROM tickets WHERE day = ? AND area = ? AND issued_at >= ?"
+                    + ("" if not priority else " AND priority = 1"),
+                    (day, body["area"], since)).fetchone()
+                number = f"{'P' if priority else 'A'}{(count + 1) % 10000:03d}"
+                self._conn.execute(
+                    "INSERT INTO tickets(day, area, priority, number, kiosk_id, issued_at) VALUES (?,?,?,?,?,?)",
+                    (day, body["area"], int(priority), number, body["kiosk_id"], _iso(now)))
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return {"number": number, "area": body["area"], "priority": priority, "people_ahead": ahead,
+                "issued_at": _iso(now)}
+
+    def add_feedback(self, body: dict[str, Any]) -> dict[str, Any]:
+        now = _iso(_now())
+        with self._lock:
+            cur = self._conn.execute("INSERT INTO feedback(kiosk_id, body, received_at) VALUES (?,?,?)",
+                                     (body["kiosk_id"], json.dumps(body, ensure_ascii=False), now))
+        return {"feedback_id": cur.lastrowid, "received_at": now}
+
+    def heartbeat(self, kiosk_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        now = _iso(_now())
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO heartbeats VALUES (?,?,?) ON CONFLICT(kiosk_id) DO UPDATE SET body=excluded.body, "
+                "received_at=excluded.received_at", (kiosk_id, json.dumps(body), now))
+        return {"received_at": now, "server_time": now}

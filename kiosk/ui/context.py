@@ -1,0 +1,102 @@
+"""What a screen (or a maintenance page) may use, handed to it by the window: the ``ScreenContext``.
+
+A screen never imports the window and never emits its signals (import-linter holds it: pyproject.toml).
+It asks the navigator to move, the app layer (``kiosk.app.services.Services``) for the work, the devices
+to print or watch the camera, a runner to do it off the GUI thread, and tells the outside what happened
+through ``JourneyEvents``. To change one journey, read its screen and this file, not the window.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
+
+from kiosk.ui.bridges.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from kiosk.app.services import Services
+    from kiosk.core.session import Session, State
+    from kiosk.ui.bridges.devices import Devices
+    from kiosk.ui.health import KioskHealth
+    from kiosk.ui.theme import Theme
+
+
+class Navigator(Protocol):
+    """Moving between screens, and what the shell around them does for a screen (the window is one)."""
+
+    def go(self, state: State) -> None: ...
+    def back(self) -> None: ...
+    def go_home(self) -> None: ...
+    def refresh_header(self) -> None: ...
+    def screen(self, state: State) -> QWidget: ...
+    def paint_offscreen(self, widget: QWidget) -> None: ...
+    def hide_keyboard(self) -> None: ...
+    def style_part(self, part: QWidget) -> QWidget: ...
+    def quit(self, status: int) -> None: ...
+
+
+class Filing(Protocol):
+    """The dossier being filed, as the submitting and done screens see it (kiosk.ui.submission.Submission,
+    which drives those screens: typed here so that the screens need not import it)."""
+
+    receipt_path: str | None
+    receipt_printed: bool
+    print_message: dict | None
+
+    def start(self) -> None: ...
+    def retry(self) -> None: ...
+
+
+class JourneyEvents(QObject):
+    """What a journey tells the outside (tests, the walkthrough, the demo panel, the form's keyboard help)."""
+
+    sig_ticket_issued = Signal(dict)
+    """A queue ticket was issued and rendered (number, path, offline...)."""
+    sig_lookup_done = Signal(dict)
+    """A look-up ended (the result, or {} when nothing was found)."""
+    sig_feedback_sent = Signal(bool)
+    """A rating was delivered (True) or could not be (False)."""
+    sig_focus_changed = Signal(object)
+    """A field inside the window took the focus."""
+
+
+@dataclass
+class Runners:
+    """The worker threads a screen runs slow work on (kiosk.ui.bridges.tasks.TaskRunner)."""
+
+    backend: TaskRunner  # a citizen's requests: tickets, look-ups
+    chores: TaskRunner  # the kiosk's own: heartbeat, ratings already thanked for
+    disk: TaskRunner  # the outbox, rendering, the PIN store
+    wards: TaskRunner  # the ward suggestion
+
+    def all(self) -> tuple[TaskRunner, ...]:
+        return self.backend, self.chores, self.disk, self.wards
+
+
+@dataclass
+class ScreenContext:
+    session: Session
+    app: Services
+    navigator: Navigator
+    devices: Devices
+    runners: Runners
+    events: JourneyEvents
+    #: the current look; the window sets a new one when the text size or contrast changes
+    theme: Theme
+    #: the window, as the widget overlays (PIN pad, maintenance panel) cover
+    host: QWidget
+    health: KioskHealth
+    _submission: Callable[[], Filing]
+    autoplay_video: bool = True
+    thanks_ms: int = 5000
+    log: logging.Logger = logging.getLogger("kiosk.ui")
+
+    @property
+    def submission(self) -> Filing:
+        """The dossier being filed (built on first use)."""
+        return self._submission()

@@ -66,7 +66,7 @@ def malloc_mb() -> dict[str, float] | None:
             "mmapped": round(info.hblkhd / 1e6, 2)}
 
 
-def native(first: int, last: int) -> None:
+def native(first: int, last: int, trim: bool = False) -> None:
     """Without tracing: RSS, Python blocks and glibc's heap after each journey, slopes after ``first``. Native
     memory in use that grows is a leak; free memory inside the arenas that grows while in-use stays flat is
     fragmentation (RSS up, nothing kept)."""
@@ -82,6 +82,8 @@ def native(first: int, last: int) -> None:
 
         def _journey(self, kind: str, run: Any) -> dict[str, Any]:
             entry = super()._journey(kind, run)
+            if trim:  # an experiment, not the kiosk's behaviour: is the RSS growth free heap glibc keeps?
+                ctypes.CDLL("libc.so.6").malloc_trim(0)
             rows.append({"rss_mb": citizen.rss_mb(), "python_blocks_k": sys.getallocatedblocks() / 1000,
                          **(malloc_mb() or {})})
             return entry
@@ -111,9 +113,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--native", action="store_true",
                         help="no tracing: RSS, blocks and glibc's heap (in use / free / mmapped) after each journey")
+    parser.add_argument("--trim", action="store_true", help="with --native: malloc_trim(0) after each journey")
     args = parser.parse_args()
     if args.native:
-        native(args.first, args.last)
+        native(args.first, args.last, args.trim)
         return
     if not args.trace_from < args.first < args.last:
         parser.error("need --trace-from < --first < --last")

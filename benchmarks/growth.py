@@ -6,8 +6,11 @@ a snapshot after journey ``--first`` with one after journey ``--last`` (both on 
 wipe and a full garbage collection). Prints the top 15 tracebacks by size_diff and by count_diff, the Python
 object types whose count grew, and the window's QObject children (Qt objects not deleted show there).
 Whatever grows by a steady amount between the two snapshots grows without bound in a kiosk that runs all day.
+A few blocks at an odd line (a click, a regex) are often a freed tuple or dict reused from CPython's free lists
+by whoever keeps it: tracemalloc names where the block was first allocated; the object types say what it is.
 Run: .venv/bin/python benchmarks/growth.py --last 60 (~5 min: tracing slows the journeys 2-3x);
---native --last 200: no tracing, glibc's heap after each journey (native leak or fragmentation?), ~4 min.
+--native --last 200: no tracing, glibc's heap after each journey (native leak or fragmentation?), ~4 min;
+--native --trim: the same with malloc_trim(0) after each journey (an experiment, not what the kiosk does).
 """
 
 from __future__ import annotations

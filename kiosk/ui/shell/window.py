@@ -33,6 +33,7 @@ from kiosk.ui.theme import Theme
 from kiosk.ui.widgets import ACTIVITY_LISTENERS, button, label
 
 if TYPE_CHECKING:
+    from kiosk.app.memory import HeapTrimmer
     from kiosk.ui.keyboard import OnScreenKeyboard
     from kiosk.ui.submission import Submission
 
@@ -117,6 +118,7 @@ class KioskWindow(QWidget):
         #: True once every screen is built and every one-off cost is paid (kiosk.ui.app.start_warm_up);
         #: journeys started before that still work, they may only wait for what they need.
         self.warmed_up = False
+        self._heap: HeapTrimmer | None = None  # built at the first wipe
         self.turns = Turns(self)  # GUI work that can wait: one step per turn of the event loop
 
         #: The style sheet is set on each part of the window (header, each screen, keyboard, overlays), not
@@ -337,12 +339,21 @@ class KioskWindow(QWidget):
         if self._submission is not None:
             self._submission.reset()
         self.devices.forget()
+        self._give_back_memory()
         for screen in self.screens.values():
             screen.reset()
         self.session.language = self.services.settings.language
         self.retranslate_ui()
         self.sig_wiped.emit()
         log.info("session wiped")
+
+    def _give_back_memory(self) -> None:
+        """The heap's free pages back to the system now and then, off the GUI thread (kiosk.app.memory)."""
+        if self._heap is None:
+            from kiosk.app.memory import HeapTrimmer  # ctypes: not before the home screen
+
+            self._heap = HeapTrimmer()
+        self.runners.chores.run(self._heap.after_wipe, survive_wipe=True)
 
     # --- idle ---------------------------------------------------------------------------------------
     def mousePressEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)

@@ -491,6 +491,15 @@ def _has_display() -> bool:
         or platform not in ("", "offscreen", "minimal")
 
 
+def _screen_size(text: str) -> tuple[int, int]:
+    """``--screen WxH``: a window size such as 1080x1920."""
+    width, _x, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit() and 200 <= int(width) <= 8000 and 200 <= int(height) <= 8000):
+        raise argparse.ArgumentTypeError(f"{text!r}: cần dạng RỘNGxCAO, ví dụ 1080x1920 / "
+                                         "expected WIDTHxHEIGHT, e.g. 1080x1920 (200 to 8000 px each)")
+    return int(width), int(height)
+
+
 def _cmd_walkthrough(args: argparse.Namespace) -> int:
     import time
 
@@ -499,7 +508,9 @@ def _cmd_walkthrough(args: argparse.Namespace) -> int:
 
     status = run_walkthrough(args.out, rounds=args.journeys, fast=args.fast, backend_url=args.backend,
                              token=args.token, data_dir=args.data_dir, started=started,
-                             maintenance=getattr(args, "maintenance", False))
+                             maintenance=getattr(args, "maintenance", False),
+                             screen=getattr(args, "screen", None) or (1920, 1080),
+                             large_text=getattr(args, "large_text", False), language=getattr(args, "lang", "vi"))
     out = args.out.resolve()
     print(f"Màn hình / screens: {out / 'screens'}")
     print(f"Bản in / prints:    {out / 'prints'}")
@@ -554,6 +565,11 @@ def _add_ui_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--token", default=None, help="device token for --backend")
     p.add_argument("--maintenance", action="store_true", help="the technician's journey instead: PIN with lockout, "
                    "diagnostics, test print, outbox, configuration, logs, exit (screens/NN-maint-*.png)")
+    p.add_argument("--screen", type=_screen_size, default=None, metavar="WxH",
+                   help="the window's size, e.g. 1080x1920 (default 1920x1080); journey.json's layout_audit "
+                        "says what is clipped, overlapping, off the window, behind the keyboard or too small")
+    p.add_argument("--large-text", action="store_true", help="start in large-text mode")
+    p.add_argument("--lang", choices=("vi", "en"), default="vi", help="the language a session starts in")
     _data_dir_arg(p)
     p.set_defaults(func=_cmd_walkthrough)
 

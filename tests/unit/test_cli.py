@@ -35,3 +35,33 @@ def test_every_command_parses_through_its_own_area() -> None:
     assert (args.command, args.startup, args.json) == ("self-test", True, True)
     args = cli.build_parser("outbox").parse_args(["outbox", "status"])
     assert args.command == "outbox"
+
+
+def test_walkthrough_parses_a_screen_size_text_size_and_language() -> None:
+    args = cli.build_parser("walkthrough").parse_args(
+        ["walkthrough", "--out", "/tmp/x", "--screen", "1080x1920", "--large-text", "--lang", "en"])
+    assert (args.screen, args.large_text, args.lang) == ((1080, 1920), True, "en")
+    args = cli.build_parser("walkthrough").parse_args(["walkthrough", "--out", "/tmp/x"])
+    assert (args.screen, args.large_text, args.lang) == (None, False, "vi")
+
+
+@pytest.mark.parametrize("bad", ["1080", "1080x", "axb", "10x10", "1080*1920"])
+def test_walkthrough_refuses_a_screen_that_is_not_a_size(bad, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli.build_parser("walkthrough").parse_args(["walkthrough", "--out", "/tmp/x", "--screen", bad])
+    assert exit_.value.code == 2
+    assert "WIDTHxHEIGHT" in capsys.readouterr().err
+
+
+def test_walkthrough_hands_the_screen_text_size_and_language_to_the_run(monkeypatch, tmp_path) -> None:
+    from kiosk.tools.walkthrough import citizen
+
+    seen: dict = {}
+    monkeypatch.setattr(citizen, "run_walkthrough", lambda out, **kw: seen.update(kw) or 0)
+    args = cli.build_parser("walkthrough").parse_args(
+        ["walkthrough", "--out", str(tmp_path), "--screen", "1366x768", "--lang", "en"])
+    assert args.func(args) == 0
+    assert (seen["screen"], seen["large_text"], seen["language"]) == ((1366, 768), False, "en")
+    args = cli.build_parser("walkthrough").parse_args(["walkthrough", "--out", str(tmp_path)])
+    args.func(args)
+    assert (seen["screen"], seen["large_text"], seen["language"]) == ((1920, 1080), False, "vi")

@@ -546,8 +546,12 @@ class Walkthrough(ScreenDriver):
 
 def run_walkthrough(out_dir: Path, *, rounds: int = 1, fast: bool = False, backend_url: str | None = None,
                     token: str | None = None, data_dir: Path | None = None, started: float | None = None,
-                    maintenance: bool = False) -> int:
-    """The ``kiosk walkthrough`` command; returns the exit status."""
+                    maintenance: bool = False, screen: tuple[int, int] = (1920, 1080), large_text: bool = False,
+                    language: str = "vi") -> int:
+    """The ``kiosk walkthrough`` command; returns the exit status. ``screen``: the window's size (offscreen,
+    so any size works); ``large_text`` and ``language``: the kiosk's start-up text size and language, as
+    configured (a wiped session goes back to them). Every screenshot and every field typed into is
+    audited (kiosk.tools.walkthrough.audit) into journey.json's ``layout_audit``."""
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     started = started or time.perf_counter()
     out_dir = Path(out_dir)
@@ -561,10 +565,11 @@ def run_walkthrough(out_dir: Path, *, rounds: int = 1, fast: bool = False, backe
     setup_logging(data_dir)
     app = application()
     settings = KioskSettings(simulate=True, demo=True, screen_dpi=96.0, backend_url=backend_url or "",
-                             backend_token=token or "", camera={"fps": 15, "decode_every_nth": 2})
+                             backend_token=token or "", camera={"fps": 15, "decode_every_nth": 2},
+                             large_text=large_text, language=language)
     window = build_window(settings, data_dir, prints_dir=out_dir / "prints", autoplay_video=not fast,
                           start_simulator=not backend_url, thanks_ms=600 if fast else 3000, defer_warm_up=True)
-    window.setFixedSize(1920, 1080)
+    window.setFixedSize(*screen)
     window.show()
     probe = StallProbe()
     walk: Walkthrough | MaintenanceWalkthrough
@@ -575,6 +580,9 @@ def run_walkthrough(out_dir: Path, *, rounds: int = 1, fast: bool = False, backe
         walk = MaintenanceWalkthrough(window, out_dir, fast=fast, probe=probe)
     else:
         walk = Walkthrough(window, out_dir, fast=fast, probe=probe)
+    from kiosk.tools.walkthrough.audit import LayoutAudit
+
+    audit = walk.layout_audit = LayoutAudit(f"{screen[0]}x{screen[1]}", large_text, language)
     wait_in_loop(50)
     startup_ms = round((time.perf_counter() - started) * 1000)
     # as the kiosk does: the home screen first, then the warm-up; the journeys start once it is over
@@ -596,6 +604,7 @@ def run_walkthrough(out_dir: Path, *, rounds: int = 1, fast: bool = False, backe
     finally:
         probe.stop()
     result["startup_ms"] = startup_ms
+    result["layout_audit"] = audit.result()
     if window.services.print_worker is not None:
         window.services.print_worker.stop(timeout=10)
     (out_dir / "journey.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")

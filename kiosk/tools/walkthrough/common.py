@@ -112,6 +112,8 @@ class ScreenDriver:
         self.shot = 0
         self.action = ""
         self.probe.context = lambda: f"{self.window.session.state.value}: {self.action}"
+        #: a kiosk.tools.walkthrough.audit.LayoutAudit to run at every screenshot and open keyboard, or None
+        self.layout_audit: Any = None
 
     def wait_until(self, condition: Any, what: str, timeout_s: float = 20.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -148,15 +150,24 @@ class ScreenDriver:
         field = self.find(field_name)
         self.click(field)
         self.wait_until(lambda: field.hasFocus() and self.window.keyboard.isVisible(), f"focus on {field_name}")
+        if self.layout_audit is not None:  # the keyboard open on this field: the state no screenshot shows
+            self.probe.pause()
+            try:
+                self.layout_audit.record(f"{self.shot:02d}+keyboard-{field_name}", self.window)
+            finally:
+                self.probe.resume()
         type_keys(self.window.keyboard, text, self.press_key)
 
     def screenshot(self, name: str) -> Path:
-        """Save the window as it is; the probe pauses meanwhile (saving a PNG is the walkthrough's work)."""
+        """Save the window as it is, and audit its layout if asked (``layout_audit``); the probe pauses
+        meanwhile (saving a PNG and the audit are the walkthrough's work, not the kiosk's)."""
         self.probe.pause()
         try:
             self.shot += 1
             path = self.screens_dir / f"{self.shot:02d}-{name}.png"
             self.window.grab().save(str(path))
+            if self.layout_audit is not None:
+                self.layout_audit.record(path.stem, self.window)
         finally:
             self.probe.resume()
         return path

@@ -16,7 +16,8 @@ one would point at on the screen:
 ``overlap``
     Two visible interactive widgets (buttons, check boxes, line and text edits, combo and spin boxes), neither
     inside the other, whose visible rectangles (clipped to their ancestors, so a row scrolled out of a
-    scroll area does not count) share at least ``OVERLAP_MIN_PX`` pixels each way.
+    scroll area does not count) share at least ``OVERLAP_MIN_PX`` pixels each way. A part of the window
+    outside its layout (the idle overlay, which dims the screen under it) is compared only with itself.
 ``off_window``
     A visible interactive widget not entirely inside the window. A widget inside a scroll area can be
     scrolled into view, so it is not checked itself; its outermost scroll area is checked instead (content
@@ -157,13 +158,21 @@ def _parts(window: QWidget) -> list[QWidget]:
             if w.isVisible()]
 
 
-def _visible_widgets(window: QWidget) -> list[QWidget]:
-    widgets: list[QWidget] = []
+def _visible_widgets(window: QWidget) -> list[tuple[QWidget, QWidget]]:
+    """Each visible widget with the part it is in."""
+    widgets: list[tuple[QWidget, QWidget]] = []
     for part in _parts(window):
-        widgets.append(part)
+        widgets.append((part, part))
         # isVisible() is False under a hidden ancestor: the stack's other screens drop out here
-        widgets += [w for w in part.findChildren(QWidget) if w.isVisible()]
+        widgets += [(w, part) for w in part.findChildren(QWidget) if w.isVisible()]
     return widgets
+
+
+def _floating(part: QWidget, window: QWidget) -> bool:
+    """A part outside the window's layout (the idle overlay): drawn over the rest on purpose, like a dialog.
+    A window without a layout places every part by hand: none floats."""
+    layout = window.layout()
+    return layout is not None and layout.indexOf(part) < 0
 
 
 def audit_window(window: QWidget, dpi: float | None = None, keyboard: QWidget | None = None) -> dict[str, Any]:
@@ -183,7 +192,10 @@ def audit_window(window: QWidget, dpi: float | None = None, keyboard: QWidget | 
         if len(findings) < MAX_FINDINGS:
             findings.append(_finding(kind, widget, detail))
 
-    widgets = _visible_widgets(window)
+    in_parts = _visible_widgets(window)
+    widgets = [w for w, _part in in_parts]
+    part_of = {id(w): part for w, part in in_parts}
+    floating = {id(part) for part in _parts(window) if _floating(part, window)}
     window_rect = _global_rect(window)
     interactive = [w for w in widgets if isinstance(w, INTERACTIVE)]
 
@@ -200,6 +212,9 @@ def audit_window(window: QWidget, dpi: float | None = None, keyboard: QWidget | 
                 continue
             if a.isAncestorOf(b) or b.isAncestorOf(a):
                 continue
+            part_a, part_b = part_of[id(a)], part_of[id(b)]
+            if part_a is not part_b and (id(part_a) in floating or id(part_b) in floating):
+                continue  # the overlay's button over the screen it dims is not two buttons in each other's way
             add("overlap", a, f"overlaps {_name(b)} ({_text(b)[:20]!r}) by {shared.width()}x{shared.height()} px")
 
     checked: set[int] = set()

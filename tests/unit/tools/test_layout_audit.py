@@ -130,3 +130,22 @@ def test_the_collected_audits_sum_into_totals_and_keep_a_second_pass_apart(qtbot
     assert list(result["by_screen"]) == ["01-home", "01-home#2"]
     assert result["totals"] == {"clipped": 0, "overlap": 0, "off_window": 0, "behind_keyboard": 0,
                                 "small_target": 2}
+
+
+def test_an_overlay_over_the_window_is_not_an_overlap_but_its_own_buttons_are_compared(qtbot, window) -> None:
+    _clean(window)  # laid out: the window's layout holds its parts
+    overlay = QWidget(window)  # outside the layout, over everything, as the idle overlay is
+    overlay.setGeometry(0, 0, 800, 600)
+    keep = QPushButton("Tôi vẫn đang dùng", overlay)
+    keep.setObjectName("overlay-continue")
+    keep.setGeometry(100, 50, 600, 500)  # over the clean layout's buttons and field
+    _show(qtbot, window)
+    assert _kinds(audit_window(window, dpi=DPI)) == {}
+    second = QPushButton("Về trang chủ", overlay)
+    second.setObjectName("overlay-home")
+    second.setGeometry(150, 100, 200, 70)
+    second.show()
+    result = audit_window(window, dpi=DPI)
+    assert _kinds(result) == {"overlap": 1}
+    assert {result["findings"][0]["widget"], result["findings"][0]["detail"].split()[1]} \
+        == {"overlay-continue", "overlay-home"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import threading
+from collections import deque
 from pathlib import Path
 
 from device.printer import DEFAULT_MEDIA, STATUS_MESSAGES, Printer, PrinterError, PrinterStatus, PrintJobResult
@@ -36,7 +37,8 @@ class SimPrinter(Printer):
         # Continue numbering after what an earlier run left in the spool folder.
         existing = [int(p.name[:4]) for p in self.spool_dir.glob("[0-9][0-9][0-9][0-9]-*.pdf")]
         self._seq = itertools.count(max(existing, default=0) + 1)
-        self.printed: list[Path] = []
+        #: the newest spooled documents (a demo runs all day: not every one it ever printed)
+        self.printed: deque[Path] = deque(maxlen=64)
 
     @property
     def paper(self) -> int:

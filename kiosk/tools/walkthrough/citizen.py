@@ -254,6 +254,12 @@ class Walkthrough(ScreenDriver):
         if refill is not None:
             refill()
 
+    def _check_paper(self) -> None:
+        """Between rounds the officer puts in a new roll before it runs out, as a ward does each morning: the
+        simulated roll holds 200 documents, and a 1,000-journey soak prints ~750."""
+        if getattr(self.window.services.printer, "paper", 200) < 20:
+            self._refill_paper()
+
     def _spooled(self) -> set[Path]:
         spool = getattr(self.window.services.printer, "spool_dir", None)
         return set(Path(spool).glob("*.pdf")) if spool is not None else set()
@@ -519,6 +525,7 @@ class Walkthrough(ScreenDriver):
 
     def run(self, rounds: int = 1) -> dict[str, Any]:
         for _ in range(rounds):
+            self._check_paper()
             self._journey("number", self.take_number)
             dossier = self._journey("dossier", self.file_dossier)
             code = dossier["dossier_code"] or dossier["local_ref"]

@@ -109,7 +109,7 @@ def test_sim_printer_honours_injected_faults(tmp_path, ticket, fault):
         printer.print_pdf(ticket)
     assert caught.value.code == fault and caught.value.path == ticket
     assert printer.status().state == fault and not printer.status().ok
-    assert printer.paper == 10 and printer.printed == []
+    assert printer.paper == 10 and not printer.printed
 
     faults.set("printer", fault, False)
     printer.print_pdf(ticket)

@@ -93,6 +93,11 @@ def report(result: dict, w: int, elapsed: float | None) -> None:
         "slopes_per_100_journeys_after_warmup": {"rss_mb": round(slope * 100, 2),
                                                  "python_blocks": round(blocks_slope * 100),
                                                  "python_blocks_k": round(blocks_slope * 100 / 1000, 2)},
+        # The same over the second half only: what is bounded but fills slowly (the printer's reprint
+        # retention holds 600 s of prints, ~460 journeys of a --fast soak) has levelled off by then.
+        "slopes_per_100_journeys_second_half": {
+            "rss_mb": round(slope_per_journey(rss[len(rss) // 2:]) * 100, 2),
+            "python_blocks": round(slope_per_journey(blocks[len(blocks) // 2:]) * 100)},
     }
     print(json.dumps(figures, indent=2))
     # The verdict is on the medians: one journey's RSS moves by several MB either way (a frame buffer or a

@@ -36,6 +36,7 @@ journey.json's ``layout_audit``.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from PySide6.QtCore import QPoint, QRect, Qt
@@ -253,13 +254,20 @@ class LayoutAudit:
         self.large_text = large_text
         self.lang = lang
         self.by_screen: dict[str, dict[str, Any]] = {}
+        self._first: dict[str, str] = {}  # state -> the name it was first audited under
+        self.passes: dict[str, int] = {}
 
     def record(self, name: str, window: QWidget) -> dict[str, Any]:
-        key, n = name, 2
-        while key in self.by_screen:  # the same state passed again (a second round): its own entry
-            key, n = f"{name}#{n}", n + 1
-        self.by_screen[key] = audit_window(window)
-        return self.by_screen[key]
+        """Audit the state ``name`` ("NN-screen" or "NN+keyboard-field"), once: a later round passing the same
+        state again is only counted in ``passes`` (a 1,000-journey soak must not grow with its own records)."""
+        state = re.sub(r"^\d+[-+]", "", name)
+        if state in self._first:
+            self.passes[state] += 1
+            return self.by_screen[self._first[state]]
+        self._first[state] = name
+        self.passes[state] = 1
+        self.by_screen[name] = audit_window(window)
+        return self.by_screen[name]
 
     def totals(self) -> dict[str, int]:
         """Each kind summed over the states audited (a header button clipped on five screens counts five)."""

@@ -319,7 +319,8 @@ class Retention:
         # files written before this run began are an earlier run's; newer ones may be waiting to print
         # (a second's margin: file times come from the kernel's coarser clock)
         self._run_began = time.time() - 1.0
-        self._due: dict[Path, float] = {}
+        # keyed by the path's text: a Path is ~10 small objects, and a busy kiosk holds ten minutes of prints
+        self._due: dict[str, float] = {}
 
     def taken(self, *paths: Path | None) -> None:
         """The printer answered for these files: their reprint window starts now. Only files in the
@@ -327,7 +328,7 @@ class Retention:
         due = self.clock() + self.keep_for_s
         for path in paths:
             if path is not None and Path(path).parent in self.folders:
-                self._due[Path(path)] = due
+                self._due[str(path)] = due
 
     def sweep(self) -> list[Path]:
         """Delete the files whose window is over; the ones deleted."""
@@ -335,8 +336,8 @@ class Retention:
         gone = [path for path, due in self._due.items() if due <= now]
         for path in gone:
             del self._due[path]
-            _delete(path)
-        return gone
+            _delete(Path(path))
+        return [Path(path) for path in gone]
 
     def clear_earlier_run(self) -> list[Path]:
         """Delete the PDFs an earlier run left in the folders (its reprint windows ended with it)."""

@@ -14,8 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kiosk.app import dossiers, heartbeat, lookup, wards
-from kiosk.app.feedback import feedback_body
+from kiosk.app import dossiers, wards
 from kiosk.app.prints import PrintFiles
 from kiosk.app.settings import KioskSettings
 from kiosk.app.storage import storage_problem
@@ -335,6 +334,8 @@ class Services:
     def lookup(self, code: str) -> dict[str, Any] | None:
         """Status of a dossier by its official code or, before synchronisation, its local reference
         (:func:`kiosk.app.lookup.lookup`)."""
+        from kiosk.app import lookup  # the use cases a citizen reaches later: not before the home screen
+
         return lookup.lookup(code, outbox=self.outbox, client=self._client, catalogue=lambda: self.catalogue,
                              has_backend=self.has_backend)
 
@@ -342,6 +343,8 @@ class Services:
         client = self._client()
         if client is None:
             return None
+        from kiosk.app.feedback import feedback_body
+
         return client.send_feedback(feedback_body(feedback, self.settings.kiosk_id))
 
     def heartbeat(self, devices: dict[str, str] | None = None) -> dict[str, Any] | None:
@@ -349,10 +352,14 @@ class Services:
         client = self._client()
         if client is None:
             return None
+        from kiosk.app import heartbeat
+
         return client.heartbeat(self.settings.kiosk_id, heartbeat.heartbeat_body(self.outbox, devices))
 
     def outbox_health(self) -> str:
         """The outbox in one word for the heartbeat (worker threads only): ok, lost:<reason>, unusable."""
+        from kiosk.app import heartbeat
+
         return heartbeat.outbox_health(self.outbox)
 
     def close(self) -> None:

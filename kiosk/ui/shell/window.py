@@ -111,7 +111,7 @@ class KioskWindow(QWidget):
         #: everything a screen may use: screens are built with it and never see the window itself
         self.ctx = ScreenContext(session=self.session, app=services, navigator=self, devices=self.devices,
                                  runners=self.runners, events=self.events, theme=self.theme, host=self,
-                                 health=self.health, _submission=lambda: self.submission,
+                                 health=self.health, submission=lambda: self.submission,
                                  autoplay_video=autoplay_video, thanks_ms=thanks_ms, log=log)
         self._ack_wait_ms = ack_wait_ms
         self._submission: Submission | None = None

@@ -188,20 +188,15 @@ def main() -> None:
     for stat in sorted(by_line, key=lambda d: d.count_diff, reverse=True)[:args.top]:
         print("\n".join(show(stat, 1)))
     report["top_lines"] = [show(s, 1) for s in sorted(by_line, key=lambda d: d.count_diff, reverse=True)[:args.top]]
-    types = seen[f"types_{args.last}"]
-    types.subtract(seen[f"types_{args.first}"])
-    print(f"\n=== Python object types whose count grew, journey {args.first} -> {args.last} ===")
-    for name, grew in types.most_common(args.top):
-        if grew > 0:
-            print(f"  {grew:+6d}  {name}  ({grew / journeys:.2f} a journey)")
-    qt = seen[f"qt_{args.last}"]
-    qt.subtract(seen[f"qt_{args.first}"])
-    print(f"\n=== the window's QObject children that grew, journey {args.first} -> {args.last} ===")
-    for name, grew in qt.most_common(args.top):
-        if grew > 0:
-            print(f"  {grew:+6d}  {name}")
-    report["types"] = {k: v for k, v in types.most_common(args.top) if v > 0}
-    report["qt_children"] = {k: v for k, v in qt.most_common(args.top) if v > 0}
+    for kind, key, title in (("types", "types", "Python object types whose count grew"),
+                             ("qt", "qt_children", "the window's QObject children that grew")):
+        grown = seen[f"{kind}_{args.last}"]
+        grown.subtract(seen[f"{kind}_{args.first}"])
+        print(f"\n=== {title}, journey {args.first} -> {args.last} ===")
+        for name, grew in grown.most_common(args.top):
+            if grew > 0:
+                print(f"  {grew:+6d}  {name}  ({grew / journeys:.2f} a journey)")
+        report[key] = {k: v for k, v in grown.most_common(args.top) if v > 0}
     report["top_size_diff"] = [show(s, args.frames) for s in sorted(diffs, key=lambda d: d.size_diff,
                                                                      reverse=True)[:args.top]]
     report["top_count_diff"] = [show(s, args.frames) for s in sorted(diffs, key=lambda d: d.count_diff,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import os
 
 
 @functools.cache
@@ -35,8 +36,6 @@ def tune_malloc(arenas: int = 2) -> None:
 
 def resident_bytes() -> int | None:
     """This process's resident memory (None where /proc is not Linux's)."""
-    import os
-
     try:
         with open("/proc/self/statm", encoding="ascii") as statm:
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")

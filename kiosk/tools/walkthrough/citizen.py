@@ -35,12 +35,13 @@ log = logging.getLogger("kiosk.walkthrough")
 
 
 def rss_mb() -> float:
-    try:
-        with open("/proc/self/statm") as fh:
-            pages = int(fh.read().split()[1])
-        return round(pages * os.sysconf("SC_PAGE_SIZE") / 1e6, 1)
-    except (OSError, ValueError):
+    """Resident memory now (kiosk.app.memory.resident_bytes); the peak where /proc is not Linux's."""
+    from kiosk.app.memory import resident_bytes
+
+    now = resident_bytes()
+    if now is None:
         return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return round(now / 1e6, 1)
 
 
 class Walkthrough(ScreenDriver):

@@ -41,8 +41,8 @@ def label(text: str = "", role: str | None = None, wrap: bool = True, parent: QW
 
 
 def button(role: str | None = None, slot: Callable[[], None] | None = None, name: str = "",
-           parent: QWidget | None = None) -> QPushButton:
-    widget = QPushButton(parent)
+           parent: QWidget | None = None, wrap: bool = False) -> QPushButton:
+    widget = WrapButton(parent) if wrap else QPushButton(parent)
     if role:
         widget.setProperty("role", role)
     if name:
@@ -53,6 +53,62 @@ def button(role: str | None = None, slot: Callable[[], None] | None = None, name
     if slot is not None:
         widget.clicked.connect(lambda _=False: slot())
     return widget
+
+
+class WrapButton(QPushButton):
+    """A push button whose text takes as many lines as its width needs (QPushButton never wraps): a form's
+    choice like "Người đang nuôi dưỡng trẻ" is cut on a portrait screen otherwise. ``full_text()`` is the
+    text as set; ``text()`` carries the line breaks shown."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt override)
+        self._full = text
+        self._rewrap()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def _room(self) -> int:
+        from PySide6.QtWidgets import QStyle, QStyleOptionButton
+
+        option = QStyleOptionButton()
+        option.initFrom(self)
+        return self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, self).width()
+
+    def _rewrap(self) -> None:
+        metrics = self.fontMetrics()
+        room = self._room() - 2
+        lines: list[str] = []
+        for word in self._full.split(" "):
+            if lines and metrics.horizontalAdvance(f"{lines[-1]} {word}") <= room:
+                lines[-1] = f"{lines[-1]} {word}"
+            else:
+                lines.append(word)
+        wrapped = "\n".join(lines)
+        if wrapped != super().text():
+            super().setText(wrapped)
+            self.updateGeometry()
+
+    def minimumSizeHint(self):  # noqa: N802 (Qt override): its longest word, not its whole text
+        hint = super().minimumSizeHint()
+        words = self._full.split(" ") or [""]
+        longest = max(self.fontMetrics().horizontalAdvance(w) for w in words)
+        extra = self.sizeHint().width() - self.fontMetrics().size(Qt.TextFlag.TextShowMnemonic,
+                                                                   super().text()).width()
+        hint.setWidth(max(self.minimumWidth(), longest + max(0, extra)))
+        return hint
+
+    def resizeEvent(self, event) -> None:  # noqa: N802, ANN001 (Qt override)
+        super().resizeEvent(event)
+        self._rewrap()
+
+    def changeEvent(self, event) -> None:  # noqa: N802, ANN001 (Qt override): a new font or style sheet
+        super().changeEvent(event)
+        if event.type() in (event.Type.FontChange, event.Type.StyleChange):
+            self._rewrap()
 
 
 def panel(parent: QWidget | None = None) -> tuple[QFrame, QVBoxLayout]:

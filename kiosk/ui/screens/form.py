@@ -72,7 +72,7 @@ class FieldRow:
             self.group = QButtonGroup(box)
             self.group.setExclusive(True)
             for i, option in enumerate(field.options):
-                b = button(None, self.page.on_changed, name=f"field-{field.key}-{option['value']}")
+                b = button(None, self.page.on_changed, name=f"field-{field.key}-{option['value']}", wrap=True)
                 b.setCheckable(True)
                 self.group.addButton(b, i)
                 lay.addWidget(b, i // columns, i % columns)

@@ -233,9 +233,9 @@ class KioskWindow(QWidget):
         self.style_part(header)
         row = QHBoxLayout(header)
         row.setContentsMargins(16, 10, 56, 10)  # the top-right corner is the maintenance gesture's
-        row.setSpacing(12)
+        row.setSpacing(8)
         self.back_button = button("header", self.back, name="header-back")
-        self.title = label(wrap=False)
+        self.title = label(wrap=True)  # a long title on a portrait screen takes a second line
         self.title.setObjectName("header-title")
         self.text_size_button = button("header", self.toggle_large_text, name="header-text-size")
         self.contrast_button = button("header", self.toggle_high_contrast, name="header-contrast")
@@ -248,14 +248,68 @@ class KioskWindow(QWidget):
         row.addWidget(self.title, 1)
         if self.services.settings.demo:
             # a demo's sample ward and test citizens must never be taken for a real ward's kiosk
-            demo = label("BẢN TRÌNH DIỄN / DEMO", role="badge", wrap=False)
-            demo.setObjectName("header-demo")
-            row.addWidget(demo)
+            self.demo_badge = label("BẢN TRÌNH DIỄN / DEMO", role="badge", wrap=False)
+            self.demo_badge.setObjectName("header-demo")
+            row.addWidget(self.demo_badge)
         row.addWidget(self.text_size_button)
         row.addWidget(self.contrast_button)
         row.addWidget(self.language_button)
         row.addWidget(self.home_button)
+        header.installEventFilter(self)  # its width changes: labels that fit (fit_header)
+        self._header = header
         return header
+
+    def _header_labels(self, level: int) -> dict[QWidget, str]:
+        """Each header button's text at ``level``: 0 words everywhere; 1 the toggles (text size, contrast,
+        language) and the demo badge shortened; 2 back and home shortened to their sign as well. A citizen
+        keeps "Quay lại" and "Trang chủ" as long as the screen has room for them."""
+        lang = self.session.language
+        large = self.theme.large_text
+        if level == 0:
+            size = (tr({"vi": "A− Chữ thường", "en": "A− Normal text"}, lang) if large
+                    else tr({"vi": "A+ Chữ to", "en": "A+ Large text"}, lang))
+            contrast = tr({"vi": "◐ Tương phản", "en": "◐ Contrast"}, lang)
+            language = "English" if lang == "vi" else "Tiếng Việt"
+        else:
+            size, contrast, language = ("A−" if large else "A+"), "◐", ("EN" if lang == "vi" else "VI")
+        back = tr({"vi": "← Quay lại", "en": "← Back"}, lang) if level < 2 else "←"
+        home = tr({"vi": "⌂ Trang chủ", "en": "⌂ Home"}, lang) if level < 2 else "⌂"
+        labels: dict[QWidget, str] = {self.back_button: back, self.text_size_button: size,
+                                      self.contrast_button: contrast, self.language_button: language,
+                                      self.home_button: home}
+        if getattr(self, "demo_badge", None) is not None:
+            labels[self.demo_badge] = "BẢN TRÌNH DIỄN / DEMO" if level == 0 else "DEMO"
+        return labels
+
+    #: The narrowest the title may get before the header shortens its buttons' labels (px at normal text).
+    TITLE_MIN_PX = 260
+
+    def fit_header(self) -> None:
+        """Choose the longest labels with which the header's buttons and at least TITLE_MIN_PX of title fit
+        the window's width (the title wraps onto a second line rather than being cut)."""
+        row = self._header.layout()
+        margins = row.contentsMargins()
+        room = self.width() - margins.left() - margins.right()
+        title_min = round(self.TITLE_MIN_PX * self.theme.scale)
+        for level in (0, 1, 2):
+            labels = self._header_labels(level)
+            shown = [w for w in labels if w is not self.back_button and w is not self.home_button
+                     or w.isVisibleTo(self)]
+            need = title_min + row.spacing() * len(shown)
+            for widget in shown:
+                widget.setText(labels[widget])
+                widget.setMinimumWidth(0)
+                need += widget.sizeHint().width()
+            if need <= room:
+                break
+        for widget in self._header_labels(level):
+            widget.setMinimumWidth(widget.sizeHint().width())  # never squeezed below its text
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 (Qt override)
+        if watched is getattr(self, "_header", None) and event.type() == event.Type.Resize \
+                and event.oldSize().width() != event.size().width():
+            self.fit_header()
+        return super().eventFilter(watched, event)
 
     # --- background work ---------------------------------------------------------------------------
     def _on_sender_acknowledged(self, local_ref: str, dossier_code: str, appointment: str) -> None:
@@ -331,6 +385,7 @@ class KioskWindow(QWidget):
         self.back_button.setVisible(self.session.state != State.HOME and self.session.can_go_back()
                                     and screen.can_go_back())
         self.home_button.setVisible(self.session.state != State.HOME)
+        self.fit_header()  # back and home come and go, and the title changes
 
     def _on_session_wipe(self) -> None:
         for runner in (self.runners.backend, self.runners.disk, self.runners.wards):
@@ -453,13 +508,6 @@ class KioskWindow(QWidget):
 
     def retranslate_ui(self) -> None:
         lang = self.session.language
-        self.back_button.setText(tr({"vi": "← Quay lại", "en": "← Back"}, lang))
-        self.home_button.setText(tr({"vi": "⌂ Trang chủ", "en": "⌂ Home"}, lang))
-        self.language_button.setText("English" if lang == "vi" else "Tiếng Việt")
-        self.text_size_button.setText(tr({"vi": "A− Chữ thường", "en": "A− Normal text"}, lang)
-                                      if self.theme.large_text else tr({"vi": "A+ Chữ to", "en": "A+ Large text"},
-                                                                       lang))
-        self.contrast_button.setText(tr({"vi": "◐ Tương phản", "en": "◐ Contrast"}, lang))
         if self._keyboard is not None:
             self.keyboard.retranslate_ui(lang)
         self.overlay.retranslate_ui(lang)

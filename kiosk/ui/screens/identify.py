@@ -98,7 +98,7 @@ class IdentifyScreen(Screen):
         inner.addWidget(self.refusal)
         inner.addStretch(1)
         side.addWidget(frame, 1)
-        self.type_button = button(None, self._on_type_clicked, name="identify-type")
+        self.type_button = button(None, self._on_type_clicked, name="identify-type", wrap=True)
         side.addWidget(self.type_button)
         row.addLayout(side, 2)
         self.root.addLayout(row, 1)

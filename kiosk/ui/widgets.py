@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QFrame,
     QGridLayout,
     QLabel,
@@ -41,7 +42,12 @@ def label(text: str = "", role: str | None = None, wrap: bool = True, parent: QW
 
 
 def button(role: str | None = None, slot: Callable[[], None] | None = None, name: str = "",
-           parent: QWidget | None = None, wrap: bool = False) -> QPushButton:
+           parent: QWidget | None = None, wrap: bool | None = None) -> QPushButton:
+    """A touch button. Its words go onto more lines when its room is narrower than its text (portrait,
+    large text, English) unless ``wrap`` is False; header buttons shorten their labels instead
+    (``KioskWindow.fit_header``) and keyboard keys are one symbol, so they do not wrap by default."""
+    if wrap is None:
+        wrap = role not in ("header", "key")
     widget = WrapButton(parent) if wrap else QPushButton(parent)
     if role:
         widget.setProperty("role", role)
@@ -63,6 +69,10 @@ class WrapButton(QPushButton):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._full = ""
+        # The least height it keeps; a wrapped text raises its minimum above it, because a row of
+        # buttons (QBoxLayout) caps its height at its Fixed neighbours' and would cut the lines.
+        self.floor_height = 0
+        self._raised = False
 
     def setText(self, text: str) -> None:  # noqa: N802 (Qt override)
         self._full = text
@@ -70,6 +80,10 @@ class WrapButton(QPushButton):
 
     def full_text(self) -> str:
         return self._full
+
+    def set_floor_height(self, height: int) -> None:
+        self.floor_height = height
+        self._rewrap()
 
     def _room(self) -> int:
         from PySide6.QtWidgets import QStyle, QStyleOptionButton
@@ -91,6 +105,13 @@ class WrapButton(QPushButton):
         if wrapped != super().text():
             super().setText(wrapped)
             self.updateGeometry()
+        # Only a height this button set itself is touched: the style sheet's min-height stays.
+        need = super().sizeHint().height() if len(lines) > 1 else 0
+        want = max(self.floor_height, need)
+        if want or self._raised:
+            self._raised = bool(want)
+            if want != self.minimumHeight():
+                self.setMinimumHeight(want)
 
     def minimumSizeHint(self):  # noqa: N802 (Qt override): its longest word, not its whole text
         hint = super().minimumSizeHint()
@@ -175,3 +196,152 @@ def grid(parent: QWidget | None = None, columns: int = 2) -> QGridLayout:
     for c in range(columns):
         layout.setColumnStretch(c, 1)
     return layout
+
+
+class AdaptiveRow(QBoxLayout):
+    """Two parts side by side in a landscape area, one above the other in a portrait one.
+
+    Decided from the rectangle the layout is given, not from a fixed screen size, so it follows the
+    window, the docked keyboard and the text size. ``portrait_first`` says which part goes on top
+    when stacked (index into the parts as added): the guide video goes above the procedure's text.
+    """
+
+    def __init__(self, spacing: int = 24, portrait_first: int = 0) -> None:
+        super().__init__(QBoxLayout.Direction.LeftToRight)
+        self.setSpacing(spacing)
+        self.portrait_first = portrait_first
+
+    @property
+    def stacked(self) -> bool:
+        return self.direction() in (QBoxLayout.Direction.TopToBottom, QBoxLayout.Direction.BottomToTop)
+
+    def setGeometry(self, rect) -> None:  # noqa: N802 (Qt override)
+        if rect.width() < rect.height():
+            wanted = (QBoxLayout.Direction.TopToBottom if self.portrait_first == 0
+                      else QBoxLayout.Direction.BottomToTop)
+        else:
+            wanted = QBoxLayout.Direction.LeftToRight
+        if self.direction() != wanted:
+            # changing direction invalidates the layout; Qt lays it out again with the new direction
+            self.setDirection(wanted)
+        super().setGeometry(rect)
+
+
+class ReflowGrid(QLayout):
+    """Equal cells in as many columns as the widest cell's text allows (at most ``max_columns``), row after
+    row: the service-area chips and the home tiles take one row on a landscape screen and two or three on
+    a portrait one or with large text, instead of cutting their words."""
+
+    def __init__(self, max_columns: int, spacing: int = 12, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.max_columns = max_columns
+        self.setSpacing(spacing)
+        self.setContentsMargins(0, 0, 0, 0)
+        self._items: list = []
+
+    # --- QLayout's item bookkeeping -----------------------------------------------------------------
+    def addItem(self, item) -> None:  # noqa: N802 (Qt override)
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int):  # noqa: N802 (Qt override)
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int):  # noqa: N802 (Qt override)
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    # --- geometry -------------------------------------------------------------------------------------
+    def _shown(self) -> list:
+        return [item for item in self._items if not item.isEmpty()]
+
+    def columns_for(self, width: int) -> int:
+        shown = self._shown()
+        if not shown:
+            return 1
+        cell = max(item.sizeHint().width() for item in shown)
+        fits = (width + self.spacing()) // (cell + self.spacing())
+        return max(1, min(self.max_columns, len(shown), fits))
+
+    def _rows(self, width: int) -> tuple[int, list[list]]:
+        shown = self._shown()
+        columns = self.columns_for(width)
+        return columns, [shown[i:i + columns] for i in range(0, len(shown), columns)]
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt override)
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt override)
+        _columns, rows = self._rows(width)
+        heights = [max(item.sizeHint().height() for item in row) for row in rows]
+        return sum(heights) + self.spacing() * max(0, len(rows) - 1)
+
+    def sizeHint(self):  # noqa: N802 (Qt override)
+        from PySide6.QtCore import QSize
+
+        shown = self._shown()
+        if not shown:
+            return QSize(0, 0)
+        columns = min(self.max_columns, len(shown))
+        cell = max(item.sizeHint().width() for item in shown)
+        width = columns * cell + self.spacing() * (columns - 1)
+        return QSize(width, self.heightForWidth(width))
+
+    def minimumSize(self):  # noqa: N802 (Qt override)
+        from PySide6.QtCore import QSize
+
+        shown = self._shown()
+        if not shown:
+            return QSize(0, 0)
+        width = max(item.minimumSize().width() for item in shown)
+        return QSize(width, self.heightForWidth(width))
+
+    def setGeometry(self, rect) -> None:  # noqa: N802 (Qt override)
+        from PySide6.QtCore import QRect
+
+        super().setGeometry(rect)
+        columns, rows = self._rows(rect.width())
+        cell = (rect.width() - self.spacing() * (columns - 1)) // columns
+        y = rect.y()
+        for row in rows:
+            height = max(item.sizeHint().height() for item in row)
+            for c, item in enumerate(row):
+                item.setGeometry(QRect(rect.x() + c * (cell + self.spacing()), y, cell, height))
+            y += height + self.spacing()
+
+
+class FitLabel(QLabel):
+    """One line of large text (a dossier code, a queue number) drawn smaller when its room is narrower:
+    "00073-261203-0002" has no place to break and is wider than a portrait screen in large text.
+    The ``fits`` property tells the layout audit that this label shrinks instead of clipping."""
+
+    def __init__(self, role: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        if role:
+            self.setProperty("role", role)
+        self.setProperty("fits", True)
+        self.setWordWrap(False)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+
+    def minimumSizeHint(self):  # noqa: N802 (Qt override): it can shrink to a third of its width
+        hint = super().minimumSizeHint()
+        hint.setWidth(hint.width() // 3)
+        return hint
+
+    def paintEvent(self, event) -> None:  # noqa: N802, ANN001 (Qt override)
+        from PySide6.QtGui import QPainter
+
+        room = self.contentsRect()
+        need = self.fontMetrics().horizontalAdvance(self.text())
+        if need <= room.width() or not self.text():
+            super().paintEvent(event)
+            return
+        font = self.font()
+        size = font.pixelSize() if font.pixelSize() > 0 else round(font.pointSizeF() * self.logicalDpiY() / 72)
+        font.setPixelSize(max(8, int(size * room.width() / need)))
+        painter = QPainter(self)
+        painter.setFont(font)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.drawText(room, int(self.alignment()), self.text())
+        painter.end()

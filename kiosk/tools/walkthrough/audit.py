@@ -11,8 +11,10 @@ one would point at on the screen:
     the room the style leaves for it inside border and padding (``SE_PushButtonContents`` and friends).
     A label without word wrap: its ``sizeHint()`` (the whole text, margins and indent included) is wider or
     taller than the label. A label with word wrap: ``heightForWidth(width)`` is taller than the label,
-    unless the label is inside a scroll area (the area's content grows; the label is not cut). Labels
-    without text (images) are skipped; the kiosk elides no label, so there is no elision to allow for.
+    unless the label is inside a scroll area (the area's content grows; the label is not cut), or a piece of
+    it that no line may break inside (``QTextBoundaryFinder``, e.g. a dossier code) is wider. Labels
+    without text (images) are skipped; the kiosk elides no label, so there is no elision to allow for
+    (a FitLabel, property "fits", draws smaller instead).
 ``overlap``
     Two visible interactive widgets (buttons, check boxes, line and text edits, combo and spin boxes), neither
     inside the other, whose visible rectangles (clipped to their ancestors, so a row scrolled out of a
@@ -39,7 +41,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6 import QtGui
+from PySide6.QtCore import QPoint, QRect, Qt, QTextBoundaryFinder
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractScrollArea,
@@ -120,6 +123,22 @@ def _button_room(button: QAbstractButton) -> tuple[QRect, int]:
     return room, icon
 
 
+def _longest_unbreakable(widget: QLabel, text: str) -> int:
+    """The width of the widest piece of ``text`` that a line cannot be broken inside (Unicode line
+    breaking, as Qt's word wrap does): a dossier code like 00073-261203-0002 is one such piece."""
+    if widget.textFormat() == Qt.TextFormat.RichText or QtGui.Qt.mightBeRichText(text):
+        return 0
+    metrics = widget.fontMetrics()
+    widest = 0
+    for line in text.split("\n"):
+        finder = QTextBoundaryFinder(QTextBoundaryFinder.BoundaryType.Line, line)
+        start = 0
+        while (end := finder.toNextBoundary()) != -1:
+            widest = max(widest, metrics.horizontalAdvance(line[start:end].rstrip()))
+            start = end
+    return widest
+
+
 def _clipped(widget: QWidget) -> str | None:
     """Why ``widget``'s text does not fit it, or None."""
     text = _text(widget)
@@ -134,7 +153,12 @@ def _clipped(widget: QWidget) -> str | None:
             return f"text {need.height()} px tall in {room.height()} px"
         return None
     if isinstance(widget, QLabel):
+        if widget.property("fits"):
+            return None  # a FitLabel draws its one line smaller rather than cutting it
         if widget.wordWrap():
+            word = _longest_unbreakable(widget, text)
+            if word > widget.contentsRect().width() + 1:
+                return f"unbreakable text {word} px wide in {widget.contentsRect().width()} px"
             if _scroll_areas(widget, widget.window()):
                 return None
             need_h = widget.heightForWidth(widget.width())

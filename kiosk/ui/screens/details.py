@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout
+from PySide6.QtWidgets import QVBoxLayout
 
 from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.video import VideoPanel
-from kiosk.ui.widgets import button, label, panel
+from kiosk.ui.widgets import AdaptiveRow, button, label, panel
 
 if TYPE_CHECKING:
     from kiosk.ui.context import ScreenContext
@@ -23,8 +23,8 @@ class DetailsScreen(Screen):
         super().__init__(ctx)
         self.name = label(role="title")
         self.root.addWidget(self.name)
-        row = QHBoxLayout()
-        row.setSpacing(24)
+        # portrait: the guide video above the procedure's text
+        self.row = row = AdaptiveRow(24, portrait_first=1)
         info, info_layout = panel()
         self.facts = label()
         self.documents_title = label(role="fieldlabel")

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QVBoxLayout
 from kiosk.core.forms import display_iso_date
 from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import button, label, panel
+from kiosk.ui.widgets import FitLabel, button, label, panel
 
 if TYPE_CHECKING:
     from kiosk.ui.context import ScreenContext
@@ -24,7 +24,7 @@ class DoneScreen(Screen):
         super().__init__(ctx)
         frame, inner = panel()
         self.heading = label(role="subtitle")
-        self.code = label(role="big")
+        self.code = FitLabel(role="big")
         self.code.setObjectName("done-code")
         self.code.setProperty("personal", True)
         self.details = label()

@@ -72,7 +72,7 @@ class FieldRow:
             self.group = QButtonGroup(box)
             self.group.setExclusive(True)
             for i, option in enumerate(field.options):
-                b = button(None, self.page.on_changed, name=f"field-{field.key}-{option['value']}", wrap=True)
+                b = button(None, self.page.on_changed, name=f"field-{field.key}-{option['value']}")
                 b.setCheckable(True)
                 self.group.addButton(b, i)
                 lay.addWidget(b, i // columns, i % columns)
@@ -102,9 +102,23 @@ class FieldRow:
             edit.textChanged.connect(self.page.on_changed)
             self.input = edit
         self.input.setObjectName(f"field-{field.key}")
-        grid.addWidget(left, row, 0)
-        grid.addWidget(self.input, row, 1)
-        grid.addWidget(self.error, row, 2)
+        self.left = left
+        self.place(grid, row, stacked=False)
+
+    def place(self, grid: QGridLayout, row: int, stacked: bool) -> int:
+        """Put the field in ``grid`` from ``row``: label, input and message side by side, or one above the
+        other on a narrow page (portrait, large text), where three columns squeeze each to a few words.
+        Returns the next free row."""
+        parts = (self.left, self.input, self.error)
+        for part in parts:
+            grid.removeWidget(part)
+        if stacked:
+            for i, part in enumerate(parts):
+                grid.addWidget(part, row + i, 0, 1, 3)
+            return row + 3
+        for column, part in enumerate(parts):
+            grid.addWidget(part, row, column)
+        return row + 1
 
     def value(self) -> str:
         w = self.input
@@ -185,6 +199,7 @@ class FormPage(QScrollArea):
         grid.setColumnStretch(2, 3)
         self.rows: dict[str, FieldRow] = {}
         self.sections: list[tuple[QWidget, dict]] = []
+        self._heading_before: list[tuple[QWidget, str]] = []  # a section's heading, the field it opens
         row = 0
         last_section = None
         for field in proc.fields:
@@ -192,16 +207,53 @@ class FormPage(QScrollArea):
                 heading = label(role="subtitle")
                 grid.addWidget(heading, row, 0, 1, 3)
                 self.sections.append((heading, field.section))
+                self._heading_before.append((heading, field.key))
                 last_section = field.section
                 row += 1
             self.rows[field.key] = FieldRow(self, field, grid, row)
             row += 1
         grid.setRowStretch(row, 1)
+        self.grid = grid
+        self.stacked = False
+        self._last_row = row
         self.setWidget(inner)
         self._errors: dict[str, dict] = {}
         #: Shown (so maybe holding personal data) since the last clear: a wipe clears only these pages,
         #: not all nine (~4 ms of the GUI thread on every return home).
         self.used = False
+
+    #: Below this width (times the text scale) the label, field and message columns are stacked.
+    STACK_BELOW_PX = 1200
+
+    def resizeEvent(self, event) -> None:  # noqa: N802, ANN001 (Qt override)
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def changeEvent(self, event) -> None:  # noqa: N802, ANN001 (Qt override): large text toggled
+        super().changeEvent(event)
+        if event.type() == event.Type.StyleChange:
+            self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        stacked = self.viewport().width() < self.STACK_BELOW_PX * self.screen.ctx.theme.scale
+        if stacked != self.stacked:
+            self.arrange(stacked)
+
+    def arrange(self, stacked: bool) -> None:
+        """Lay the fields out in columns or stacked; the section headings span the page either way."""
+        self.stacked = stacked
+        grid = self.grid
+        grid.setRowStretch(self._last_row, 0)
+        headings = {field_key: heading for heading, field_key in self._heading_before}
+        row = 0
+        for key, field_row in self.rows.items():
+            if key in headings:
+                grid.removeWidget(headings[key])
+                grid.addWidget(headings[key], row, 0, 1, 3)
+                row += 1
+            row = field_row.place(grid, row, stacked)
+        grid.setRowStretch(row, 1)
+        self._last_row = row
 
     def on_changed(self) -> None:
         self.screen.session.touch()

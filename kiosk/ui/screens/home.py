@@ -62,6 +62,9 @@ class HomeScreen(Screen):
             return
         grid = QGridLayout()
         grid.setSpacing(28)
+        # equal columns, and a tile's words go onto a second line rather than widening its column
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
         for i, (state, _text) in enumerate(TILES):
             tile = button("tile", lambda s=state: self.navigator.go(s), name=f"tile-{state.value}")
             self.tiles[state] = tile

@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout
 
 from kiosk.core.identity import IdentityError, parse_id_qr
 from kiosk.core.session import State
 from kiosk.ui.health import camera_gone
 from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import button, label, panel
+from kiosk.ui.widgets import AdaptiveRow, button, label, panel
 
 if TYPE_CHECKING:
     from kiosk.ui.context import ScreenContext
@@ -82,8 +82,8 @@ class IdentifyScreen(Screen):
 
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)
-        row = QHBoxLayout()
-        row.setSpacing(24)
+        # portrait: the camera preview above the instructions
+        self.row = row = AdaptiveRow(24)
         self.preview = PreviewLabel()
         row.addWidget(self.preview, 3)
         side = QVBoxLayout()
@@ -98,7 +98,7 @@ class IdentifyScreen(Screen):
         inner.addWidget(self.refusal)
         inner.addStretch(1)
         side.addWidget(frame, 1)
-        self.type_button = button(None, self._on_type_clicked, name="identify-type", wrap=True)
+        self.type_button = button(None, self._on_type_clicked, name="identify-type")
         side.addWidget(self.type_button)
         row.addLayout(side, 2)
         self.root.addLayout(row, 1)
@@ -155,7 +155,7 @@ class IdentifyScreen(Screen):
             self.status.setText("")
             # primary and twice as tall, not a tile: a tile's font would clip the words in a portrait column
             set_role(self.type_button, "primary")
-            self.type_button.setMinimumHeight(2 * self.ctx.theme.touch_px)
+            self.type_button.set_floor_height(2 * self.ctx.theme.touch_px)
             self.type_button.setText(self.t({"vi": "Nhập bằng bàn phím", "en": "Type instead"}))
         else:
             self.preview.unavailable = ""
@@ -166,7 +166,7 @@ class IdentifyScreen(Screen):
                       "camera so the QR code sits inside the yellow frame."}))
             self.status.setText(self.t({"vi": "Đang chờ thẻ…", "en": "Waiting for the card…"}))
             set_role(self.type_button, None)
-            self.type_button.setMinimumHeight(0)
+            self.type_button.set_floor_height(0)
             self.type_button.setText(self.t({"vi": "Không có thẻ? Nhập thông tin bằng bàn phím",
                                              "en": "No card? Type your details instead"}))
         # Refusals are shown in both languages: the citizen may not be reading the chosen one.

@@ -43,7 +43,7 @@ class LookupScreen(Screen):
         entry = QHBoxLayout()
         self.code = line_edit(keyboard="numeric", name="lookup-code")
         entry.addWidget(self.code, 3)
-        self.search_button = button("primary", self._on_search_clicked, name="lookup-search", wrap=True)
+        self.search_button = button("primary", self._on_search_clicked, name="lookup-search")
         entry.addWidget(self.search_button, 1)
         right.addLayout(entry)
         frame, inner = panel()

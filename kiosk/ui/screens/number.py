@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from kiosk.core.session import State
 from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import button, finger_scrolled, label, panel
+from kiosk.ui.widgets import FitLabel, button, finger_scrolled, label, panel
 
 if TYPE_CHECKING:
     from kiosk.ui.context import ScreenContext
@@ -86,7 +86,7 @@ class NumberScreen(Screen):
         lay = QVBoxLayout(self.ticket_page)
         frame, inner = panel()
         self.ticket_caption = label(role="subtitle")
-        self.ticket_number = label(role="big")
+        self.ticket_number = FitLabel(role="big")
         self.ticket_number.setObjectName("ticket-number")
         self.ticket_info = label()
         self.ticket_error = label(role="error")

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 from kiosk.core.session import State
 from kiosk.core.wards import fold
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import button, label, line_edit
+from kiosk.ui.widgets import ReflowGrid, button, label, line_edit
 
 if TYPE_CHECKING:
     from kiosk.ui.context import ScreenContext
@@ -33,7 +33,8 @@ class ProcedureScreen(Screen):
         self.root.addLayout(row)
 
         self.areas = [{"id": "", "vi": "Tất cả", "en": "All"}] + self.services.service_areas()
-        chips = QHBoxLayout()
+        # one row of chips in landscape, two or three in portrait or with large text
+        chips = ReflowGrid(max_columns=len(self.areas))
         self.area_buttons = []
         for i, area in enumerate(self.areas):
             b = button(None, lambda a=area: self._on_area_chosen(a), name=f"procedure-area-{i}")

@@ -39,7 +39,7 @@ class WardScreen(Screen):
         for w in (self.chosen_caption, self.chosen, self.explain):
             inner.addWidget(w)
         left.addWidget(frame)
-        self.suggestion = button(None, self._on_suggestion_clicked, name="ward-suggestion", wrap=True)
+        self.suggestion = button(None, self._on_suggestion_clicked, name="ward-suggestion")
         self.suggestion.setVisible(False)
         left.addWidget(self.suggestion)
         self.suggest_status = label(role="muted")
@@ -48,7 +48,7 @@ class WardScreen(Screen):
         self.other_province.setObjectName("ward-other-province")
         self.other_province.setVisible(False)
         left.addWidget(self.other_province)
-        self.kiosk_ward = button(None, self._on_kiosk_ward_clicked, name="ward-kiosk", wrap=True)
+        self.kiosk_ward = button(None, self._on_kiosk_ward_clicked, name="ward-kiosk")
         left.addWidget(self.kiosk_ward)
         left.addStretch(1)
         self.error = label(role="error")

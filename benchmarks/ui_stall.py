@@ -1,7 +1,7 @@
 """UI stalls during the citizen journeys (DESIGN.md section 5): runs ``kiosk walkthrough`` and reports
 the stall probe's figures per journey, with start-up time and memory.
 
-    .venv/bin/python benchmarks/ui_stall.py [--rounds 3] [--full]
+    .venv/bin/python benchmarks/ui_stall.py [--rounds 3] [--full] [--screen 1080x1920] [--large-text]
 
 Target: p99 under one 60 Hz frame (17 ms) and the longest stall under 50 ms.
 """
@@ -31,11 +31,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3, help="walkthrough rounds (four journeys each)")
     parser.add_argument("--full", action="store_true", help="without --fast (guide video plays, longer pauses)")
+    parser.add_argument("--screen", help="the window's size, e.g. 1080x1920 (the walkthrough's default 1920x1080)")
+    parser.add_argument("--large-text", action="store_true", help="start in large text")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "kiosk.cli", "walkthrough", "--out", tmp, "--journeys", str(args.rounds)]
         if not args.full:
             cmd.append("--fast")
+        if args.screen:
+            cmd += ["--screen", args.screen]
+        if args.large_text:
+            cmd.append("--large-text")
         subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
         result = json.loads((Path(tmp) / "journey.json").read_text(encoding="utf-8"))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QPushButton, QWidget
 
 from kiosk.app.devices import simulated_faults
 from kiosk.core.samples import TEST_CITIZENS, sample_payload
@@ -25,23 +25,24 @@ class DemoPanel(QWidget):
         self.window = window
         self.setWindowTitle("Demo")
         self.setObjectName("demo-panel")
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<b>Bảng điều khiển demo / demo panel</b>"))
+        #: in order; set_columns() places them in one column beside the kiosk or three below it
+        self.parts: list[QWidget] = []
+        self.parts.append(QLabel("<b>Bảng điều khiển demo / demo panel</b>"))
         for i, citizen in enumerate(TEST_CITIZENS):
             b = QPushButton(f"Đặt thẻ / present card: {citizen['full_name']}")
             b.setObjectName(f"demo-card-{i}")
             b.clicked.connect(lambda _=False, i=i: self._on_card_clicked(i))
-            layout.addWidget(b)
+            self.parts.append(b)
         b = QPushButton("Đặt mã QR thanh toán / present a payment QR (refused)")
         b.clicked.connect(lambda: self._sim_camera().present_card("00020101021238570010A000000727"))
-        layout.addWidget(b)
+        self.parts.append(b)
         b = QPushButton("Bỏ thẻ ra / remove card")
         b.setObjectName("demo-remove")
         b.clicked.connect(lambda: self._sim_camera().remove_card())
-        layout.addWidget(b)
+        self.parts.append(b)
         b = QPushButton("Đưa giấy tiếp nhận gần nhất / show the last receipt")
         b.clicked.connect(self._on_receipt_clicked)
-        layout.addWidget(b)
+        self.parts.append(b)
         self.toggles: dict[str, QCheckBox] = {}
         for device, fault, text in (("printer", "paper_out", "Hết giấy / paper out"),
                                     ("camera", "unplugged", "Rút camera / camera unplugged"),
@@ -52,16 +53,27 @@ class DemoPanel(QWidget):
             box.setObjectName(f"demo-{device}-{fault}")
             box.setChecked(simulated_faults().active(device, fault))
             box.toggled.connect(lambda on, d=device, f=fault: self._on_fault_toggled(d, f, on))
-            layout.addWidget(box)
+            self.parts.append(box)
             self.toggles[f"{device}:{fault}"] = box
         b = QPushButton("Nạp giấy / refill paper")
         b.setObjectName("demo-refill")
         b.clicked.connect(self._on_refill_clicked)
-        layout.addWidget(b)
+        self.parts.append(b)
         self.status = QLabel()
         self.status.setWordWrap(True)
-        layout.addWidget(self.status)
-        layout.addStretch(1)
+        self.parts.append(self.status)
+        self._grid = QGridLayout(self)
+        self.set_columns(1)
+
+    def set_columns(self, columns: int) -> None:
+        """One column beside a landscape kiosk window, several below a portrait one."""
+        grid = self._grid
+        for part in self.parts:
+            grid.removeWidget(part)
+        rows = -(-len(self.parts) // columns)
+        for i, part in enumerate(self.parts):
+            grid.addWidget(part, i % rows, i // rows)
+        grid.setRowStretch(rows, 1)
 
     def _sim_camera(self) -> Any:
         if self.window.services.sim_camera is None:
@@ -101,6 +113,35 @@ class DemoPanel(QWidget):
         self.status.setText(f"faults: {simulated_faults().describe() or '—'}")
 
 
+#: Room a window manager's title bar takes above a window's contents (setGeometry sets the contents).
+TITLE_BAR_PX = 40
+#: The demo panel: its width beside a landscape kiosk window, its height below a portrait one (three columns).
+PANEL_WIDTH_PX = 380
+PANEL_HEIGHT_PX = 330
+
+
+def demo_geometry(screen: tuple[int, int, int, int]) -> tuple[tuple[int, int, int, int],
+                                                               tuple[int, int, int, int], bool]:
+    """Where ``kiosk demo`` puts the kiosk window and its panel on a screen (x, y, width, height): the kiosk
+    keeps the screen's shape (a portrait screen shows the portrait kiosk at its real width), the panel goes
+    beside it on a wide screen and below it on a portrait or nearly square one, and neither leaves the screen.
+    Returns the kiosk's rectangle, the panel's, and whether the panel is below."""
+    x, y, width, height = screen
+    gap = 10
+    # portrait, or a screen that a panel beside would leave taller than wide (1280x1024): the kiosk at full
+    # width, the panel in a band below
+    if height > width - PANEL_WIDTH_PX - gap:
+        kiosk_h = height - PANEL_HEIGHT_PX - 2 * TITLE_BAR_PX - gap
+        kiosk = (x, y + TITLE_BAR_PX, width, kiosk_h)
+        panel = (x, y + 2 * TITLE_BAR_PX + kiosk_h + gap, width, PANEL_HEIGHT_PX)
+        return kiosk, panel, True
+    kiosk_w = width - PANEL_WIDTH_PX - gap
+    kiosk_h = height - TITLE_BAR_PX
+    kiosk = (x, y + TITLE_BAR_PX, kiosk_w, kiosk_h)
+    panel = (x + kiosk_w + gap, y + TITLE_BAR_PX, PANEL_WIDTH_PX, kiosk_h)
+    return kiosk, panel, False
+
+
 def _remember_codes(window: Any) -> None:
     def on_finished(result: dict) -> None:
         window.last_code = result.get("dossier_code") or result.get("local_ref")
@@ -118,15 +159,13 @@ def run_demo(settings: Any, data_dir: Path) -> int:
     install_crash_guard(window)
     _remember_codes(window)
     screen = app.primaryScreen().availableGeometry()
-    # 1920x1080 scaled down to what the screen has room for, the demo panel beside it
-    scale = min(1.0, (screen.width() - 380) / 1920, (screen.height() - 60) / 1080)
-    window.resize(int(1920 * scale), int(1080 * scale))
+    kiosk_rect, panel_rect, below = demo_geometry((screen.x(), screen.y(), screen.width(), screen.height()))
     window.setWindowTitle("Kiosk dịch vụ công — demo")
-    window.move(screen.left(), screen.top())
+    window.setGeometry(*kiosk_rect)
     window.show()
     panel = DemoPanel(window)
-    panel.resize(360, 600)
-    panel.move(screen.left() + window.width() + 10, screen.top())
+    panel.set_columns(3 if below else 1)
+    panel.setGeometry(*panel_rect)
     panel.show()
     print(f"Dữ liệu demo / demo data: {data_dir}")
     print(f"Bản in / prints: {window.services.prints_dir}")
@@ -155,7 +194,9 @@ def run_kiosk(settings: Any, data_dir: Path, windowed: bool = False) -> int:
     window = build_window(settings, data_dir, kiosk_mode=not windowed, defer_warm_up=True)
     install_crash_guard(window)
     if windowed:
-        window.resize(1920, 1080)
+        # the screen it opens on, whatever its shape: a portrait kiosk screen or a laptop
+        screen = app.primaryScreen().availableGeometry()
+        window.setGeometry(screen.x(), screen.y() + TITLE_BAR_PX, screen.width(), screen.height() - TITLE_BAR_PX)
         window.show()
     else:
         window.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint)
@@ -178,4 +219,4 @@ def _run_forever(app: Any) -> int:
     return app.exec()
 
 
-__all__ = ["DemoPanel", "run_demo", "run_kiosk"]
+__all__ = ["DemoPanel", "demo_geometry", "run_demo", "run_kiosk"]

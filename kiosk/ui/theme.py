@@ -127,6 +127,9 @@ QPushButton[role="bigchoice"] {{ font-size: {f(34)}px; min-height: {touch * 2}px
 QPushButton[role="header"] {{ background: {p.header}; color: {p.header_text}; border: 3px solid {p.header_text}; }}
 QPushButton[role="key"] {{ font-size: {f(30)}px; padding: 2px; border-radius: 8px; }}
 QPushButton:checked {{ background: {p.primary}; color: {p.primary_text}; border: 4px solid {p.focus}; }}
+QPushButton[role="rating"] {{ font-size: {f(34)}px; min-height: {max(touch * 2, 140)}px; border-radius: 20px; }}
+QPushButton[role="rating"]:checked {{ background: {p.primary}; color: {p.primary_text};
+    border: 6px solid {p.focus}; }}
 QPushButton:disabled {{ background: {p.panel}; color: {p.muted}; border: 3px dashed {p.muted}; }}
 QPushButton:pressed {{ border: 4px solid {p.focus}; }}
 QLineEdit, QPlainTextEdit {{ background: {p.background}; color: {p.text}; border: 3px solid {p.muted};

@@ -91,9 +91,13 @@ def test_validation_messages_appear_beside_the_fields(driver, kiosk, qtbot):
     assert kiosk.session.state == State.FORM
     assert driver.find("error-child_full_name").text()  # required
     assert driver.find("error-phone").text()  # malformed
-    assert driver.find("form-summary").text().startswith("Còn")
+    summary = driver.find("form-summary")
+    count = int(summary.text().split()[1])  # "Còn N mục cần sửa ..."
+    assert summary.text().startswith("Còn") and count >= 2
     driver.type_into("field-child_full_name", "An")
     qtbot.waitUntil(lambda: driver.find("error-child_full_name").text() == "")  # cleared once valid
+    # the count follows the fix at once, without touching "Continue" again
+    qtbot.waitUntil(lambda: summary.text().startswith(f"Còn {count - 1} mục"))
 
 
 def test_offline_dossier_gets_a_provisional_reference_and_says_it_will_sync(driver, kiosk, qtbot):

@@ -92,9 +92,10 @@ class FieldRow:
             self.input = label(role="muted")
             self.input.setProperty("personal", True)
         else:
-            edit = line_edit(keyboard="numeric" if field.keyboard == "numeric" or field.type in (
-                "date", "id_number", "phone", "number") else "text",
-                capitalize=field.type == "text" and field.key.endswith("full_name"))
+            # its own layout: an address typed with Telex would come out mangled ("aa" -> "â")
+            edit = line_edit(keyboard="email" if field.type == "email" else "numeric" if field.keyboard == "numeric"
+                             or field.type in ("date", "id_number", "phone", "number") else "text",
+                             capitalize=field.type == "text" and field.key.endswith("full_name"))
             if field.type == "date":
                 edit.setMaxLength(10)
             elif field.type == "id_number":
@@ -257,12 +258,16 @@ class FormPage(QScrollArea):
 
     def on_changed(self) -> None:
         self.screen.session.touch()
-        # a corrected field loses its message as soon as it is valid
+        # a corrected field loses its message as soon as it is valid, and the count above the button follows
+        fixed = False
         for key in list(self._errors):
             row = self.rows[key]
             if forms.validate_field(row.field, row.value()) is None:
                 del self._errors[key]
                 row.show_error(None, self.language)
+                fixed = True
+        if fixed:
+            self.screen.show_error_count(len(self._errors))
 
     def values(self) -> dict[str, str]:
         return {key: row.value() for key, row in self.rows.items()}
@@ -414,12 +419,19 @@ class FormScreen(Screen):
             return
         errors = page.validate()
         if errors:
-            self.summary.setText(both({
-                "vi": f"Còn {len(errors)} mục cần sửa (chữ đỏ bên cạnh ô).",
-                "en": f"{len(errors)} field(s) need correcting (red text beside them)."}))
+            self.show_error_count(len(errors))
             return
         self.session.data.form = page.values()
         self.navigator.go(State.WARD)
+
+    def show_error_count(self, count: int) -> None:
+        """The summary above "Continue": how many fields still need correcting, kept current as they are fixed."""
+        if count == 0:
+            self.summary.setText("")  # nothing left to correct: no red line left behind
+            return
+        self.summary.setText(both({
+            "vi": f"Còn {count} mục cần sửa (chữ đỏ ở ô đó).",
+            "en": f"{count} field(s) need correcting (red text at the field)."}))
 
     def reset(self) -> None:
         for page in self.forms.values():

@@ -9,12 +9,23 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from kiosk.app.devices import simulated_faults
 from kiosk.core.samples import TEST_CITIZENS, sample_payload
 
 log = logging.getLogger("kiosk.ui")
+
+
+def _panel_button(text: str) -> QPushButton:
+    """A button whose words wrap: the panel keeps to its strip of screen whatever its texts' length."""
+    from kiosk.ui.widgets import WrapButton
+
+    button = WrapButton()
+    # a push button's own policy never shrinks it below its one-line width
+    button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    button.setText(text)
+    return button
 
 
 class DemoPanel(QWidget):
@@ -25,22 +36,22 @@ class DemoPanel(QWidget):
         self.window = window
         self.setWindowTitle("Demo")
         self.setObjectName("demo-panel")
-        #: in order; set_columns() places them in one column beside the kiosk or three below it
+        #: in order; set_columns() places them in one column beside the kiosk or two below it
         self.parts: list[QWidget] = []
         self.parts.append(QLabel("<b>Bảng điều khiển demo / demo panel</b>"))
         for i, citizen in enumerate(TEST_CITIZENS):
-            b = QPushButton(f"Đặt thẻ / present card: {citizen['full_name']}")
+            b = _panel_button(f"Đặt thẻ / present card: {citizen['full_name']}")
             b.setObjectName(f"demo-card-{i}")
             b.clicked.connect(lambda _=False, i=i: self._on_card_clicked(i))
             self.parts.append(b)
-        b = QPushButton("Đặt mã QR thanh toán / present a payment QR (refused)")
+        b = _panel_button("Đặt mã QR thanh toán / present a payment QR (refused)")
         b.clicked.connect(lambda: self._sim_camera().present_card("00020101021238570010A000000727"))
         self.parts.append(b)
-        b = QPushButton("Bỏ thẻ ra / remove card")
+        b = _panel_button("Bỏ thẻ ra / remove card")
         b.setObjectName("demo-remove")
         b.clicked.connect(lambda: self._sim_camera().remove_card())
         self.parts.append(b)
-        b = QPushButton("Đưa giấy tiếp nhận gần nhất / show the last receipt")
+        b = _panel_button("Đưa giấy tiếp nhận gần nhất / show the last receipt")
         b.clicked.connect(self._on_receipt_clicked)
         self.parts.append(b)
         self.toggles: dict[str, QCheckBox] = {}
@@ -55,7 +66,7 @@ class DemoPanel(QWidget):
             box.toggled.connect(lambda on, d=device, f=fault: self._on_fault_toggled(d, f, on))
             self.parts.append(box)
             self.toggles[f"{device}:{fault}"] = box
-        b = QPushButton("Nạp giấy / refill paper")
+        b = _panel_button("Nạp giấy / refill paper")
         b.setObjectName("demo-refill")
         b.clicked.connect(self._on_refill_clicked)
         self.parts.append(b)
@@ -66,7 +77,7 @@ class DemoPanel(QWidget):
         self.set_columns(1)
 
     def set_columns(self, columns: int) -> None:
-        """One column beside a landscape kiosk window, several below a portrait one."""
+        """One column beside a landscape kiosk window, two below a portrait one."""
         grid = self._grid
         for part in self.parts:
             grid.removeWidget(part)
@@ -115,8 +126,8 @@ class DemoPanel(QWidget):
 
 #: Room a window manager's title bar takes above a window's contents (setGeometry sets the contents).
 TITLE_BAR_PX = 40
-#: The demo panel: its width beside a landscape kiosk window, its height below a portrait one (three columns).
-PANEL_WIDTH_PX = 380
+#: The demo panel: its width beside a landscape kiosk window, its height below a portrait one (two columns).
+PANEL_WIDTH_PX = 420
 PANEL_HEIGHT_PX = 330
 
 
@@ -164,7 +175,7 @@ def run_demo(settings: Any, data_dir: Path) -> int:
     window.setGeometry(*kiosk_rect)
     window.show()
     panel = DemoPanel(window)
-    panel.set_columns(3 if below else 1)
+    panel.set_columns(2 if below else 1)
     panel.setGeometry(*panel_rect)
     panel.show()
     print(f"Dữ liệu demo / demo data: {data_dir}")

@@ -1,14 +1,16 @@
-"""The on-screen keyboard: Vietnamese Telex and direct tone keys, shift, backspace, a numeric pad.
+"""The on-screen keyboard: Vietnamese Telex and direct tone keys, shift, backspace, a numeric pad, and an
+e-mail layout.
 
 It is a widget inside the window (a kiosk has no OS keyboard). Its keys never take focus, so
-they type into whichever field has it; the field's ``keyboard`` property ("text" or "numeric")
-picks the layout, and ``capitalize`` ("words") capitalises the first letter of each word, which
-is what names and addresses need.
+they type into whichever field has it; the field's ``keyboard`` property ("text", "numeric" or
+"email") picks the layout each time the field gets focus, and ``capitalize`` ("words") capitalises
+the first letter of each word, which is what names and addresses need.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QApplication,
     QGridLayout,
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.core.telex import apply_key, apply_tone_key
+from kiosk.ui.widgets import FitButton
 
 TEXT_ROWS = [
     list("qwertyuiop") + ["backspace"],
@@ -36,6 +39,15 @@ NUMERIC_ROWS = [
     ["7", "8", "9", "enter"],
     ["text", "0", "-", "hide"],
 ]
+#: An address is typed as it is: no Telex (it would turn "aa" into "â" and "s" into a tone), no tone keys,
+#: the digits and the characters an address has on the letters' page.
+EMAIL_ROWS = [
+    list("1234567890") + ["backspace"],
+    list("qwertyuiop") + ["@"],
+    list("asdfghjkl") + ["_", "enter"],
+    ["shift"] + list("zxcvbnm") + [".", "-"],
+    ["at-gmail", ".vn", ".com", "hide"],
+]
 #: Direct tone keys carry the tone's name: a lone combining mark is hard to read on a touchscreen.
 TONE_LABELS = {"tone-s": "sắc ´", "tone-f": "huyền `", "tone-r": "hỏi ?", "tone-x": "ngã ~", "tone-j": "nặng ."}
 SPECIAL_LABELS = {
@@ -49,7 +61,39 @@ SPECIAL_LABELS = {
     "telex-off": {"vi": "Telex: tắt", "en": "Telex: off"},
     "hide": {"vi": "Ẩn bàn phím", "en": "Hide keyboard"},
 }
-SPAN = {"space": 5, "numeric": 2, "telex": 2, "hide": 2, "shift": 1}
+#: Keys that type more than their name says: what they insert.
+TYPES = {"at-gmail": "@gmail.com"}
+LABELS = {"at-gmail": "@gmail.com"}
+#: How many columns a key takes, per layout ("text", "num", "mail").
+SPANS = {
+    "text": {"space": 5, "numeric": 2, "telex": 2, "hide": 2, "shift": 1},
+    "num": {},
+    "mail": {"at-gmail": 4, ".vn": 2, ".com": 2, "hide": 3},
+}
+#: The layouts, by the ``keyboard`` property of a field, and the prefix of their keys' names.
+PREFIX = {"text": "text", "numeric": "num", "email": "mail"}
+
+
+#: The rows of the tallest layout, and the room between and around the keys (px).
+ROWS = 5
+KEY_SPACING = 6
+MARGIN = 8
+#: A key's padding and border above and below its label (the theme: 2 px padding, a 3 px border that is
+#: 4 px on a checked shift key), so a label keeps its full height on a key of the least height.
+KEY_CHROME_PX = 12
+#: The theme's font size for keys before large-text scaling (``QPushButton[role="key"]`` in kiosk/ui/theme.py).
+KEY_FONT_BASE_PX = 30
+
+
+def keyboard_height(touch_px: int, key_font_px: int) -> int:
+    """The keyboard's height: five rows of keys, each a touch target tall (15 mm) and never lower than its
+    label needs, with the spacing and margins. No taller: at 1366x768 every pixel it takes is one the screen
+    above loses (it is docked there, never over the focused field)."""
+    font = QFont("Noto Sans")
+    font.setPixelSize(key_font_px)
+    font.setBold(True)
+    key = max(touch_px, QFontMetrics(font).height() + KEY_CHROME_PX)
+    return ROWS * key + (ROWS - 1) * KEY_SPACING + 2 * MARGIN
 
 
 class OnScreenKeyboard(QWidget):
@@ -71,47 +115,60 @@ class OnScreenKeyboard(QWidget):
         self._pages = QStackedWidget(self)
         self._text_page = self._build(TEXT_ROWS, "text")
         self._numeric_page = self._build(NUMERIC_ROWS, "num")
-        self._pages.addWidget(self._text_page)
-        self._pages.addWidget(self._numeric_page)
+        self._email_page = self._build(EMAIL_ROWS, "mail")
+        self._page_of = {"text": self._text_page, "numeric": self._numeric_page, "email": self._email_page}
+        for page in self._page_of.values():
+            self._pages.addWidget(page)
+        # The theme's least button height (a touch target *inside* padding and border) would make each key
+        # 10-12 px taller than a touch target; the keyboard's fixed height (keyboard_height) sizes them.
+        self._pages.setStyleSheet('QPushButton[role="key"] { min-height: 0px; }')
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setContentsMargins(MARGIN, MARGIN, MARGIN, MARGIN)
         layout.addWidget(self._pages)
         self.retranslate_ui(self.language)
 
     def _build(self, rows: list[list[str]], prefix: str) -> QWidget:
         page = QWidget(self)
         grid = QGridLayout(page)
-        grid.setSpacing(6)
+        grid.setSpacing(KEY_SPACING)
         grid.setContentsMargins(0, 0, 0, 0)
         for r, row in enumerate(rows):
             col = 0
             for name in row:
-                button = QPushButton(page)
+                button = FitButton(page)  # a long label on a narrow key is drawn smaller, never cut
                 button.setProperty("role", "key")
                 button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
                 button.setAutoRepeat(name == "backspace")
-                button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+                # every column as wide as the next (a long label must not widen its column): the label is
+                # drawn smaller instead, and the theme's least width keeps each key a touch target
+                button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
                 button.setObjectName(f"key-{prefix}-{name}")
                 button.clicked.connect(lambda _=False, n=name: self._on_key_clicked(n))
-                span = SPAN.get(name, 1) if prefix == "text" else 1
+                span = SPANS[prefix].get(name, 1)
                 grid.addWidget(button, r, col, 1, span)
                 col += span
                 self.buttons[f"{prefix}:{name}"] = button
+        for column in range(grid.columnCount()):
+            grid.setColumnStretch(column, 1)
         return page
 
     # --- public ---------------------------------------------------------------------------------
     def set_mode(self, mode: str) -> None:
-        """"text" or "numeric"."""
-        self._pages.setCurrentWidget(self._numeric_page if mode == "numeric" else self._text_page)
+        """"text", "numeric" or "email" (anything else: text)."""
+        self._pages.setCurrentWidget(self._page_of.get(mode, self._text_page))
 
     @property
     def mode(self) -> str:
-        return "numeric" if self._pages.currentWidget() is self._numeric_page else "text"
+        current = self._pages.currentWidget()
+        return next(mode for mode, page in self._page_of.items() if page is current)
 
     def key_button(self, name: str) -> QPushButton:
         """The button that types ``name`` in the current layout (for the walkthrough and tests)."""
-        prefix = "num" if self.mode == "numeric" else "text"
-        return self.buttons[f"{prefix}:{name}"]
+        return self.buttons[f"{PREFIX[self.mode]}:{name}"]
+
+    def has_key(self, name: str) -> bool:
+        """Whether the current layout has a key ``name`` (the e-mail layout has its digits on it)."""
+        return f"{PREFIX[self.mode]}:{name}" in self.buttons
 
     def retranslate_ui(self, language: str) -> None:
         self.language = language
@@ -123,12 +180,15 @@ class OnScreenKeyboard(QWidget):
                 button.setText(SPECIAL_LABELS[name][language])
             elif name in TONE_LABELS:
                 button.setText(TONE_LABELS[name])
+            elif name in LABELS:
+                button.setText(LABELS[name])
             elif len(name) == 1 and name.isalpha():
                 button.setText(name.upper() if self.shift else name)
             else:
                 button.setText(name)
-        self.buttons["text:shift"].setCheckable(True)
-        self.buttons["text:shift"].setChecked(self.shift)
+        for shift in ("text:shift", "mail:shift"):
+            self.buttons[shift].setCheckable(True)
+            self.buttons[shift].setChecked(self.shift)
 
     # --- typing ---------------------------------------------------------------------------------
     @staticmethod
@@ -144,8 +204,10 @@ class OnScreenKeyboard(QWidget):
             self.set_mode("numeric" if name == "numeric" else "text")
             return
         if name == "shift":
-            self.shift = not self.shift
-            self.retranslate_ui(self.language)
+            field = self.target()
+            # Shift is one-shot. At a word start of a name it is already on (auto-capital): a citizen who taps
+            # it to get the capital they expect must not turn the capital off.
+            self._set_shift(True if field is not None and self._capital_due(field) else not self.shift)
             return
         if name == "telex":
             self.telex = not self.telex
@@ -168,39 +230,48 @@ class OnScreenKeyboard(QWidget):
             word, start = self._word_before_cursor(field)
             self._replace_word(field, start, len(word), apply_tone_key(word, name[-1]))
         else:
-            self._type(field, name)
+            self._type(field, TYPES.get(name, name))
         self._auto_shift(field)
 
     def _type(self, field: QWidget, key: str) -> None:
-        char = key.upper() if self.shift and key.isalpha() else key
-        if self.shift:
-            self.shift = False
-            self.retranslate_ui(self.language)
-        if self.telex and char.isalpha() and field.property("keyboard") != "numeric":
+        # a name's word starts with a capital whatever the shift key was left at
+        upper = self.shift or self._capital_due(field)
+        char = key.upper() if upper and key.isalpha() else key
+        self._set_shift(False)
+        if self._telex_applies(field) and char.isalpha():
             word, start = self._word_before_cursor(field)
             self._replace_word(field, start, len(word), apply_key(word, char))
         else:
             self._insert(field, char)
 
-    def _auto_shift(self, field: QWidget) -> None:
-        if field.property("capitalize") != "words":
-            return
-        text, pos = self._text_and_pos(field)
-        want = pos == 0 or text[pos - 1] == " "
-        if want != self.shift:
-            self.shift = want
+    def _telex_applies(self, field: QWidget) -> bool:
+        """Telex composes Vietnamese in text fields only: it would mangle a number or an e-mail address."""
+        return self.telex and field.property("keyboard") in (None, "", "text") and self.mode == "text"
+
+    def _set_shift(self, on: bool) -> None:
+        if on != self.shift:
+            self.shift = on
             self.retranslate_ui(self.language)
 
+    @classmethod
+    def _capital_due(cls, field: QWidget) -> bool:
+        """The cursor is at a word start of a field that capitalises words (a name, an address)."""
+        if field.property("capitalize") != "words":
+            return False
+        text, pos = cls._text_and_pos(field)
+        return pos == 0 or text[pos - 1].isspace()
+
+    def _auto_shift(self, field: QWidget) -> None:
+        if field.property("capitalize") == "words":
+            self._set_shift(self._capital_due(field))
+
     def prepare_for(self, field: QWidget | None) -> None:
-        """A field got focus: show its layout and capitalise where a name starts."""
+        """A field got focus: show its own layout (never the last one used) and capitalise where a name
+        starts; a shift left on from another field is dropped."""
         if field is None:
             return
-        self.set_mode("numeric" if field.property("keyboard") == "numeric" else "text")
-        if field.property("capitalize") == "words":
-            self._auto_shift(field)
-        elif self.shift:
-            self.shift = False
-            self.retranslate_ui(self.language)
+        self.set_mode(layout_of(field))
+        self._set_shift(self._capital_due(field))
 
     @staticmethod
     def _text_and_pos(field: QWidget) -> tuple[str, int]:
@@ -243,6 +314,12 @@ class OnScreenKeyboard(QWidget):
             field.backspace()
         else:
             field.textCursor().deletePreviousChar()  # type: ignore[attr-defined]
+
+
+def layout_of(field: QWidget) -> str:
+    """The layout a field asks for with its ``keyboard`` property: "text", "numeric" or "email"."""
+    mode = field.property("keyboard")
+    return mode if mode in PREFIX else "text"
 
 
 def keys_for(text: str) -> list[str]:

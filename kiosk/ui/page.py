@@ -19,11 +19,27 @@ class Page(QWidget):
     """A page of a stack: subclasses build their widgets once and refill them on ``enter``."""
 
     title: Text = {"vi": "", "en": ""}
+    #: The page's content scrolls under a finger when it is taller than the room it gets (a 1366x768 laptop,
+    #: large text, the keyboard docked below) instead of being squeezed until its texts are cut and its
+    #: buttons overlap. While it fits, the content fills the page exactly as without it.
+    scrolls = False
 
     def __init__(self, object_name: str, spacing: int = 18) -> None:
         super().__init__()
         self.setObjectName(object_name)
-        self.root = QVBoxLayout(self)
+        if self.scrolls:
+            from kiosk.ui.widgets import finger_scrolled
+
+            body = QWidget()
+            body.setObjectName(f"{object_name}-body")
+            self.root = QVBoxLayout(body)
+            self.page_scroll = finger_scrolled(body)
+            self.page_scroll.setObjectName(f"{object_name}-scroll")
+            outer = QVBoxLayout(self)
+            outer.setContentsMargins(0, 0, 0, 0)
+            outer.addWidget(self.page_scroll)
+        else:
+            self.root = QVBoxLayout(self)
         self.root.setContentsMargins(32, 20, 32, 20)
         self.root.setSpacing(spacing)
         self._unwatch_camera: Callable[[], None] = _nothing  # set by pages that watch the camera

@@ -143,8 +143,12 @@ QCheckBox::indicator:checked {{ background: {p.primary}; border: 3px solid {p.te
 QListWidget {{ background: {p.background}; border: 3px solid {p.muted}; font-size: {f(28)}px; }}
 QListWidget::item {{ min-height: {touch}px; padding: 6px; border-bottom: 1px solid {p.muted}; }}
 QListWidget::item:selected {{ background: {p.primary}; color: {p.primary_text}; }}
-QScrollBar:vertical {{ width: {self.px(10)}px; background: {p.panel}; }}
-QScrollBar::handle:vertical {{ background: {p.muted}; min-height: {touch}px; border-radius: 6px; }}
+QScrollBar:vertical {{ width: {self.px(5)}px; background: {p.panel}; border: none; margin: 0px; }}
+QScrollBar::handle:vertical {{ background: {p.primary}; min-height: {touch}px; border-radius: {self.px(2)}px; }}
+QScrollBar:horizontal {{ height: {self.px(5)}px; background: {p.panel}; border: none; margin: 0px; }}
+QScrollBar::handle:horizontal {{ background: {p.primary}; min-width: {touch}px; border-radius: {self.px(2)}px; }}
+QScrollBar::add-line, QScrollBar::sub-line {{ width: 0px; height: 0px; border: none; background: none; }}
+QScrollBar::add-page, QScrollBar::sub-page {{ background: none; }}
 QProgressBar {{ border: 3px solid {p.text}; border-radius: 8px; min-height: {self.px(8)}px; text-align: center; }}
 QProgressBar::chunk {{ background: {p.primary}; }}
 QFrame[role="overlay"] {{ background: rgba(0, 0, 0, 180); }}

@@ -190,7 +190,7 @@ class VideoPanel(QWidget):
     def retranslate_ui(self, language: str) -> None:
         self.language = language
         playing = self.state == "playing"
-        self.play_button.setText(tr({"vi": "⏸ Tạm dừng", "en": "⏸ Pause"} if playing
+        self.play_button.setText(tr({"vi": "❚❚ Tạm dừng", "en": "❚❚ Pause"} if playing
                                     else {"vi": "▶ Phát video", "en": "▶ Play video"}, language))
         self.replay_button.setText(tr({"vi": "↺ Xem lại", "en": "↺ Replay"}, language))
         self.still_title.setText(tr({"vi": "Hướng dẫn từng bước (chưa có video)",

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSizeF, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractScrollArea,
     QBoxLayout,
     QFrame,
     QGridLayout,
@@ -16,6 +19,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QScroller,
+    QScrollerProperties,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -186,8 +190,115 @@ def finger_scrolled(content: QWidget) -> QScrollArea:
     scroll.setWidgetResizable(True)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     scroll.setWidget(content)
-    QScroller.grabGesture(scroll.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+    enable_swipe(scroll)
     return scroll
+
+
+#: How far a finger travels before a touch becomes a swipe (metres, as QScrollerProperties counts): a tap
+#: wobbles a millimetre or two, an elderly citizen's a little more; past this the buttons under it stay up.
+SWIPE_START_M = 0.004
+#: How long a touch in a swipeable area waits before it presses what is under it (seconds): a swipe that
+#: starts on a button moves past SWIPE_START_M well within it, so the button never goes down; a tap is
+#: released sooner and is replayed at once as a press and a release, so taps do not wait for it.
+SWIPE_PRESS_DELAY_S = 0.2
+
+
+def enable_swipe(area: QAbstractScrollArea) -> QScroller:
+    """Make ``area`` scroll under a dragged finger, with a fling that glides to a stop: the one way a
+    citizen's scrolling list, page or text is made swipeable (DESIGN.md section 11: kinetic touch
+    scrolling everywhere).
+
+    The left-mouse-button gesture serves fingers too: a touchscreen's touches reach the widgets as mouse
+    events Qt makes from them (none of the kiosk's widgets takes touch events), and a technician's mouse
+    drags the same way. The content stops at its ends instead of overshooting (the bounce reads as a
+    fault on a kiosk), and a touch presses nothing until it is known not to be a swipe."""
+    viewport = area.viewport()
+    if isinstance(area, QAbstractItemView):
+        # per item, a 60 px drag would move the list by 60 rows: the content follows the finger per pixel
+        area.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        area.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    # answers the scroller's questions where Qt's own answers are wrong for a kiosk (nested areas, lines)
+    viewport.installEventFilter(_SwipeArea(area))
+    QScroller.grabGesture(viewport, QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+    scroller = QScroller.scroller(viewport)
+    props = scroller.scrollerProperties()
+    metric = QScrollerProperties.ScrollMetric
+    off = QScrollerProperties.OvershootPolicy.OvershootAlwaysOff
+    props.setScrollMetric(metric.VerticalOvershootPolicy, off)
+    props.setScrollMetric(metric.HorizontalOvershootPolicy, off)
+    props.setScrollMetric(metric.DragStartDistance, SWIPE_START_M)
+    props.setScrollMetric(metric.MousePressEventDelay, SWIPE_PRESS_DELAY_S)
+    scroller.setScrollerProperties(props)
+    _no_double_taps()
+    return scroller
+
+
+def _no_double_taps() -> None:
+    """Qt turns a touch that comes within the double-click interval of the last one into a double click,
+    wherever on the screen it lands, and a double click cancels the swipe gesture: a citizen who touched a
+    chip and swiped the list at once saw the list stand still. Nothing on the kiosk answers a double
+    click, so there is none (process-wide; set here because swiping is what needs it)."""
+    hints = QGuiApplication.styleHints()
+    if hints is not None and hints.mouseDoubleClickInterval() != 0:
+        hints.setMouseDoubleClickInterval(0)
+
+
+class _SwipeArea(QObject):
+    """What the scroller asks a swipeable area's viewport before it moves it (QScrollPrepareEvent) and then
+    tells it (QScrollEvent), answered where Qt's own answer is wrong for a kiosk:
+
+    - areas inside areas (a screen's page scrolls, and so does its form or list): the innermost one that
+      can scroll takes a swipe that starts on it, the page around it stays put (both moved otherwise);
+    - a QPlainTextEdit's scroll bar counts lines, and the scroller moves it one step per pixel (a 100 px
+      swipe went 100 lines down): the scroller is told pixels, the scroll bar gets lines."""
+
+    def __init__(self, area: QAbstractScrollArea) -> None:
+        super().__init__(area)
+        self.area = area
+        self.lines = isinstance(area, QPlainTextEdit)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        kind = event.type()
+        if kind == QEvent.Type.ScrollPrepare:
+            if self._inner_area_scrolls_at(event.startPos().toPoint()):
+                event.ignore()  # not prepared: this scroller stays inactive for this touch
+                return True
+            if self.lines:
+                self._prepare_in_lines(event)
+                return True
+        elif kind == QEvent.Type.Scroll and self.lines:
+            line = self._line()
+            pos = event.contentPos()
+            across, bar = self.area.horizontalScrollBar(), self.area.verticalScrollBar()
+            across.setValue(across.minimum() + round(pos.x()))
+            bar.setValue(bar.minimum() + round(pos.y() / line))
+            return True
+        return False
+
+    def _inner_area_scrolls_at(self, point) -> bool:  # noqa: ANN001 (a QPoint in the viewport)
+        viewport = self.area.viewport()
+        widget = viewport.childAt(point)
+        while widget is not None and widget is not viewport:
+            holder = widget.parentWidget()
+            if isinstance(holder, QAbstractScrollArea) and holder.viewport() is widget \
+                    and QScroller.hasScroller(widget):
+                bars = (holder.verticalScrollBar(), holder.horizontalScrollBar())
+                if any(bar.maximum() > bar.minimum() for bar in bars):
+                    return True
+            widget = holder
+        return False
+
+    def _line(self) -> int:
+        return max(1, self.area.fontMetrics().lineSpacing())
+
+    def _prepare_in_lines(self, event: QEvent) -> None:
+        line = self._line()
+        bar, across = self.area.verticalScrollBar(), self.area.horizontalScrollBar()
+        event.setViewportSize(QSizeF(self.area.viewport().size()))
+        event.setContentPosRange(QRectF(0, 0, across.maximum() - across.minimum(),
+                                        (bar.maximum() - bar.minimum()) * line))
+        event.setContentPos(QPointF(across.value() - across.minimum(), (bar.value() - bar.minimum()) * line))
+        event.accept()
 
 
 def grid(parent: QWidget | None = None, columns: int = 2) -> QGridLayout:
@@ -345,3 +456,57 @@ class FitLabel(QLabel):
         painter.setPen(self.palette().color(self.foregroundRole()))
         painter.drawText(room, int(self.alignment()), self.text())
         painter.end()
+
+
+class FitButton(QPushButton):
+    """A key of the on-screen keyboard: one short label ("⌫ Xoá", "Ẩn bàn phím") drawn smaller when the key
+    is narrower than its text (a portrait screen with large text has eleven keys in 1,080 px), never below
+    ``MIN_SCALE`` of its font. The ``fits`` property tells the layout audit so, which then checks the label
+    at that smallest size."""
+
+    MIN_SCALE = 0.55
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setProperty("fits", self.MIN_SCALE)
+
+    def minimumSizeHint(self):  # noqa: N802 (Qt override): the label may shrink, so may the key
+        hint = super().minimumSizeHint()
+        hint.setWidth(max(self.minimumWidth(), int(hint.width() * self.MIN_SCALE)))
+        return hint
+
+    def paintEvent(self, event) -> None:  # noqa: N802, ANN001 (Qt override)
+        from PySide6.QtCore import QRect
+        from PySide6.QtGui import QPainter, QPixmap
+        from PySide6.QtWidgets import QStyle, QStyleOptionButton, QStylePainter
+
+        option = QStyleOptionButton()
+        self.initStyleOption(option)
+        room = self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, self)
+        text = option.text
+        need = self.fontMetrics().horizontalAdvance(text) + 4
+        if need <= room.width() or not text:
+            super().paintEvent(event)
+            return
+        painter = QStylePainter(self)
+        option.text = ""  # the bevel as the style draws it
+        painter.drawControl(QStyle.ControlElement.CE_PushButtonBevel, option)
+        # The label as the style draws it (its font, and its colour for this state: a checked Shift is light
+        # on dark) on a strip as wide as the text needs, then drawn into the key's room at the scale that fits.
+        # The style takes its font from the style sheet, not from the painter, so it cannot be asked smaller.
+        ratio = self.devicePixelRatioF()
+        strip = QPixmap(int(need * ratio), int(room.height() * ratio))
+        strip.setDevicePixelRatio(ratio)
+        strip.fill(Qt.GlobalColor.transparent)
+        label = QStyleOptionButton(option)
+        label.text = text
+        label.rect = QRect(0, 0, need, room.height())
+        strip_painter = QStylePainter(strip, self)
+        strip_painter.drawControl(QStyle.ControlElement.CE_PushButtonLabel, label)
+        strip_painter.end()
+        scale = max(self.MIN_SCALE, room.width() / need)
+        width, height = int(need * scale), int(room.height() * scale)
+        target = QRect(room.x() + (room.width() - width) // 2, room.y() + (room.height() - height) // 2,
+                       width, height)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.drawPixmap(target, strip)

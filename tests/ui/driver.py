@@ -1,18 +1,17 @@
-"""Drive the kiosk like a citizen in tests: touch buttons, type on the on-screen keyboard.
+"""Drive the kiosk like a citizen in tests: touch buttons (touch taps), type on the on-screen keyboard.
 
-The key presses and the way to a card screen are the walkthrough's (kiosk/tools/walkthrough/common.py);
-touching and waiting go through qtbot, so a test fails with pytest-qt's timeout rather than a screenshot."""
+The taps, the key presses and the way to a card screen are the walkthrough's (kiosk/tools/walkthrough/
+common.py); waiting goes through qtbot, so a test fails with pytest-qt's timeout rather than a screenshot."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from kiosk.core.session import State
-from kiosk.tools.walkthrough.common import BIRTH, to_card_screen, type_keys
+from kiosk.tools.walkthrough.common import BIRTH, tap, to_card_screen, type_keys
 
 
 class Driver:
@@ -29,7 +28,7 @@ class Driver:
     def click(self, target: str | QWidget) -> None:
         widget = self.find(target) if isinstance(target, str) else target
         self.qtbot.waitUntil(lambda: widget.isVisible() and widget.isEnabled(), timeout=5000)
-        self.qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+        tap(widget)  # a finger's touch at its centre, as the walkthrough's; returns once it was delivered
 
     def key(self, name: str) -> None:
         self.click(self.window.keyboard.key_button(name))

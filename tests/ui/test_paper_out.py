@@ -122,10 +122,12 @@ def _tap(qtbot, panel_, name: str) -> QPushButton:
     return widget
 
 
-def test_maintenance_lists_the_failed_ticket_and_reprints_it_after_the_refill(driver, kiosk, qtbot, panel):
+def test_maintenance_lists_the_failed_ticket_and_reprints_it_after_the_refill(driver, kiosk, qtbot, request):
     number = _take_a_number_with_no_paper(driver, kiosk, qtbot)
     driver.click("ticket-done")  # the citizen leaves: the session (and its "Print again") is gone
     driver.on(State.HOME)
+    # then the technician opens maintenance (a finger cannot touch the kiosk's tiles under the open panel)
+    panel = request.getfixturevalue("panel")
     _tap(qtbot, panel, "maint-print")
     page = panel.page("print")
     row = page.findChild(type(page.result), "maint-failed-0")

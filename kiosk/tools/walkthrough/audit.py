@@ -14,7 +14,8 @@ one would point at on the screen:
     unless the label is inside a scroll area (the area's content grows; the label is not cut), or a piece of
     it that no line may break inside (``QTextBoundaryFinder``, e.g. a dossier code) is wider. Labels
     without text (images) are skipped; the kiosk elides no label, so there is no elision to allow for
-    (a FitLabel, property "fits", draws smaller instead).
+    (a FitLabel, property "fits", draws smaller instead). A FitButton (a keyboard key) draws its label down
+    to the share of its font its "fits" property gives: it is clipped only if it does not fit even then.
 ``overlap``
     Two visible interactive widgets (buttons, check boxes, line and text edits, combo and spin boxes), neither
     inside the other, whose visible rectangles (clipped to their ancestors, so a row scrolled out of a
@@ -42,7 +43,7 @@ import re
 from typing import Any
 
 from PySide6 import QtGui
-from PySide6.QtCore import QPoint, QRect, Qt, QTextBoundaryFinder
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTextBoundaryFinder
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractScrollArea,
@@ -147,6 +148,9 @@ def _clipped(widget: QWidget) -> str | None:
     if isinstance(widget, (QPushButton, QCheckBox, QRadioButton)):
         room, icon = _button_room(widget)
         need = widget.fontMetrics().size(Qt.TextFlag.TextShowMnemonic, text)
+        shrink = widget.property("fits")  # a FitButton draws its label down to this share of its font size
+        if isinstance(shrink, float) and 0 < shrink < 1:
+            need = QSize(int(need.width() * shrink), int(need.height() * shrink))
         if need.width() + icon > room.width() + 1:
             return f"text {need.width() + icon} px wide in {room.width()} px"
         if need.height() > room.height() + 1:

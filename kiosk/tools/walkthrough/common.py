@@ -13,9 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
+from PySide6.QtGui import QPointingDevice
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QScrollArea, QScroller, QWidget
 
 from kiosk.core.session import State
 from kiosk.tools.probe import StallProbe
@@ -36,6 +37,86 @@ def wait_in_loop(ms: int) -> None:
     loop = QEventLoop()
     QTimer.singleShot(ms, loop, loop.quit)  # with a context: without one PySide 6.11 leaks ~1.5 blocks a call
     loop.exec()
+
+
+_TOUCHSCREEN: list[QPointingDevice] = []
+
+
+def touchscreen() -> QPointingDevice:
+    """The touchscreen the drivers touch with: registered once, as a kiosk has one (Qt keeps it)."""
+    if not _TOUCHSCREEN:
+        _TOUCHSCREEN.append(QTest.createTouchDevice())
+    return _TOUCHSCREEN[0]
+
+
+def scroll_into_view(widget: QWidget, timeout_s: float = 5.0) -> None:
+    """Scroll every scroll area that holds ``widget`` (the innermost first) until it shows: a finger
+    cannot touch what is scrolled off the screen. An area still gliding from a swipe is let come to rest
+    first: a touch on a moving list only stops it, as a citizen's does."""
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QAbstractScrollArea) and QScroller.hasScroller(parent.viewport()):
+            scroller = QScroller.scroller(parent.viewport())
+            deadline = time.monotonic() + timeout_s
+            while scroller.state() != QScroller.State.Inactive and time.monotonic() < deadline:
+                wait_in_loop(10)
+        if isinstance(parent, QScrollArea) and parent.widget() is not None \
+                and parent.widget().isAncestorOf(widget):
+            parent.ensureWidgetVisible(widget, 10, 10)
+        parent = parent.parentWidget()
+
+
+class _ReleaseSeen(QObject):
+    """Notes when a mouse release (the one Qt makes from the finger's lift) reaches the touched widget."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = False
+
+    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.MouseButtonRelease:
+            self.seen = True
+        return False
+
+
+def tap(widget: QWidget, timeout_s: float = 3.0) -> None:
+    """Touch ``widget`` with a finger: a touch press and release at its centre, sent to its window as the
+    touchscreen sends them, so the widget gets them only if it is on screen and on top there, and a
+    finger-scrolled area (``kiosk.ui.widgets.enable_swipe``) treats them as it treats a citizen's.
+
+    Such an area holds the press back until it knows the touch is no swipe; the lift sends it on with the
+    release. Returns once the release reached the widget (the tap's effects, like a click, have run);
+    raises WalkthroughError if something else lies over the widget or the release never arrives."""
+    scroll_into_view(widget)
+    # the layouts still pending run first: the centre is then where the screen shows the widget
+    QApplication.processEvents()
+    window = widget.window()
+    point = widget.mapTo(window, widget.rect().center())
+    under = window.childAt(point)
+    if under is None or not (under is widget or widget.isAncestorOf(under)):
+        raise WalkthroughError(f"cannot touch {widget.objectName() or type(widget).__name__}: "
+                               f"{under.objectName() or type(under).__name__ if under else 'nothing'} is there")
+    seen = _ReleaseSeen()
+    under.installEventFilter(seen)
+    try:
+        device = touchscreen()
+        # Press and lift are queued together and delivered in one pass of the event loop: a status arriving
+        # in between (a notice that pushes the layout down) cannot slide the widget from under the finger
+        # while a swipeable area still holds the press back (the area replays it where the widget was).
+        QTest.touchEvent(window, device, False).press(0, point).commit(False)
+        QTest.touchEvent(window, device, False).release(0, point).commit(False)
+        QApplication.processEvents()
+        deadline = time.monotonic() + timeout_s
+        while not seen.seen:
+            if time.monotonic() > deadline:
+                raise WalkthroughError(f"the touch on {widget.objectName() or type(widget).__name__} "
+                                       "was not delivered")
+            wait_in_loop(5)
+    finally:
+        try:
+            under.removeEventFilter(seen)
+        except RuntimeError:  # the tap closed what it touched
+            pass
 
 
 def presses_for(text: str) -> list[str]:
@@ -69,7 +150,7 @@ def type_keys(keyboard: Any, text: str, press: Callable[[str], None]) -> None:
         return
     for planned in presses_for(text):
         if planned.isdigit():
-            if keyboard.mode != "numeric":
+            if not keyboard.has_key(planned):  # the e-mail layout has its digits on the letters' page
                 press("numeric")
             press(planned)
             continue
@@ -99,7 +180,7 @@ def to_card_screen(click: Callable[[str], None], on_screen: Callable[[State], No
 
 
 class ScreenDriver:
-    """Touches and types on a kiosk window through its real widgets (QTest mouse clicks, never calls
+    """Touches and types on a kiosk window through its real widgets (touch taps, :func:`tap`; never calls
     around the UI), saving screenshots as ``screens/NN-<name>.png`` under ``out_dir``."""
 
     def __init__(self, window: Any, out_dir: Path, fast: bool = False, probe: StallProbe | None = None) -> None:
@@ -139,7 +220,7 @@ class ScreenDriver:
         self.wait_until(lambda: widget.isVisible() and widget.isEnabled(),
                         f"{widget.objectName() or widget} to be clickable", 10)
         self.action = f"after clicking {widget.objectName() or type(widget).__name__}"
-        QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
+        tap(widget)
         self.settle(5)
 
     def press_key(self, name: str) -> None:
@@ -183,5 +264,5 @@ class ScreenDriver:
         to_card_screen(self.click, self.on_screen, procedure_id)
 
 
-__all__ = ["BIRTH", "ScreenDriver", "WalkthroughError", "presses_for", "to_card_screen", "type_keys",
-           "wait_in_loop"]
+__all__ = ["BIRTH", "ScreenDriver", "WalkthroughError", "presses_for", "scroll_into_view", "tap",
+           "to_card_screen", "touchscreen", "type_keys", "wait_in_loop"]

@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QScroller
+from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit
 
 from kiosk.ui.maintenance.common import MaintPage
-from kiosk.ui.widgets import button, label
+from kiosk.ui.widgets import button, enable_swipe, label
 
 
 def log_text(data_dir: Path, limit: int = 200) -> tuple[str, int]:
@@ -44,7 +44,7 @@ class LogsPage(MaintPage):
         self.view.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # reading, not typing: no keyboard
         self.view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.view.setStyleSheet("font-family: 'DejaVu Sans Mono', monospace; font-size: 20px;")
-        QScroller.grabGesture(self.view.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        enable_swipe(self.view)
         self.root.addWidget(self.view, 1)
         row = QHBoxLayout()
         self.up_button = button(None, lambda: self._page(-1), name="maint-logs-up")

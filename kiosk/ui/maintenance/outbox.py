@@ -21,7 +21,7 @@ from kiosk.app.maintenance import acknowledge_loss, export_outbox, lost_message,
 from kiosk.core import clock
 from kiosk.ui.maintenance.common import MaintPage
 from kiosk.ui.maintenance.pin import audit
-from kiosk.ui.widgets import button, label
+from kiosk.ui.widgets import button, enable_swipe, label
 
 STATE_TEXT = {"pending": {"vi": "chờ gửi", "en": "pending"}, "sent": {"vi": "đang gửi", "en": "sending"},
               "rejected": {"vi": "BỊ TỪ CHỐI", "en": "REJECTED"}}
@@ -42,6 +42,7 @@ class OutboxPage(MaintPage):
         self.list.setWordWrap(True)
         self.list.setSelectionMode(QListWidget.SelectionMode.MultiSelection)
         self.list.itemSelectionChanged.connect(self.retranslate_ui)
+        enable_swipe(self.list)
         self.root.addWidget(self.list, 1)
         self.message = label()
         self.message.setObjectName("maint-outbox-message")

@@ -7,12 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QScroller, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from kiosk.core import clock
 from kiosk.ui.maintenance.common import MaintPage, tall
 from kiosk.ui.maintenance.pin import audit
-from kiosk.ui.widgets import button, clear_layout, label, panel
+from kiosk.ui.widgets import button, clear_layout, enable_swipe, label, panel
 
 
 class TestPrintPage(MaintPage):
@@ -40,7 +40,7 @@ class TestPrintPage(MaintPage):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         # the list takes what the rest leaves (it scrolls), never room from the printer's state above it
         scroll.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
-        QScroller.grabGesture(scroll.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        enable_swipe(scroll)
         holder = QWidget()
         self.failed_rows = QVBoxLayout(holder)
         self.failed_rows.setContentsMargins(0, 0, 0, 0)

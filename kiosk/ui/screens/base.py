@@ -20,7 +20,10 @@ class Screen(Page):
 
     title: Text = {"vi": "", "en": ""}
     state: str = ""
-    #: Screens with fields show the keyboard as they open, so focusing a field never relayouts the window.
+    scrolls = True  # every citizen screen fits any window: what does not fit scrolls (Page.scrolls)
+    #: Screens with fields a citizen types into: their layout must still work with the keyboard docked below
+    #: (the touch-target tests open it on them). It opens nothing: the keyboard follows the focus alone, as
+    #: a keyboard shown with no field focused took keys that typed nowhere.
     wants_keyboard = False
 
     def __init__(self, ctx: ScreenContext) -> None:
@@ -48,7 +51,8 @@ class Screen(Page):
         return False
 
     def default_field(self) -> QWidget | None:
-        """The field the keyboard types into when the screen opens (None: wait for a touch)."""
+        """The field focused when the screen opens, which opens the keyboard in its layout (None: the
+        keyboard stays closed until the citizen taps a field)."""
         return None
 
     def can_go_back(self) -> bool:

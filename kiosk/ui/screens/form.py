@@ -27,7 +27,7 @@ from kiosk.core import forms
 from kiosk.core.session import State
 from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import button, label, line_edit
+from kiosk.ui.widgets import button, enable_swipe, label, line_edit
 
 if TYPE_CHECKING:
     from kiosk.ui.context import ScreenContext
@@ -191,6 +191,7 @@ class FormPage(QScrollArea):
         self.language = ""
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        enable_swipe(self)
         inner = QWidget()
         grid = QGridLayout(inner)
         grid.setHorizontalSpacing(20)

@@ -12,7 +12,7 @@ from kiosk.ui.health import camera_gone
 from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.screens.identify import PreviewLabel
-from kiosk.ui.widgets import button, label, line_edit, panel
+from kiosk.ui.widgets import AdaptiveRow, button, finger_scrolled, label, line_edit, panel
 
 if TYPE_CHECKING:
     from kiosk.ui.context import ScreenContext
@@ -33,8 +33,8 @@ class LookupScreen(Screen):
 
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)
-        row = QHBoxLayout()
-        row.setSpacing(24)
+        # portrait: the camera preview above the code and the result
+        row = AdaptiveRow(24)
         self.preview = PreviewLabel()
         row.addWidget(self.preview, 1)
         right = QVBoxLayout()
@@ -54,7 +54,7 @@ class LookupScreen(Screen):
         inner.addWidget(self.result)
         inner.addWidget(self.error)
         inner.addStretch(1)
-        right.addWidget(frame, 1)
+        right.addWidget(finger_scrolled(frame), 1)
         self.rate = button(None, lambda: self.navigator.go(State.RATING), name="lookup-rate")
         right.addWidget(self.rate)
         row.addLayout(right, 1)
@@ -107,6 +107,8 @@ class LookupScreen(Screen):
             self.error_message = dict(MalformedCode.default_message)
             self.retranslate_ui()
             return
+        # the keyboard goes: the result appears where it stood, not behind it
+        self.code.clearFocus()
         self.busy = True
         self.error_message = None
         self.session.data.lookup_code = code

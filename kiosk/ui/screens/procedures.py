@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 from kiosk.core.session import State
 from kiosk.core.wards import fold
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import ReflowGrid, button, label, line_edit
+from kiosk.ui.widgets import ReflowGrid, button, enable_swipe, label, line_edit
 
 if TYPE_CHECKING:
     from kiosk.ui.context import ScreenContext
@@ -47,6 +47,7 @@ class ProcedureScreen(Screen):
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        enable_swipe(self.scroll)  # a swipe that starts on a procedure scrolls the list, never opens it
         inner = QWidget()
         self.list_layout = QVBoxLayout(inner)
         self.list_layout.setSpacing(14)
@@ -116,6 +117,7 @@ class ProcedureScreen(Screen):
         self.search.setText("")
         self.area = self.areas[0]
         self._filter()
+        self.scroll.verticalScrollBar().setValue(0)  # the next citizen starts at the top, not where one swiped
 
     def retranslate_ui(self) -> None:
         self.prompt.setText(self.t({"vi": "Chọn thủ tục bạn muốn làm, hoặc gõ vài chữ để tìm (có dấu hay "

@@ -23,6 +23,8 @@ RATINGS = [
 
 class RatingScreen(Screen):
     state = State.RATING
+    # The comment is optional: no field is focused on entry (the keyboard opened by itself over the answers);
+    # it opens when the citizen taps the comment field.
     wants_keyboard = True
     title = {"vi": "Đánh giá sự hài lòng", "en": "Rate our service"}
 
@@ -35,7 +37,8 @@ class RatingScreen(Screen):
         self.group = QButtonGroup(self)
         self.buttons = {}
         for key, _text in RATINGS:
-            b = button("tile", lambda k=key: self._on_rating_clicked(k), name=f"rating-{key}")
+            # light until chosen, then filled with a check mark: a thin border alone did not show the choice
+            b = button("rating", lambda k=key: self._on_rating_clicked(k), name=f"rating-{key}")
             b.setCheckable(True)
             self.group.addButton(b)
             self.buttons[key] = b
@@ -58,9 +61,6 @@ class RatingScreen(Screen):
         self._home_timer.setSingleShot(True)
         self._home_timer.timeout.connect(self._on_home_timer_timeout)
 
-    def default_field(self):
-        return self.comment
-
     def enter(self) -> None:
         self.retranslate_ui()
 
@@ -70,6 +70,7 @@ class RatingScreen(Screen):
     def _on_rating_clicked(self, key: str) -> None:
         self.session.data.rating = key
         self.send_button.setEnabled(not self.sent)
+        self.retranslate_ui()  # the check mark moves to the chosen answer
 
     def _on_send_clicked(self) -> None:
         data = self.session.data
@@ -102,12 +103,14 @@ class RatingScreen(Screen):
             b.setChecked(False)
         self.group.setExclusive(True)
         self.send_button.setEnabled(False)
+        self.retranslate_ui()  # no check mark left on the last citizen's answer
 
     def retranslate_ui(self) -> None:
         self.prompt.setText(self.t({"vi": "Bạn có hài lòng với dịch vụ hôm nay không?",
                                     "en": "Were you satisfied with our service today?"}))
         for key, text in RATINGS:
-            self.buttons[key].setText(self.t(text))
+            chosen = self.buttons[key].isChecked()
+            self.buttons[key].setText(("✓ " if chosen else "") + self.t(text))
         self.comment_label.setText(self.t({"vi": "Góp ý thêm (không bắt buộc):", "en": "Comments (optional):"}))
         self.send_button.setText(self.t({"vi": "Gửi đánh giá", "en": "Send"}))
         self.thanks.setText(self.t({"vi": "Cảm ơn bạn đã đánh giá! Kiosk sẽ trở về trang chủ.",

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QScroller, QTextBrowser
+from PySide6.QtWidgets import QHBoxLayout, QTextBrowser
 
 from kiosk.core import wards
 from kiosk.core.identity import mask_id
 from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import button, label
+from kiosk.ui.widgets import button, enable_swipe, label
 
 if TYPE_CHECKING:
     from kiosk.ui.context import ScreenContext
@@ -36,7 +36,7 @@ class ReviewScreen(Screen):
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.summary.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.summary.document().setDocumentMargin(20)
-        QScroller.grabGesture(self.summary.viewport(), QScroller.ScrollerGestureType.LeftMouseButtonGesture)
+        enable_swipe(self.summary)
         self.root.addWidget(self.summary, 1)
         row = QHBoxLayout()
         self.edit_button = button(None, self._on_edit_clicked, name="review-edit")

@@ -16,7 +16,7 @@ from kiosk.core import forms, wards
 from kiosk.core.session import State
 from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import button, label, line_edit, panel
+from kiosk.ui.widgets import button, enable_swipe, label, line_edit, panel
 
 if TYPE_CHECKING:
     from kiosk.ui.context import ScreenContext
@@ -65,6 +65,10 @@ class WardScreen(Screen):
         self.list.setObjectName("ward-list")
         self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.list.itemClicked.connect(self._on_list_clicked)
+        enable_swipe(self.list)  # a province's ~100 wards: swiped through, a swipe chooses none of them
+        # a long name ("Phường Văn Miếu - Quốc Tử Giám") takes a second line in a narrow column, not a cut
+        self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         right.addWidget(self.list, 1)
         row.addLayout(right, 1)
         self.root.addLayout(row, 1)

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -43,9 +43,22 @@ W = TypeVar("W", bound=QWidget)
 
 
 def _is_text_field(widget: QWidget) -> bool:
-    """A field the on-screen keyboard types into. Asked of Qt by class name: importing QLineEdit and
-    QPlainTextEdit here would make PySide build their enums (~2-3 ms) before the home screen is shown."""
-    return widget.inherits("QLineEdit") or widget.inherits("QPlainTextEdit")
+    """A field the on-screen keyboard types into (a read-only one takes no typing). Asked of Qt by class
+    name: importing QLineEdit and QPlainTextEdit here would make PySide build their enums (~2-3 ms) before
+    the home screen is shown."""
+    return (widget.inherits("QLineEdit") or widget.inherits("QPlainTextEdit")) and not widget.isReadOnly()
+
+
+def _scroll_areas_of(widget: QWidget) -> list[Any]:
+    """The QScrollAreas ``widget`` is in (in their content), the innermost first: a form's page scrolls
+    inside a screen that may scroll too."""
+    areas = []
+    parent = widget.parentWidget()
+    while parent is not None:
+        if parent.inherits("QScrollArea") and parent.widget() is not None and parent.widget().isAncestorOf(widget):
+            areas.append(parent)
+        parent = parent.parentWidget()
+    return areas
 
 
 #: Every screen, in stack order, as (state, module, class). Only the home screen is imported and built
@@ -59,6 +72,16 @@ SCREENS = [
     (State.SUBMITTING, "submitting", "SubmittingScreen"), (State.DONE, "done", "DoneScreen"),
     (State.LOOKUP, "lookup", "LookupScreen"), (State.RATING, "rating", "RatingScreen"),
 ]
+
+
+class ScreenStack(QStackedWidget):
+    """The stacked screens. They give the docked keyboard its room: a screen's height for its width (its
+    wrapping labels) would otherwise count as the least the stack may get, and the window's layout pushed the
+    keyboard's bottom rows out of a 1366x768 window instead. A screen taller than the room left scrolls
+    (its fields are in a scroll area) or is cut at the bottom, never the keyboard."""
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt override)
+        return False
 
 
 class ScreenTable(dict):
@@ -129,7 +152,7 @@ class KioskWindow(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self._build_header())
-        self.stack = QStackedWidget()
+        self.stack = ScreenStack()
         # The keyboard takes its room from the screen above it rather than growing the window.
         self.stack.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         layout.addWidget(self.stack, 1)
@@ -224,8 +247,9 @@ class KioskWindow(QWidget):
     # --- building ---------------------------------------------------------------------------------
     @staticmethod
     def _keyboard_height(theme: Theme) -> int:
-        # five rows of keys at least one touch target tall (+ padding and borders), spacing, margins
-        return 5 * (theme.touch_px + 12) + 4 * 6 + 16 + 4
+        from kiosk.ui.keyboard import KEY_FONT_BASE_PX, keyboard_height  # imported already: the keyboard is built
+
+        return keyboard_height(theme.touch_px, theme.font_px(KEY_FONT_BASE_PX))
 
     def _build_header(self) -> QFrame:
         header = QFrame()
@@ -357,8 +381,9 @@ class KioskWindow(QWidget):
         focused = QApplication.focusWidget()
         if focused is not None and self.isAncestorOf(focused):
             focused.clearFocus()
-        if target.wants_keyboard or self._keyboard is not None:
-            self.keyboard.setVisible(target.wants_keyboard)
+        # The keyboard follows the focus alone: shown on a screen with no focused field, it took keys that
+        # typed nowhere. A screen's default field opens it below (focusChanged), in that field's layout.
+        self.hide_keyboard()
         if isinstance(old, Screen) and old is not target:
             old.leave()
         self.run_in_turns(self._restyle(target))  # shown before its turn came, after a theme switch
@@ -432,19 +457,49 @@ class KioskWindow(QWidget):
 
     def _on_app_focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
         if new is not None and _is_text_field(new) and self.isAncestorOf(new):
+            # the field's own layout every time it gets focus, never the one the last field left
             self.keyboard.prepare_for(new)
-            self.keyboard.show()
+            if self.keyboard.isHidden():
+                self.keyboard.show()
+                # the screen above shrinks for the keyboard now, so the field is scrolled into the room left
+                self.layout().activate()
+            self._scroll_into_view(new)
             self.events.sig_focus_changed.emit(new)
-            QTimer.singleShot(0, lambda w=new: self.events.sig_focus_changed.emit(w) if w.hasFocus() else None)
-        elif (new is None or not self.isAncestorOf(new)) and not self.current.wants_keyboard \
-                and self._keyboard is not None:
-            self.keyboard.hide()
+            # once more after the event loop's turn: layouts inside the screen settle after the window's
+            QTimer.singleShot(0, new, lambda w=new: self._on_field_settled(w))
+        else:  # focus left the text fields (hide key, last field's "next", another screen, the window)
+            self.hide_keyboard()
+
+    def _on_field_settled(self, field: QWidget) -> None:
+        if field.hasFocus():
+            self._scroll_into_view(field)
+            self.events.sig_focus_changed.emit(field)
+
+    #: Room kept above and below a field scrolled into view (px): its label above, its message below.
+    FIELD_MARGIN_PX = 120
+
+    @classmethod
+    def _scroll_into_view(cls, field: QWidget) -> None:
+        """Scroll each scroll area the field is in (the innermost first) until all of the field is in its
+        viewport: the keyboard is docked below the screen, so a field in view is never behind it."""
+        for area in _scroll_areas_of(field):
+            area.ensureWidgetVisible(field, 50, cls.FIELD_MARGIN_PX)
+            # ensureWidgetVisible looks at a line edit's cursor only: its frame could stay cut at the edge
+            bar, room = area.verticalScrollBar(), area.viewport().height()
+            top = field.mapTo(area.widget(), QPoint(0, 0)).y()  # in the content, as the bar's value counts
+            margin = max(0, min(cls.FIELD_MARGIN_PX, (room - field.height()) // 2))
+            value = bar.value()
+            if top + field.height() + margin > value + room:
+                value = top + field.height() + margin - room
+            if top - margin < value:
+                value = top - margin
+            bar.setValue(value)
 
     def _on_keyboard_hide_requested(self) -> None:
         focused = QApplication.focusWidget()
         if focused is not None:
             focused.clearFocus()
-        self.keyboard.hide()
+        self.hide_keyboard()
 
     def _on_keyboard_enter_pressed(self) -> None:
         focused = QApplication.focusWidget()

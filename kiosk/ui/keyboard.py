@@ -51,7 +51,8 @@ EMAIL_ROWS = [
 #: Direct tone keys carry the tone's name: a lone combining mark is hard to read on a touchscreen.
 TONE_LABELS = {"tone-s": "sắc ´", "tone-f": "huyền `", "tone-r": "hỏi ?", "tone-x": "ngã ~", "tone-j": "nặng ."}
 SPECIAL_LABELS = {
-    "backspace": {"vi": "⌫ Xoá", "en": "⌫ Delete"},
+    # "Del", as printed on keyboards: "Delete" did not fit an eleventh of a portrait screen in large text
+    "backspace": {"vi": "⌫ Xoá", "en": "⌫ Del"},
     "enter": {"vi": "↵ Tiếp", "en": "↵ Next"},
     "shift": {"vi": "⇧ Hoa", "en": "⇧ Shift"},
     "space": {"vi": "Dấu cách", "en": "Space"},

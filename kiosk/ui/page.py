@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
 
 from kiosk.ui.i18n import Text, tr
 
@@ -23,18 +24,26 @@ class Page(QWidget):
     #: large text, the keyboard docked below) instead of being squeezed until its texts are cut and its
     #: buttons overlap. While it fits, the content fills the page exactly as without it.
     scrolls = False
+    #: The home screen is built before the kiosk can first be touched: its swipe (QScroller and its settings,
+    #: ~15 ms of first use) is switched on by the window's warm-up just after, not before (start-up time).
+    swipe_later = False
 
     def __init__(self, object_name: str, spacing: int = 18) -> None:
         super().__init__()
         self.setObjectName(object_name)
+        self.page_scroll: QScrollArea | None = None
         if self.scrolls:
-            from kiosk.ui.widgets import finger_scrolled
-
             body = QWidget()
             body.setObjectName(f"{object_name}-body")
             self.root = QVBoxLayout(body)
-            self.page_scroll = finger_scrolled(body)
+            self.page_scroll = QScrollArea()
             self.page_scroll.setObjectName(f"{object_name}-scroll")
+            self.page_scroll.setFrameShape(QFrame.Shape.NoFrame)
+            self.page_scroll.setWidgetResizable(True)
+            self.page_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            self.page_scroll.setWidget(body)
+            if not self.swipe_later:
+                self.enable_page_swipe()
             outer = QVBoxLayout(self)
             outer.setContentsMargins(0, 0, 0, 0)
             outer.addWidget(self.page_scroll)
@@ -51,6 +60,14 @@ class Page(QWidget):
 
     def t(self, text: Text | str | None) -> str:
         return tr(text, self.language)
+
+    def enable_page_swipe(self) -> None:
+        """Let a finger scroll the page (once; nothing for a page that does not scroll)."""
+        if self.page_scroll is not None and not self.page_scroll.property("swipe"):
+            from kiosk.ui.widgets import enable_swipe
+
+            enable_swipe(self.page_scroll)
+            self.page_scroll.setProperty("swipe", True)
 
     def enter(self) -> None:
         """The page is about to be shown."""

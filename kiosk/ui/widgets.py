@@ -90,11 +90,13 @@ class WrapButton(QPushButton):
         self._rewrap()
 
     def _room(self) -> int:
-        from PySide6.QtWidgets import QStyle, QStyleOptionButton
-
-        option = QStyleOptionButton()
-        option.initFrom(self)
-        return self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, option, self).width()
+        # The width inside border and padding: the button's width less what its size hint adds around its
+        # text. (Asking the style for SE_PushButtonContents builds PySide's QStyle enums, ~10 ms before the
+        # home screen shows; a hint held up by min-width only overstates the padding of a one-word text.)
+        shown = super().text()
+        metrics = self.fontMetrics()
+        text_width = max((metrics.horizontalAdvance(line) for line in shown.split("\n")), default=0)
+        return self.width() - max(0, super().sizeHint().width() - text_width)
 
     def _rewrap(self) -> None:
         metrics = self.fontMetrics()

@@ -37,6 +37,7 @@ SETUP_KEYS = {
 
 class HomeScreen(Screen):
     state = State.HOME
+    swipe_later = True  # built before the first touch can be served (Page.swipe_later)
     title = {"vi": "Trang chủ", "en": "Home"}
 
     def __init__(self, ctx: ScreenContext) -> None:

@@ -223,7 +223,7 @@ class KioskWindow(QWidget):
         """The GUI-thread part of the warm-up, in short steps: build each screen, then style, lay out
         and paint it once offscreen (a first showing otherwise costs tens of milliseconds of polish and
         layout while a citizen waits). For ``run_in_turns``."""
-        steps: list[Callable[[], Any]] = []
+        steps: list[Callable[[], Any]] = [lambda: self.screens[State.HOME].enable_page_swipe()]
         for state, _module, _name in SCREENS:
             steps.append(lambda s=state: self.screens[s])
             steps.append(lambda s=state: self.paint_offscreen(self.screens[s]))

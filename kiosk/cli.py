@@ -294,6 +294,8 @@ def _add_device_commands(sub: argparse._SubParsersAction) -> None:
 # --- backend: simulator, outbox -------------------------------------------------------------------
 
 def _cmd_backend_sim(args: argparse.Namespace) -> int:
+    import re
+
     from kiosk.backend.sim import serve
     from kiosk.core import wards
 
@@ -302,8 +304,12 @@ def _cmd_backend_sim(args: argparse.Namespace) -> int:
         sys.stderr.write(f"--province {args.province}: not one of the 34 province codes (01 Hà Nội, 79 Thành phố "
                          "Hồ Chí Minh, ...; `kiosk ward --search` shows a ward's province code)\n")
         return 2
+    if args.public_url and not re.match(r"^https?://[^\s/]+(/\S*)?$", args.public_url):
+        # it goes on paper as a QR: a typo would print tickets no phone can open
+        sys.stderr.write(f"--public-url {args.public_url}: không phải địa chỉ http(s):// / not an http(s):// address\n")
+        return 2
     serve(args.host, args.port, args.db, args.token, latency_ms=args.latency_ms, error_rate=args.error_rate,
-          drop_rate=args.drop_rate, seed=args.seed, province_code=province)
+          drop_rate=args.drop_rate, seed=args.seed, province_code=province, public_url=args.public_url)
     return 0
 
 
@@ -454,6 +460,9 @@ def _add_backend_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--province", default=None, metavar="CODE",
                    help="the province this backend serves (two digits, e.g. 01 Hà Nội): a dossier for a ward "
                         "elsewhere is refused, 422 ward_outside_province (default: every province)")
+    p.add_argument("--public-url", default=None, metavar="URL",
+                   help="the base of the follow URLs printed as QR codes on tickets, e.g. http://192.168.1.20:8765 "
+                        "so phones on the LAN reach the follow page (default: the simulator's own address)")
     p.set_defaults(func=_cmd_backend_sim)
 
 

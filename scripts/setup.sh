@@ -19,6 +19,9 @@ APT_PACKAGES=(
   libfontconfig1 libdbus-1-3 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0
   libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xinerama0 libxcb-xkb1
   fonts-noto-core poppler-utils cups cups-client cups-bsd printer-driver-cups-pdf cups-ipp-utils
+  # the tests open the ticket's follow page in a real browser: Debian's Chromium and its driver, so Selenium
+  # drives them by path and never downloads a browser (tests/e2e/test_follow_page.py)
+  chromium chromium-driver
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kiosk.app.services import Services
@@ -21,3 +21,15 @@ def start_demo_backend(services: Services) -> None:
     # there would be every demo citizen's dossier in clear).
     ward = wards.ward_by_code(settings.ward_code)
     services.simulator = start_simulator_thread(":memory:", token, province_code=ward.province_code if ward else None)
+
+
+def call_next_ticket(services: Services, counter: int = 3) -> dict[str, Any]:
+    """The demo's counter calls the next citizen, through the simulator's counter API with the kiosk's own
+    token (as a counter of the ward would): the follow pages of the tickets behind it count down. Blocking
+    (an HTTP call): worker threads only. Returns the contract's CallNextResult."""
+    from kiosk.backend.client import BackendClient
+
+    if services.simulator is None:
+        raise RuntimeError("no simulated backend: a real ward's counters call their own queue")
+    with BackendClient(services.simulator.url, services.settings.backend_token or "", max_retries=1) as client:
+        return client.call_next(counter)

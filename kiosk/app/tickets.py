@@ -22,6 +22,7 @@ class TicketInfo(TypedDict, total=False):
     number: str
     people_ahead: int | None
     offline: bool
+    follow_url: str | None  # the backend's page to follow the queue on a phone; None offline
     area: dict[str, str]
     priority: bool
     issued_at: datetime
@@ -52,9 +53,10 @@ class Tickets:
               ward_name: str) -> TicketInfo:
         """Ask the backend for a number; the kiosk-local "L" range when it cannot give one."""
         is_priority = priority != "none"
-        issued = self.issuer().issue(area_key, is_priority, client=client)
+        names = {"vi": area.get("vi", ""), "en": area.get("en", "")}
+        issued = self.issuer().issue(area_key, is_priority, client=client, area_name=names)
         ticket = TicketInfo(number=issued.number, people_ahead=issued.people_ahead, offline=issued.offline,
-                            area={"vi": area.get("vi", ""), "en": area.get("en", "")}, priority=is_priority,
+                            follow_url=issued.follow_url, area=names, priority=is_priority,
                             issued_at=clock.now())
         rendered = self.render(ticket, ward_name)
         ticket["path"], ticket["media"] = str(rendered.path), rendered.media
@@ -66,7 +68,7 @@ class Tickets:
         doc = TicketDoc(ward_name=ward_name, service_area=ticket["area"], number=ticket["number"],
                         issued_at=ticket["issued_at"], people_ahead=ticket.get("people_ahead"),
                         priority=ticket.get("priority", False), kiosk_id=self.kiosk_id,
-                        offline=ticket.get("offline", False))
+                        offline=ticket.get("offline", False), follow_url=ticket.get("follow_url"))
         return render_atomically(render_ticket, doc, self.prints.path("ticket", ticket["number"]))
 
     def close(self) -> None:

@@ -39,7 +39,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=10.0, write=10.0, pool=3.0)
 # Seconds a whole call may take, retries included, by kind of request. A citizen's ticket falls back
 # to the local range quickly; a dossier's submission may take longer (it is in the outbox anyway).
 DEFAULT_DEADLINES: Mapping[str, float] = {"submit": 30.0, "lookup": 8.0, "ticket": 3.0, "feedback": 8.0,
-                                          "heartbeat": 10.0, "health": 10.0}
+                                          "heartbeat": 10.0, "health": 10.0, "counter": 8.0}
 MAX_ANSWER_BYTES = 1 << 20  # the largest answer in the contract is a page of dossiers: far below 1 MiB
 
 
@@ -299,9 +299,27 @@ class BackendClient:
             raise ProtocolError("GET /api/v1/dossiers: the answer has no list of items")
         return items
 
-    def issue_ticket(self, area: str, priority: bool, kiosk_id: str) -> dict[str, Any]:
-        return self._call("ticket", "POST", "/api/v1/queue/tickets",
-                          json={"area": area, "priority": bool(priority), "kiosk_id": kiosk_id})
+    def issue_ticket(self, area: str, priority: bool, kiosk_id: str,
+                     area_name: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """201 -> the Ticket, with the ``follow_url`` the backend chose (``area_name``: for its follow page)."""
+        body: dict[str, Any] = {"area": area, "priority": bool(priority), "kiosk_id": kiosk_id}
+        if area_name and area_name.get("vi"):
+            body["area_name"] = {"vi": str(area_name["vi"]), "en": str(area_name.get("en") or area_name["vi"])}
+        return self._call("ticket", "POST", "/api/v1/queue/tickets", json=body)
+
+    def ticket_status(self, token: str) -> dict[str, Any] | None:
+        """The public TicketStatus behind a follow token; None when the backend knows no such ticket."""
+        try:
+            return self._call("lookup", "GET", f"/api/v1/queue/status/{quote(token, safe='')}")
+        except NotFound:
+            return None
+
+    def call_next(self, counter: int, area: str | None = None) -> dict[str, Any]:
+        """A counter calls the next ticket (the simulator's counter API, for the demo panel and tests)."""
+        body: dict[str, Any] = {"counter": int(counter)}
+        if area:
+            body["area"] = area
+        return self._call("counter", "POST", "/api/v1/queue/call-next", json=body)
 
     def send_feedback(self, feedback: dict[str, Any]) -> dict[str, Any]:
         return self._call("feedback", "POST", "/api/v1/feedback", json=feedback)

@@ -26,6 +26,8 @@ from kiosk.core import clock
 
 LOCAL_PREFIX = "L"
 BACKEND_NUMBER = re.compile(r"^[AP][0-9]{3,4}$")  # the contract's Ticket.number
+FOLLOW_URL = re.compile(r"^https?://[^\s]+$")  # the contract's Ticket.follow_url
+MAX_FOLLOW_URL = 512
 
 log = logging.getLogger("kiosk.backend.tickets")
 
@@ -38,6 +40,8 @@ class Ticket:
     people_ahead: int | None  # unknown offline
     issued_at: str
     offline: bool
+    #: where a phone follows the ticket, as the backend chose it; None offline (nobody could follow it)
+    follow_url: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,15 +64,18 @@ class TicketIssuer:
     def close(self) -> None:
         self._conn.close()
 
-    def issue(self, area: str, priority: bool = False, client: BackendClient | None = None) -> Ticket:
+    def issue(self, area: str, priority: bool = False, client: BackendClient | None = None,
+              area_name: dict[str, str] | None = None) -> Ticket:
         """A number from the backend (``client``, else the issuer's own), else from the local range.
 
         Any backend failure falls back, a refusal too: a citizen at the kiosk always leaves with a number.
+        ``area_name`` ({vi, en}) lets the backend's follow page name the service.
         """
         client = client or self._client
         if client is not None:
             try:
-                return self._from_backend(client.issue_ticket(area, priority, self._kiosk_id), area, priority)
+                return self._from_backend(client.issue_ticket(area, priority, self._kiosk_id, area_name=area_name),
+                                          area, priority)
             except BackendError as err:
                 log.warning("ticket from the backend failed, using the local range: %s", err)
             except Exception as err:  # an answer off the contract (KeyError, TypeError...): still a number
@@ -82,8 +89,14 @@ class TicketIssuer:
             # an "L..." number from the backend could be one this kiosk gave out offline
             raise ValueError(f"ticket number off the contract: {str(number)[:16]!r}")
         ahead = t.get("people_ahead")
+        follow = t.get("follow_url")
+        if not (isinstance(follow, str) and len(follow) <= MAX_FOLLOW_URL and FOLLOW_URL.match(follow)):
+            # the number is still good: the ticket prints without the QR rather than with a code no phone opens
+            if follow is not None:
+                log.warning("follow_url off the contract, the ticket prints without its QR")
+            follow = None
         return Ticket(number, str(t.get("area", area)), bool(t.get("priority", priority)),
-                      ahead if isinstance(ahead, int) and ahead >= 0 else None, str(t["issued_at"]), False)
+                      ahead if isinstance(ahead, int) and ahead >= 0 else None, str(t["issued_at"]), False, follow)
 
     def _issue_local(self, area: str, priority: bool) -> Ticket:
         now = clock.now()

@@ -46,6 +46,10 @@ PRINT_DPI = 203
 DOT = 72.0 / PRINT_DPI  # one print-head dot, in PDF points
 MARGIN = 4 * mm  # 80 mm paper, 72 mm printable on common kiosk printers
 RECEIVING_OFFICER = {"vi": "Kiosk tự phục vụ", "en": "Self-service kiosk"}
+#: The line under a ticket's follow QR, and the line a local (offline) ticket has instead of one.
+FOLLOW_CAPTION = "Quét để theo dõi lượt / Scan to follow your turn"
+OFFLINE_NO_FOLLOW = ("Vé phát khi mất kết nối: không theo dõi được trên điện thoại / "
+                     "Issued offline: cannot be followed on a phone")
 
 FONT = "NotoSans"
 FONT_BOLD = "NotoSans-Bold"
@@ -318,6 +322,14 @@ def render_ticket(doc: TicketDoc, path: Path | str) -> RenderedDocument:
                                    ("TOPPADDING", (0, 0), (-1, -1), 1.5),
                                    ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
         parts += [badge, Spacer(0, 2 * mm)]
+    if doc.follow_url:
+        # Under the number, where the eye already is: the citizen photographs it before pocketing the ticket.
+        qr = QrCode(doc.follow_url, target_mm=24)
+        qr.hAlign = "CENTER"
+        parts += [qr, Spacer(0, 1 * mm), _p(FOLLOW_CAPTION, s.center), Spacer(0, 1 * mm)]
+    elif doc.offline:
+        # No backend gave this number, so no page can follow it: said once, so nobody looks for a QR.
+        parts += [Spacer(0, 1 * mm), _p(OFFLINE_NO_FOLLOW, s.center), Spacer(0, 1 * mm)]
     issued = clock.local(doc.issued_at)  # the ward's clock, whatever zone the caller's time is in
     if doc.people_ahead is None:
         ahead_vi, ahead_en = "Số người chờ trước bạn: chưa xác định", "People ahead of you: unknown"
@@ -338,16 +350,6 @@ def render_ticket(doc: TicketDoc, path: Path | str) -> RenderedDocument:
                s.center),
             _p("Local number issued by the kiosk while the queue system is unreachable. "
                "You will still be called by this number.", s.center_en),
-        ]
-    if doc.follow_url:
-        qr = QrCode(doc.follow_url, target_mm=24)
-        qr.hAlign = "CENTER"
-        parts += [
-            _rule(dash=[2, 2], space=3),
-            _p("Quét mã để theo dõi lượt trên điện thoại", s.center),
-            _p("Scan to follow the queue on your phone", s.center_en),
-            Spacer(0, 1 * mm),
-            qr,
         ]
     parts += [
         _rule(dash=[2, 2], space=3),

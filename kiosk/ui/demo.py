@@ -16,6 +16,9 @@ from kiosk.core.samples import TEST_CITIZENS, sample_payload
 
 log = logging.getLogger("kiosk.ui")
 
+#: The counter the demo panel's "call next" calls to (the issue's example: "Mời đến quầy 3").
+DEMO_COUNTER = 3
+
 
 def _panel_button(text: str) -> QPushButton:
     """A button whose words wrap: the panel keeps to its strip of screen whatever its texts' length."""
@@ -70,6 +73,10 @@ class DemoPanel(QWidget):
         b.setObjectName("demo-refill")
         b.clicked.connect(self._on_refill_clicked)
         self.parts.append(b)
+        b = _panel_button(f"Gọi số tiếp theo (quầy {DEMO_COUNTER}) / call next (counter {DEMO_COUNTER})")
+        b.setObjectName("demo-call-next")
+        b.clicked.connect(self._on_call_next_clicked)
+        self.parts.append(b)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.parts.append(self.status)
@@ -108,6 +115,30 @@ class DemoPanel(QWidget):
             refill()
         # a new roll ends "paper out" too: the kiosk's "Print again" then enables by itself
         self.toggles["printer:paper_out"].setChecked(False)
+
+    def _on_call_next_clicked(self) -> None:
+        from kiosk.app.demo import call_next_ticket
+
+        services = self.window.services
+        if services.simulator is None:
+            self.status.setText("Không có máy chủ mô phỏng / no simulated backend")
+            return
+        # an HTTP call (slow when "slow network" is on): on the chores runner, never the GUI thread, and not on
+        # the backend runner, where it would hold up a citizen's ticket
+        self.window.runners.chores.run(lambda: call_next_ticket(services, DEMO_COUNTER),
+                                       on_done=self._on_called, on_error=self._on_call_failed, survive_wipe=True)
+
+    def _on_called(self, result: dict) -> None:
+        called = result.get("called")
+        if called:
+            self.status.setText(f"Mời số {called['number']} đến quầy {called['counter']} / "
+                                f"{called['number']} called to counter {called['counter']}; "
+                                f"còn chờ / waiting: {result.get('waiting', 0)}")
+        else:
+            self.status.setText("Không còn ai chờ / nobody is waiting")
+
+    def _on_call_failed(self, error: BaseException) -> None:
+        self.status.setText(f"Không gọi được số / could not call: {type(error).__name__}")
 
     def _on_fault_toggled(self, device: str, fault: str, on: bool) -> None:
         simulated_faults().set(device, fault, on)

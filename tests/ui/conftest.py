@@ -57,6 +57,26 @@ def kiosk(kiosk_build, qtbot):
 
 
 @pytest.fixture
+def resize(kiosk, qtbot):
+    """Resize the window to (width, height) when the test asks (a portrait kiosk, a laptop); 1920x1080 again
+    after it, as the other tests expect."""
+
+    def to(width: int, height: int) -> None:
+        kiosk.setFixedSize(width, height)
+        qtbot.waitUntil(lambda: kiosk.width() == width and kiosk.height() == height)
+
+    yield to
+    to(1920, 1080)
+
+
+@pytest.fixture
+def sized(kiosk, resize, request):
+    """The window at the size a test is parametrised with (``indirect=["sized"]``)."""
+    resize(*request.param)
+    return kiosk
+
+
+@pytest.fixture
 def driver(kiosk, qtbot) -> Driver:
     return Driver(kiosk, qtbot)
 

@@ -223,24 +223,6 @@ def _above(field, keyboard) -> bool:
     return field.mapToGlobal(QPoint(0, field.height())).y() <= keyboard.mapToGlobal(QPoint(0, 0)).y()
 
 
-@pytest.fixture
-def resize(kiosk, qtbot):
-    """Resize the window to (width, height) when the test asks; 1920x1080 again after it."""
-
-    def to(width: int, height: int) -> None:
-        kiosk.setFixedSize(width, height)
-        qtbot.waitUntil(lambda: kiosk.width() == width and kiosk.height() == height)
-
-    yield to
-    to(1920, 1080)
-
-
-@pytest.fixture
-def sized(kiosk, resize, request):
-    resize(*request.param)
-    return kiosk
-
-
 @pytest.mark.parametrize("size", SIZES, ids=["portrait", "laptop"])
 def test_the_tapped_field_is_scrolled_above_the_docked_keyboard(kiosk, driver, qtbot, resize, size):
     _on_form(driver, kiosk)

@@ -8,17 +8,6 @@ import pytest
 from kiosk.core.session import State
 from kiosk.tools.walkthrough.audit import audit_window
 
-
-@pytest.fixture
-def sized(kiosk, qtbot, request):
-    width, height = request.param
-    kiosk.setFixedSize(width, height)
-    qtbot.waitUntil(lambda: kiosk.width() == width)
-    yield kiosk
-    kiosk.setFixedSize(1920, 1080)
-    qtbot.waitUntil(lambda: kiosk.width() == 1920)
-
-
 SIZES = [(1080, 1920), (1366, 768), (1920, 1080)]
 IDS = ["portrait", "laptop", "full-hd"]
 

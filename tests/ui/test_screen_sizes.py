@@ -16,16 +16,6 @@ def _clipped(window, prefix: str) -> list[dict]:
     return [f for f in result["findings"] if f["kind"] == "clipped" and f["widget"].startswith(prefix)]
 
 
-@pytest.fixture
-def sized(kiosk, qtbot, request):
-    width, height = request.param
-    kiosk.setFixedSize(width, height)
-    qtbot.waitUntil(lambda: kiosk.width() == width)
-    yield kiosk
-    kiosk.setFixedSize(1920, 1080)
-    qtbot.waitUntil(lambda: kiosk.width() == 1920)
-
-
 @pytest.mark.parametrize("sized", [(1080, 1920), (1366, 768)], indirect=True, ids=["portrait", "laptop"])
 def test_the_header_and_the_form_choices_fit(sized, driver, qtbot) -> None:
     window = sized

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 import socket
 import ssl
 import threading
@@ -21,12 +22,25 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from kiosk.backend.contract import schema_errors
 from kiosk.backend.sim.faults import Faults, _Drop
+from kiosk.backend.sim.follow import PAGE_HEADERS, follow_page, not_found_page
 from kiosk.backend.sim.store import Problem, Store, _iso, _now
 
 log = logging.getLogger(__name__)
 
 VERSION = "1.0.0"
 MAX_BODY = 256 * 1024
+
+#: Operations anyone may call without the device token: the health check, and what a citizen's phone opens.
+_PUBLIC = frozenset({"_health", "_ticket_status", "_follow_page"})
+_TOKEN_OK = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+class _Html:
+    """An answer that is a page, not JSON."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
 
 _IDEMPOTENCY_KEY_OK = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-")
 
@@ -39,8 +53,11 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256
 
     def __init__(self, address: tuple[str, int], store: Store, token: str, faults: Faults,
-                 stats: Counter) -> None:
+                 stats: Counter, public_url: str | None = None) -> None:
         self.store = store
+        #: The base of the follow URLs put on tickets; None: this server's own address (see follow_base)
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self.scheme = "http"
         self.token = token
         self.faults = faults
         self.stats = stats
@@ -48,6 +65,17 @@ class _Server(ThreadingHTTPServer):
         self.closing = False
         self._open: set[socket.socket] = set()
         super().__init__(address, _Handler)
+
+    @property
+    def follow_base(self) -> str:
+        """Where phones reach the follow pages: ``--public-url`` (a demo on a LAN gives phones the laptop's
+        address), else the address this server listens on (loopback for a demo on one machine)."""
+        if self.public_url:
+            return self.public_url
+        host, port = self.server_address[:2]
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        return f"{self.scheme}://{host}:{port}"
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up or fails the TLS handshake is not the simulator's failure.
@@ -119,6 +147,8 @@ class _Handler(BaseHTTPRequestHandler):
     # routing: (method -> handler name) per path pattern
     def _route(self, path: str) -> tuple[dict[str, str], list[str]] | None:
         parts = path.split("/")
+        if len(parts) == 3 and parts[1] == "q" and parts[2]:
+            return {"GET": "_follow_page"}, [unquote(parts[2])]
         if parts[:3] != ["", "api", "v1"]:
             return None
         rest = [unquote(p) for p in parts[3:]]
@@ -130,6 +160,10 @@ class _Handler(BaseHTTPRequestHandler):
             return {"GET": "_get_dossier"}, [rest[1]]
         if rest == ["queue", "tickets"]:
             return {"POST": "_issue_ticket"}, []
+        if len(rest) == 3 and rest[:2] == ["queue", "status"] and rest[2]:
+            return {"GET": "_ticket_status"}, [rest[2]]
+        if rest == ["queue", "call-next"]:
+            return {"POST": "_call_next"}, []
         if rest == ["feedback"]:
             return {"POST": "_feedback"}, []
         if len(rest) == 3 and rest[0] == "kiosks" and rest[2] == "heartbeat" and rest[1]:
@@ -183,7 +217,7 @@ class _Handler(BaseHTTPRequestHandler):
         methods, params = route
         if method not in methods:
             raise Problem(405, "method_not_allowed", headers={"Allow": ", ".join(sorted(methods))})
-        if methods[method] != "_health":
+        if methods[method] not in _PUBLIC:
             self._check_token()
         status, answer, headers = getattr(self, methods[method])(body_bytes, query, *params)
         if action and action.drop == "after":
@@ -239,7 +273,10 @@ class _Handler(BaseHTTPRequestHandler):
         return data
 
     def _send(self, status: int, body: Any, headers: dict[str, str], content_type: str = "application/json") -> None:
-        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        if isinstance(body, _Html):
+            data, content_type = body.text.encode("utf-8"), "text/html; charset=utf-8"
+        else:
+            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         self._count(status)
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -280,7 +317,29 @@ class _Handler(BaseHTTPRequestHandler):
         return 200, record, {}
 
     def _issue_ticket(self, body: bytes, query: str) -> tuple[int, Any, dict[str, str]]:
-        return 201, self.server.store.issue_ticket(self._json_body(body, "TicketRequest")), {}
+        answer = self.server.store.issue_ticket(self._json_body(body, "TicketRequest"))
+        # The backend chooses the URL (the kiosk only prints it): the page's base, then the random token.
+        answer["follow_url"] = f"{self.server.follow_base}/q/{answer.pop('follow_token')}"
+        return 201, answer, {}
+
+    def _ticket_status(self, body: bytes, query: str, token: str) -> tuple[int, Any, dict[str, str]]:
+        status = self.server.store.ticket_status(token) if _TOKEN_OK.match(token) else None
+        if status is None:
+            raise Problem(404, "not_found", "no ticket with that token")
+        return 200, status, {"Cache-Control": "no-store"}
+
+    def _follow_page(self, body: bytes, query: str, token: str) -> tuple[int, Any, dict[str, str]]:
+        status = self.server.store.ticket_status(token) if _TOKEN_OK.match(token) else None
+        if status is None:
+            return 404, _Html(not_found_page()), dict(PAGE_HEADERS)
+        lang = parse_qs(query).get("lang", ["vi"])[0]
+        # relative: the page asks the host it was loaded from, whatever name the phone used for it
+        page = follow_page(status, f"/api/v1/queue/status/{token}", lang="en" if lang == "en" else "vi")
+        return 200, _Html(page), dict(PAGE_HEADERS)
+
+    def _call_next(self, body: bytes, query: str) -> tuple[int, Any, dict[str, str]]:
+        data = self._json_body(body, "CallNextRequest")
+        return 200, self.server.store.call_next(data["counter"], data.get("area")), {}
 
     def _feedback(self, body: bytes, query: str) -> tuple[int, Any, dict[str, str]]:
         return 201, self.server.store.add_feedback(self._json_body(body, "Feedback")), {}
@@ -297,8 +356,9 @@ class SimulatorHandle:
     """A simulator running in a background thread of this process."""
 
     def __init__(self, host: str, port: int, store: Store, token: str, faults: Faults,
-                 tls: ssl.SSLContext | None = None) -> None:
+                 tls: ssl.SSLContext | None = None, public_url: str | None = None) -> None:
         self.host = host
+        self.public_url = public_url
         self.tls = tls
         self.store = store
         self.token = token
@@ -314,8 +374,10 @@ class SimulatorHandle:
         return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     def _start(self) -> None:
-        self._server = _Server((self.host, self.port), self.store, self.token, self.faults, self.stats)
+        self._server = _Server((self.host, self.port), self.store, self.token, self.faults, self.stats,
+                               self.public_url)
         if self.tls is not None:
+            self._server.scheme = "https"
             # The handshake happens in the connection's own thread, on its first read.
             self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True,
                                                        do_handshake_on_connect=False)
@@ -353,12 +415,13 @@ def start_simulator_thread(db: Path | str, token: str, *, host: str = "127.0.0.1
                            seed: int | None = None, tls_cert: Path | str | None = None,
                            tls_key: Path | str | None = None,
                            client_ca: Path | str | None = None,
-                           province_code: str | None = None) -> SimulatorHandle:
+                           province_code: str | None = None, public_url: str | None = None) -> SimulatorHandle:
     """Start the simulator in a daemon thread (port 0 = a free port); ``handle.url``, ``handle.stop()``.
 
     With ``tls_cert``/``tls_key`` it serves HTTPS; with ``client_ca`` it also demands a client
     certificate signed by that CA. With ``province_code`` it serves that province only (``store.province_code``
-    can change it while running)."""
+    can change it while running). ``public_url`` is the base of the tickets' follow URLs (default: its own
+    address)."""
     tls = None
     if tls_cert:
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -367,16 +430,19 @@ def start_simulator_thread(db: Path | str, token: str, *, host: str = "127.0.0.1
             tls.verify_mode = ssl.CERT_REQUIRED
             tls.load_verify_locations(str(client_ca))
     return SimulatorHandle(host, port, Store(db, province_code), token,
-                           Faults(latency_ms, error_rate, drop_rate, seed), tls)
+                           Faults(latency_ms, error_rate, drop_rate, seed), tls, public_url)
 
 
 def serve(host: str, port: int, db: Path | str, token: str, latency_ms: int = 0, error_rate: float = 0.0,
-          drop_rate: float = 0.0, seed: int | None = None, province_code: str | None = None) -> None:
-    """Run the simulator in the foreground until interrupted."""
+          drop_rate: float = 0.0, seed: int | None = None, province_code: str | None = None,
+          public_url: str | None = None) -> None:
+    """Run the simulator in the foreground until interrupted; ``public_url``: the base of the follow URLs."""
     store = Store(db, province_code)
-    server = _Server((host, port), store, token, Faults(latency_ms, error_rate, drop_rate, seed), Counter())
+    server = _Server((host, port), store, token, Faults(latency_ms, error_rate, drop_rate, seed), Counter(),
+                     public_url)
     bound = server.server_address
-    print(f"backend simulator listening on http://{bound[0]}:{bound[1]} (db {db})", flush=True)
+    print(f"backend simulator listening on http://{bound[0]}:{bound[1]} (db {db}); "
+          f"tickets followed at {server.follow_base}/q/...", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import sqlite3
 import threading
 from datetime import UTC, date, datetime, timedelta
@@ -20,6 +21,8 @@ from typing import Any
 from kiosk.core import clock, wards
 
 APPOINTMENT_WORKING_DAYS = 3
+#: Minutes a counter takes per citizen, for the follow page's estimated wait (a real backend measures it).
+MINUTES_PER_CITIZEN = 5
 
 _MESSAGES: dict[str, dict[str, str]] = {
     "unauthorized": {"vi": "Kiosk chưa được cấp quyền gửi hồ sơ (mã thiết bị sai).",
@@ -113,6 +116,10 @@ CREATE INDEX IF NOT EXISTS dossiers_local_ref ON dossiers(local_ref);
 CREATE TABLE IF NOT EXISTS daily_counters (unit TEXT, day TEXT, seq INTEGER NOT NULL, PRIMARY KEY (unit, day));
 CREATE TABLE IF NOT EXISTS tickets (
     id INTEGER PRIMARY KEY, day TEXT, area TEXT, priority INTEGER, number TEXT, kiosk_id TEXT, issued_at TEXT
+);
+CREATE TABLE IF NOT EXISTS ticket_follow (
+    ticket_id INTEGER PRIMARY KEY REFERENCES tickets(id), token TEXT NOT NULL UNIQUE, area_name TEXT,
+    called_at TEXT, counter INTEGER
 );
 CREATE TABLE IF NOT EXISTS feedback (id INTEGER PRIMARY KEY, kiosk_id TEXT, body TEXT, received_at TEXT);
 CREATE TABLE IF NOT EXISTS heartbeats (kiosk_id TEXT PRIMARY KEY, body TEXT, received_at TEXT);
@@ -221,30 +228,97 @@ class Store:
         return json.loads(row[0]) if row else None
 
     def issue_ticket(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The new ticket's answer, and its follow token under ``follow_token`` (the caller makes the URL)."""
         now = _now()
         day = now.date().isoformat()
         priority = bool(body["priority"])
+        # The follow page's address: random, so a number (A012) cannot be turned into somebody's page.
+        token = secrets.token_urlsafe(16)
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 # one sequence per day across areas and categories (the simulator serves one ward):
                 # a number called in the hall means one citizen, whatever counter calls it
                 (count,) = self._conn.execute("SELECT COUNT(*) FROM tickets WHERE day = ?", (day,)).fetchone()
-                since = _iso(now - timedelta(minutes=30))
-                (ahead,) = self._conn.execute(
-                    "SELECT COUNT(*) FROM tickets WHERE day = ? AND area = ? AND issued_at >= ?"
-                    + ("" if not priority else " AND priority = 1"),
-                    (day, body["area"], since)).fetchone()
                 number = f"{'P' if priority else 'A'}{(count + 1) % 10000:03d}"
-                self._conn.execute(
+                cur = self._conn.execute(
                     "INSERT INTO tickets(day, area, priority, number, kiosk_id, issued_at) VALUES (?,?,?,?,?,?)",
                     (day, body["area"], int(priority), number, body["kiosk_id"], _iso(now)))
+                ticket_id = cur.lastrowid
+                area_name = body.get("area_name")
+                self._conn.execute(
+                    "INSERT INTO ticket_follow(ticket_id, token, area_name) VALUES (?,?,?)",
+                    (ticket_id, token, json.dumps(area_name, ensure_ascii=False) if area_name else None))
+                ahead = self._people_ahead(ticket_id, day, body["area"], priority)
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
         return {"number": number, "area": body["area"], "priority": priority, "people_ahead": ahead,
-                "issued_at": _iso(now)}
+                "issued_at": _iso(now), "follow_token": token}
+
+    def _people_ahead(self, ticket_id: int, day: str, area: str, priority: bool) -> int:
+        """Tickets of the same service still waiting that a counter calls first: priority ones, then by number.
+        The same count at issue and on the follow page, so the page never contradicts the paper."""
+        (ahead,) = self._conn.execute(
+            "SELECT COUNT(*) FROM tickets t JOIN ticket_follow f ON f.ticket_id = t.id "
+            "WHERE t.day = ? AND t.area = ? AND f.called_at IS NULL AND t.id != ? "
+            "AND (t.priority > ? OR (t.priority = ? AND t.id < ?))",
+            (day, area, ticket_id, int(priority), int(priority), ticket_id)).fetchone()
+        return int(ahead)
+
+    _STATUS_COLS = ("t.id, t.day, t.area, t.priority, t.number, t.issued_at, f.area_name, f.called_at, f.counter")
+
+    def _status(self, row: tuple) -> dict[str, Any]:
+        ticket_id, day, area, priority, number, issued_at, area_name, called_at, counter = row
+        called = called_at is not None
+        ahead = 0 if called else self._people_ahead(ticket_id, day, area, bool(priority))
+        out: dict[str, Any] = {
+            "number": number, "area": area, "priority": bool(priority), "people_ahead": ahead, "called": called,
+            "counter": counter if called else None,
+            "estimated_wait_minutes": None if called else ahead * MINUTES_PER_CITIZEN,
+            "issued_at": issued_at, "called_at": called_at,
+        }
+        if area_name:
+            out["area_name"] = json.loads(area_name)
+        return out
+
+    def ticket_status(self, token: str) -> dict[str, Any] | None:
+        """The public status behind a follow token (contract TicketStatus); None for an unknown token."""
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {self._STATUS_COLS} FROM tickets t JOIN ticket_follow f ON f.ticket_id = t.id "
+                "WHERE f.token = ?", (token,)).fetchone()
+            return self._status(row) if row else None
+
+    def call_next(self, counter: int, area: str | None = None) -> dict[str, Any]:
+        """A counter calls the next of today's waiting tickets (of ``area`` if given): priority first, then by
+        number. Contract CallNextResult: the called ticket's status (None if nobody waits) and how many wait."""
+        now = _now()
+        day = now.date().isoformat()
+        where = "t.day = ? AND f.called_at IS NULL" + (" AND t.area = ?" if area else "")
+        params: tuple = (day, area) if area else (day,)
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._conn.execute(
+                    f"SELECT t.id FROM tickets t JOIN ticket_follow f ON f.ticket_id = t.id WHERE {where} "
+                    "ORDER BY t.priority DESC, t.id LIMIT 1", params).fetchone()
+                called = None
+                if row is not None:
+                    self._conn.execute("UPDATE ticket_follow SET called_at = ?, counter = ? WHERE ticket_id = ?",
+                                       (_iso(now), counter, row[0]))
+                    called = self._status(self._conn.execute(
+                        f"SELECT {self._STATUS_COLS} FROM tickets t JOIN ticket_follow f ON f.ticket_id = t.id "
+                        "WHERE t.id = ?", (row[0],)).fetchone())
+                (waiting,) = self._conn.execute(
+                    "SELECT COUNT(*) FROM tickets t JOIN ticket_follow f ON f.ticket_id = t.id "
+                    "WHERE t.day = ? AND f.called_at IS NULL", (day,)).fetchone()
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return {"called": called, "waiting": int(waiting)}
 
     def add_feedback(self, body: dict[str, Any]) -> dict[str, Any]:
         now = _iso(_now())

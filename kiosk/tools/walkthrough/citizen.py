@@ -55,6 +55,8 @@ class Walkthrough(ScreenDriver):
         self.last_lookup: dict | None = None
         self.feedback: bool | None = None
         self.faults: list[dict[str, Any]] = []  # the fault rounds' outcomes (FAULT_ROUNDS)
+        self.follow_url: str | None = None
+        self.follow: dict[str, Any] = {}  # the follow page on a phone (follow_page)
         window.events.sig_ticket_issued.connect(self._on_window_ticket_issued)
         window.events.sig_lookup_done.connect(self._on_window_lookup_done)
         window.events.sig_feedback_sent.connect(self._on_window_feedback_sent)
@@ -110,6 +112,7 @@ class Walkthrough(ScreenDriver):
             raise WalkthroughError(f"the ticket did not print ({screen.print_state})")
         self.screenshot("number-ticket")
         entry["ticket_number"] = screen.ticket["number"]
+        self.follow_url = screen.ticket.get("follow_url")  # the QR under the number (follow_page)
         self.click("ticket-done")
         self.on_screen(State.HOME)
 
@@ -352,6 +355,53 @@ class Walkthrough(ScreenDriver):
         self.click("header-contrast")
         self.click("header-text-size")
 
+    def follow_page(self, number: str | None) -> None:
+        """The last ticket's follow page on a phone (headless Chromium at 390x844, kiosk.tools.phone): it shows
+        the number and the people ahead; then a counter of the simulated backend calls the next citizen (the
+        priority ticket just taken) and the page, polling by itself, says which counter. Two screenshots,
+        and the outcome in journey.json's "follow_page"; skipped, with the reason, where there is no browser
+        or no simulated backend."""
+        import tempfile
+
+        from kiosk.app.demo import call_next_ticket
+        from kiosk.tools.phone import PhoneUnavailable, phone_browser, wait_for_text
+
+        if not self.follow_url or not number:
+            self.follow = {"outcome": "skipped", "reason": "the ticket carries no follow URL (a local ticket)"}
+            return
+        if self.window.services.simulator is None:
+            self.follow = {"outcome": "skipped", "reason": "a real backend: no counter to call here"}
+            return
+        self.probe.pause()  # the browser is the phone's work, not the kiosk's
+        try:
+            with tempfile.TemporaryDirectory(prefix="kiosk-phone-") as profile:
+                try:
+                    phone = phone_browser(Path(profile))
+                except PhoneUnavailable as err:
+                    self.follow = {"outcome": "skipped", "reason": str(err)}
+                    return
+                try:
+                    phone.get(self.follow_url)
+                    wait_for_text(phone, number)
+                    shots = [self._phone_shot(phone, "follow-page")]
+                    call_next_ticket(self.window.services, counter=3)
+                    wait_for_text(phone, "quầy 3")
+                    shots.append(self._phone_shot(phone, "follow-page-called"))
+                    self.follow = {"outcome": "updated", "url": self.follow_url, "number": number,
+                                   "called_to_counter": 3, "screens": shots}
+                finally:
+                    phone.quit()
+        except Exception as err:  # noqa: BLE001 (recorded: the page is the phone's, the kiosk goes on)
+            self.follow = {"outcome": "failed", "reason": f"{type(err).__name__}: {err}"}
+        finally:
+            self.probe.resume()
+
+    def _phone_shot(self, phone: Any, name: str) -> str:
+        self.shot += 1
+        path = self.screens_dir / f"{self.shot:02d}-{name}.png"
+        phone.save_screenshot(str(path))
+        return path.name
+
     # --- fault rounds: a device or the network fails, the citizen still gets a way forward ---------------
     #: The fault rounds, run in this order after the journeys; each records its outcome in journey.json's
     #: "faults" (they run last: they take parts down, and the journeys' figures are those of a healthy kiosk).
@@ -525,9 +575,11 @@ class Walkthrough(ScreenDriver):
             sim.faults.silence(False)
 
     def run(self, rounds: int = 1) -> dict[str, Any]:
-        for _ in range(rounds):
+        for i in range(rounds):
             self._check_paper()
-            self._journey("number", self.take_number)
+            number = self._journey("number", self.take_number)
+            if i == 0:
+                self.follow_page(number["ticket_number"])
             dossier = self._journey("dossier", self.file_dossier)
             code = dossier["dossier_code"] or dossier["local_ref"]
             self._journey("lookup", lambda e, c=code: self.look_up(e, c))
@@ -544,7 +596,7 @@ class Walkthrough(ScreenDriver):
         in_journeys = [ms for name, samples in self.probe.journeys.items()
                        if name != "extras" and not name.startswith("fault-") for ms in samples]
         overall = self.probe.summary(in_journeys)
-        return {"journeys": self.journeys, "faults": self.faults,
+        return {"journeys": self.journeys, "faults": self.faults, "follow_page": self.follow,
                 "ui_stall_ms": {"max": overall["max"], "p99": overall["p99"], "samples": overall["samples"],
                                 "worst": [{"ms": ms, "journey": j, "when": c, "gui_thread_ms": split}
                                           for ms, j, c, split in self.probe.worst

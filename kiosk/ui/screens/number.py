@@ -102,6 +102,21 @@ class NumberScreen(Screen):
         self.ticket_qr.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
         self.ticket_qr.hide()
         beside.addWidget(self.ticket_qr)
+        # the backend's follow page, as on the printed ticket: a phone scans it off the screen as well
+        follow = QVBoxLayout()
+        self.follow_qr = label()
+        self.follow_qr.setObjectName("ticket-follow-qr")
+        self.follow_qr.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
+        self.follow_caption = label()
+        self.follow_caption.setObjectName("ticket-follow-caption")
+        self.follow_caption.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self.follow_caption.setWordWrap(True)
+        follow.addWidget(self.follow_qr)
+        follow.addWidget(self.follow_caption)
+        follow.addStretch(1)
+        self.follow_qr.hide()
+        self.follow_caption.hide()
+        beside.addLayout(follow)
         inner.addLayout(beside)
         inner.addWidget(self.ticket_error)  # full width: a wrapped label beside the QR would be cut short
         lay.addWidget(frame)
@@ -184,8 +199,7 @@ class NumberScreen(Screen):
         self.devices.print_document("ticket", t["path"], self._on_ticket_printed, t.get("media"))
 
     def _ticket_qr_text(self, t: dict) -> str:
-        if t.get("follow_url"):
-            return str(t["follow_url"])
+        # the on-screen ticket itself (no paper): what the counter needs to see on the citizen's photo
         issued = t.get("issued_at")
         when = issued.strftime("%d/%m/%Y %H:%M") if hasattr(issued, "strftime") else ""
         area = (t.get("area") or {}).get("vi", "")
@@ -202,6 +216,24 @@ class NumberScreen(Screen):
             self.ticket_qr.setPixmap(qr_pixmap(self._ticket_qr_text(t), 6 * self.ctx.theme.touch_px))
             self.ticket_qr.setProperty("qr_for", t["number"])
         self.ticket_qr.show()
+
+    def _show_follow_qr(self, t: dict | None, shown: bool) -> None:
+        """The follow QR beside the number, unless the on-screen ticket's QR is shown (one QR at a time)."""
+        url = (t or {}).get("follow_url")
+        if not shown or not url:
+            self.follow_qr.clear()
+            self.follow_qr.setProperty("qr_for", None)
+            self.follow_qr.hide()
+            self.follow_caption.hide()
+            return
+        if self.follow_qr.property("qr_for") != url:
+            from kiosk.ui.printing import qr_pixmap
+
+            self.follow_qr.setPixmap(qr_pixmap(str(url), 5 * self.ctx.theme.touch_px))
+            self.follow_qr.setProperty("qr_for", url)
+        self.follow_caption.setText(self.t({"vi": "Quét để theo dõi lượt", "en": "Scan to follow your turn"}))
+        self.follow_qr.show()
+        self.follow_caption.show()
 
     def leave(self) -> None:
         self._unwatch_printer()
@@ -220,6 +252,7 @@ class NumberScreen(Screen):
         self._unwatch_printer()
         self._show_ticket_qr(None, False)
         self.ticket_qr.setProperty("qr_for", None)
+        self._show_follow_qr(None, False)
         self.ticket_number.setText("")
         self.pages.setCurrentWidget(self.area_page)
 
@@ -245,8 +278,10 @@ class NumberScreen(Screen):
         status = self.devices.printer_status
         self.reprint_button.setEnabled(self.print_state == "print_failed" and status is not None and status.ok)
         t = self.ticket
-        self._show_ticket_qr(t, t is not None and (self.print_state == "print_failed" or (
-            self.print_state == "printing" and self._printer_cannot_print())))
+        on_screen_ticket = t is not None and (self.print_state == "print_failed" or (
+            self.print_state == "printing" and self._printer_cannot_print()))
+        self._show_ticket_qr(t, on_screen_ticket)
+        self._show_follow_qr(t, t is not None and not on_screen_ticket)
         if self.print_state == "issuing" or t is None:
             self.ticket_number.setText("…")
             self.ticket_info.setText(self.t({"vi": "Đang lấy số, xin chờ một chút…",
@@ -265,6 +300,8 @@ class NumberScreen(Screen):
         if t.get("offline"):
             lines.append(self.t({"vi": "Số tạm thời của kiosk (mất kết nối): quầy vẫn phục vụ theo số này.",
                                  "en": "A kiosk number (no connection): the counter serves it all the same."}))
+            lines.append(self.t({"vi": "Vé phát khi mất kết nối: không theo dõi được trên điện thoại.",
+                                 "en": "Issued offline: cannot be followed on a phone."}))
         if self.print_state == "printing":
             lines.append(self.t({"vi": "Đang in vé…", "en": "Printing your ticket…"}))
         elif self.print_state == "printed":

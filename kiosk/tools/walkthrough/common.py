@@ -62,8 +62,21 @@ def scroll_into_view(widget: QWidget, timeout_s: float = 5.0) -> None:
                 wait_in_loop(10)
         if isinstance(parent, QScrollArea) and parent.widget() is not None \
                 and parent.widget().isAncestorOf(widget):
-            parent.ensureWidgetVisible(widget, 10, 10)
+            _scroll_to(parent, widget, timeout_s)
         parent = parent.parentWidget()
+
+
+def _scroll_to(area: QScrollArea, widget: QWidget, timeout_s: float) -> None:
+    """``area`` scrolled until the centre of ``widget`` is in its viewport. Right after a resize the area's
+    range may not have caught up with its content yet (its layout runs a turn later, a busy machine later
+    still): it is asked again, turn after turn, until the widget shows or ``timeout_s`` passes."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        area.ensureWidgetVisible(widget, 10, 10)
+        centre = widget.mapTo(area.viewport(), widget.rect().center())
+        if area.viewport().rect().contains(centre) or time.monotonic() > deadline:
+            return
+        wait_in_loop(10)
 
 
 class _ReleaseSeen(QObject):
@@ -87,15 +100,23 @@ def tap(widget: QWidget, timeout_s: float = 3.0) -> None:
     Such an area holds the press back until it knows the touch is no swipe; the lift sends it on with the
     release. Returns once the release reached the widget (the tap's effects, like a click, have run);
     raises WalkthroughError if something else lies over the widget or the release never arrives."""
-    scroll_into_view(widget)
-    # the layouts still pending run first: the centre is then where the screen shows the widget
-    QApplication.processEvents()
+    # A finger touches what the screen shows once it is still: the layouts still pending run (a resize, a
+    # page re-arranging its columns can move the widget a turn later, later still on a busy machine), the
+    # widget is scrolled into view, and this is repeated until the widget is under its own centre.
     window = widget.window()
-    point = widget.mapTo(window, widget.rect().center())
-    under = window.childAt(point)
-    if under is None or not (under is widget or widget.isAncestorOf(under)):
-        raise WalkthroughError(f"cannot touch {widget.objectName() or type(widget).__name__}: "
-                               f"{under.objectName() or type(under).__name__ if under else 'nothing'} is there")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        QApplication.processEvents()
+        scroll_into_view(widget)
+        QApplication.processEvents()
+        point = widget.mapTo(window, widget.rect().center())
+        under = window.childAt(point)
+        if under is not None and (under is widget or widget.isAncestorOf(under)):
+            break
+        if time.monotonic() > deadline:
+            raise WalkthroughError(f"cannot touch {widget.objectName() or type(widget).__name__}: "
+                                   f"{under.objectName() or type(under).__name__ if under else 'nothing'} is there")
+        wait_in_loop(10)
     seen = _ReleaseSeen()
     under.installEventFilter(seen)
     try:

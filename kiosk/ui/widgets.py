@@ -184,10 +184,24 @@ def wipe_widget_tree(root: QWidget) -> None:
             edit.setText("")
 
 
+class SwipeArea(QScrollArea):
+    """A scroll area inside a screen (a list, the e-form, a result) that asks for little height: a screen
+    that scrolls itself (Page.scrolls) adds up its parts' size hints to know how tall it must be, and a
+    QScrollArea's hint (up to 24 lines of text) made the whole screen scroll, the form's "Continue" below the
+    fold with the keyboard open, to show an area that scrolls anyway. It takes the room its stretch gives."""
+
+    HINT_HEIGHT_PX = 240
+
+    def sizeHint(self):  # noqa: N802 (Qt override)
+        hint = super().sizeHint()
+        hint.setHeight(min(hint.height(), self.HINT_HEIGHT_PX))
+        return hint
+
+
 def finger_scrolled(content: QWidget) -> QScrollArea:
     """``content`` in a frameless, vertical-only scroll area that a finger drags as a wheel turns it: for
     pages taller than a 1366x768 or portrait screen leaves them."""
-    scroll = QScrollArea()
+    scroll = SwipeArea()
     scroll.setFrameShape(QFrame.Shape.NoFrame)
     scroll.setWidgetResizable(True)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

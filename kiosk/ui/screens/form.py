@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPlainTextEdit,
-    QScrollArea,
     QStackedWidget,
     QWidget,
 )
@@ -27,7 +26,7 @@ from kiosk.core import forms
 from kiosk.core.session import State
 from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import button, enable_swipe, label, line_edit
+from kiosk.ui.widgets import SwipeArea, button, enable_swipe, label, line_edit
 
 if TYPE_CHECKING:
     from kiosk.ui.context import ScreenContext
@@ -179,7 +178,7 @@ class FieldRow:
             self.input.setText(ward_text)
 
 
-class FormPage(QScrollArea):
+class FormPage(SwipeArea):
     """The form of one procedure."""
 
     def __init__(self, screen: FormScreen, proc: forms.Procedure) -> None:

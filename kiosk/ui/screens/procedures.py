@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from kiosk.core.session import State
 from kiosk.core.wards import fold
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import ReflowGrid, button, enable_swipe, label, line_edit
+from kiosk.ui.widgets import ReflowGrid, SwipeArea, button, enable_swipe, label, line_edit
 
 if TYPE_CHECKING:
     from kiosk.ui.context import ScreenContext
@@ -44,7 +44,7 @@ class ProcedureScreen(Screen):
         self.root.addLayout(chips)
         self.area = self.areas[0]
 
-        self.scroll = QScrollArea()
+        self.scroll = SwipeArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         enable_swipe(self.scroll)  # a swipe that starts on a procedure scrolls the list, never opens it

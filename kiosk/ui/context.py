@@ -60,8 +60,6 @@ class JourneyEvents(QObject):
     """A look-up ended (the result, or {} when nothing was found)."""
     sig_feedback_sent = Signal(bool)
     """A rating was delivered (True) or could not be (False)."""
-    sig_focus_changed = Signal(object)
-    """A field inside the window took the focus."""
 
 
 class Runners:

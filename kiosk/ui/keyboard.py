@@ -62,9 +62,8 @@ SPECIAL_LABELS = {
     "telex-off": {"vi": "Telex: tắt", "en": "Telex: off"},
     "hide": {"vi": "Ẩn bàn phím", "en": "Hide keyboard"},
 }
-#: Keys that type more than their name says: what they insert.
+#: Keys that type more than their name says: what they insert, which is also their label.
 TYPES = {"at-gmail": "@gmail.com"}
-LABELS = {"at-gmail": "@gmail.com"}
 #: How many columns a key takes, per layout ("text", "num", "mail").
 SPANS = {
     "text": {"space": 5, "numeric": 2, "telex": 2, "hide": 2, "shift": 1},
@@ -181,8 +180,8 @@ class OnScreenKeyboard(QWidget):
                 button.setText(SPECIAL_LABELS[name][language])
             elif name in TONE_LABELS:
                 button.setText(TONE_LABELS[name])
-            elif name in LABELS:
-                button.setText(LABELS[name])
+            elif name in TYPES:
+                button.setText(TYPES[name])
             elif len(name) == 1 and name.isalpha():
                 button.setText(name.upper() if self.shift else name)
             else:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QScrollArea, QVBoxLayout, QWidget
 
 from kiosk.ui.i18n import Text, tr
+from kiosk.ui.widgets import enable_swipe, finger_scrolled
 
 
 def _nothing() -> None:
@@ -36,12 +36,8 @@ class Page(QWidget):
             body = QWidget()
             body.setObjectName(f"{object_name}-body")
             self.root = QVBoxLayout(body)
-            self.page_scroll = QScrollArea()
+            self.page_scroll = finger_scrolled(body, area=QScrollArea, swipe=False)
             self.page_scroll.setObjectName(f"{object_name}-scroll")
-            self.page_scroll.setFrameShape(QFrame.Shape.NoFrame)
-            self.page_scroll.setWidgetResizable(True)
-            self.page_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            self.page_scroll.setWidget(body)
             if not self.swipe_later:
                 self.enable_page_swipe()
             outer = QVBoxLayout(self)
@@ -64,8 +60,6 @@ class Page(QWidget):
     def enable_page_swipe(self) -> None:
         """Let a finger scroll the page (once; nothing for a page that does not scroll)."""
         if self.page_scroll is not None and not self.page_scroll.property("swipe"):
-            from kiosk.ui.widgets import enable_swipe
-
             enable_swipe(self.page_scroll)
             self.page_scroll.setProperty("swipe", True)
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSizeF, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, QSize, QSizeF, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QAbstractScrollArea,
     QBoxLayout,
     QFrame,
     QGridLayout,
@@ -19,11 +17,16 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QScroller,
-    QScrollerProperties,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
+
+# PySide builds a class's Python enums when its name is imported: the classes only a swipe, a paint or a style
+# question needs (QAbstractItemView, QScrollerProperties, QStyle, QPainter...) are imported where used, not
+# before the home screen is shown.
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QAbstractScrollArea
 
 #: Called on every button press (the session's idle clock). Not an application-wide event filter:
 #: that would call into Python for every event Qt delivers, and under a busy worker thread each of
@@ -198,16 +201,30 @@ class SwipeArea(QScrollArea):
         return hint
 
 
-def finger_scrolled(content: QWidget) -> QScrollArea:
+def finger_scrolled(content: QWidget, area: type[QScrollArea] = SwipeArea, swipe: bool = True) -> QScrollArea:
     """``content`` in a frameless, vertical-only scroll area that a finger drags as a wheel turns it: for
-    pages taller than a 1366x768 or portrait screen leaves them."""
-    scroll = SwipeArea()
+    pages taller than a 1366x768 or portrait screen leaves them. ``area``: a screen's own page scroll is a
+    plain QScrollArea (its hint is the whole page); ``swipe`` False leaves :func:`enable_swipe` to the caller."""
+    scroll = area()
     scroll.setFrameShape(QFrame.Shape.NoFrame)
     scroll.setWidgetResizable(True)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     scroll.setWidget(content)
-    enable_swipe(scroll)
+    if swipe:
+        enable_swipe(scroll)
     return scroll
+
+
+def scroll_areas_of(widget: QWidget) -> list[QScrollArea]:
+    """The QScrollAreas whose content holds ``widget``, the innermost first: a form's page scrolls inside a
+    screen that may scroll too. (By class name: no QScrollArea enums before the home screen is shown.)"""
+    areas = []
+    parent = widget.parentWidget()
+    while parent is not None:
+        if parent.inherits("QScrollArea") and parent.widget() is not None and parent.widget().isAncestorOf(widget):
+            areas.append(parent)
+        parent = parent.parentWidget()
+    return areas
 
 
 #: How far a finger travels before a touch becomes a swipe (metres, as QScrollerProperties counts): a tap
@@ -228,6 +245,8 @@ def enable_swipe(area: QAbstractScrollArea) -> QScroller:
     events Qt makes from them (none of the kiosk's widgets takes touch events), and a technician's mouse
     drags the same way. The content stops at its ends instead of overshooting (the bounce reads as a
     fault on a kiosk), and a touch presses nothing until it is known not to be a swipe."""
+    from PySide6.QtWidgets import QAbstractItemView, QScrollerProperties
+
     viewport = area.viewport()
     if isinstance(area, QAbstractItemView):
         # per item, a 60 px drag would move the list by 60 rows: the content follows the finger per pixel
@@ -254,6 +273,8 @@ def _no_double_taps() -> None:
     wherever on the screen it lands, and a double click cancels the swipe gesture: a citizen who touched a
     chip and swiped the list at once saw the list stand still. Nothing on the kiosk answers a double
     click, so there is none (process-wide; set here because swiping is what needs it)."""
+    from PySide6.QtGui import QGuiApplication
+
     hints = QGuiApplication.styleHints()
     if hints is not None and hints.mouseDoubleClickInterval() != 0:
         hints.setMouseDoubleClickInterval(0)
@@ -292,6 +313,8 @@ class _SwipeArea(QObject):
         return False
 
     def _inner_area_scrolls_at(self, point) -> bool:  # noqa: ANN001 (a QPoint in the viewport)
+        from PySide6.QtWidgets import QAbstractScrollArea
+
         viewport = self.area.viewport()
         widget = viewport.childAt(point)
         while widget is not None and widget is not viewport:
@@ -405,8 +428,6 @@ class ReflowGrid(QLayout):
         return sum(heights) + self.spacing() * max(0, len(rows) - 1)
 
     def sizeHint(self):  # noqa: N802 (Qt override)
-        from PySide6.QtCore import QSize
-
         shown = self._shown()
         if not shown:
             return QSize(0, 0)
@@ -416,8 +437,6 @@ class ReflowGrid(QLayout):
         return QSize(width, self.heightForWidth(width))
 
     def minimumSize(self):  # noqa: N802 (Qt override)
-        from PySide6.QtCore import QSize
-
         shown = self._shown()
         if not shown:
             return QSize(0, 0)
@@ -425,8 +444,6 @@ class ReflowGrid(QLayout):
         return QSize(width, self.heightForWidth(width))
 
     def setGeometry(self, rect) -> None:  # noqa: N802 (Qt override)
-        from PySide6.QtCore import QRect
-
         super().setGeometry(rect)
         columns, rows = self._rows(rect.width())
         cell = (rect.width() - self.spacing() * (columns - 1)) // columns
@@ -457,8 +474,6 @@ class FitLabel(QLabel):
         return hint
 
     def paintEvent(self, event) -> None:  # noqa: N802, ANN001 (Qt override)
-        from PySide6.QtGui import QPainter
-
         room = self.contentsRect()
         need = self.fontMetrics().horizontalAdvance(self.text())
         if need <= room.width() or not self.text():
@@ -467,6 +482,8 @@ class FitLabel(QLabel):
         font = self.font()
         size = font.pixelSize() if font.pixelSize() > 0 else round(font.pointSizeF() * self.logicalDpiY() / 72)
         font.setPixelSize(max(8, int(size * room.width() / need)))
+        from PySide6.QtGui import QPainter
+
         painter = QPainter(self)
         painter.setFont(font)
         painter.setPen(self.palette().color(self.foregroundRole()))
@@ -492,7 +509,6 @@ class FitButton(QPushButton):
         return hint
 
     def paintEvent(self, event) -> None:  # noqa: N802, ANN001 (Qt override)
-        from PySide6.QtCore import QRect
         from PySide6.QtGui import QPainter, QPixmap
         from PySide6.QtWidgets import QStyle, QStyleOptionButton, QStylePainter
 

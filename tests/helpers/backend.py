@@ -134,3 +134,25 @@ class RawServer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def ticket_from_answer(tmp_path, answer) -> object:
+    """The ticket the kiosk's issuer makes when the backend answers a ticket request with ``answer`` (any JSON,
+    201 Created): for answers off the contract that the simulator never gives."""
+    import json
+
+    from kiosk.backend.client import BackendClient
+    from kiosk.backend.tickets import TicketIssuer
+
+    body = json.dumps(answer).encode()
+
+    def serve(conn, server):
+        conn.sendall(b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                     % len(body) + body)
+
+    issuer = TicketIssuer(None, tmp_path / "tickets.sqlite3", "KIOSK-01")
+    try:
+        with RawServer(serve) as server, BackendClient(server.url, TOKEN, max_retries=0) as client:
+            return issuer.issue("ho-tich", client=client)
+    finally:
+        issuer.close()

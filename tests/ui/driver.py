@@ -73,12 +73,16 @@ class Driver:
         self.type_into("field-mother_address", "Số 5 phố Tràng Thi, Hà Nội")
         self.click("field-declaration_true")
 
-    def birth_dossier_to_ward(self, card: str) -> None:
-        """Start a birth registration, show ``card`` to the simulated camera, fill the rest: the ward screen."""
+    def to_form(self, card: str) -> None:
+        """Start a birth registration and show ``card`` to the simulated camera: the form, filled from it."""
         self.start_dossier()
         self.window.services.sim_camera.present_card(card)
         self.on(State.FORM)
         self.window.services.sim_camera.remove_card()
+
+    def birth_dossier_to_ward(self, card: str) -> None:
+        """Start a birth registration, show ``card`` to the simulated camera, fill the rest: the ward screen."""
+        self.to_form(card)
         self.fill_birth_form()
         self.click("form-next")
         self.on(State.WARD)

@@ -33,10 +33,7 @@ def test_take_a_number_in_three_touches_prints_a_ticket(driver, kiosk, qtbot):
 
 
 def test_file_a_birth_registration_with_the_card_and_the_keyboard(driver, kiosk, qtbot):
-    driver.start_dossier()
-    kiosk.services.sim_camera.present_card(sample_payload(0))
-    driver.on(State.FORM)
-    kiosk.services.sim_camera.remove_card()
+    driver.to_form(sample_payload(0))
     page = kiosk.screens[State.FORM].page
     assert page.values()["declarant_full_name"] == TEST_CITIZENS[0]["full_name"]
     assert page.values()["declarant_id_number"] == TEST_CITIZENS[0]["id_number"]

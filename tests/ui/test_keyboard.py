@@ -108,12 +108,8 @@ def test_shift_inside_a_name_word_is_one_shot(qtbot, name_pad):
 
 def _on_form(driver, kiosk):
     from kiosk.core.samples import sample_payload
-    from kiosk.core.session import State
 
-    driver.start_dossier()
-    kiosk.services.sim_camera.present_card(sample_payload(0))
-    driver.on(State.FORM)
-    kiosk.services.sim_camera.remove_card()
+    driver.to_form(sample_payload(0))
 
 
 def _keyboard_shown(kiosk) -> bool:

@@ -17,10 +17,7 @@ ID_NUMBER = TEST_CITIZENS[0]["id_number"]
 
 
 def _reach_form_with_card(driver, kiosk):
-    driver.start_dossier()
-    kiosk.services.sim_camera.present_card(sample_payload(0))
-    driver.on(State.FORM)
-    kiosk.services.sim_camera.remove_card()
+    driver.to_form(sample_payload(0))
 
 
 def test_idle_countdown_then_wipe_leaves_no_personal_value_anywhere(driver, kiosk, clock, qtbot):

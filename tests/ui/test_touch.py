@@ -83,10 +83,7 @@ def settled(qtbot, area: QAbstractScrollArea) -> None:
 
 
 def test_a_swipe_that_starts_on_a_form_choice_scrolls_the_form_and_chooses_nothing(driver, kiosk, qtbot):
-    driver.start_dossier()
-    kiosk.services.sim_camera.present_card(sample_payload(0))
-    driver.on(State.FORM)
-    kiosk.services.sim_camera.remove_card()
+    driver.to_form(sample_payload(0))
     page = kiosk.screens[State.FORM].page
     bar = page.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > SWIPE_PX)  # the birth form is taller than the screen

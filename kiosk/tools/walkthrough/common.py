@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QScrollArea, QS
 from kiosk.core.session import State
 from kiosk.tools.probe import StallProbe
 from kiosk.ui.keyboard import keys_for
+from kiosk.ui.widgets import scroll_areas_of
 
 #: The procedure the journeys file (a birth registration): the one every test citizen's card fits.
 BIRTH = "dang-ky-khai-sinh"
@@ -54,16 +55,15 @@ def scroll_into_view(widget: QWidget, timeout_s: float = 5.0) -> None:
     cannot touch what is scrolled off the screen. An area still gliding from a swipe is let come to rest
     first: a touch on a moving list only stops it, as a citizen's does."""
     parent = widget.parentWidget()
-    while parent is not None:
+    while parent is not None:  # every swipeable area around it, lists included
         if isinstance(parent, QAbstractScrollArea) and QScroller.hasScroller(parent.viewport()):
             scroller = QScroller.scroller(parent.viewport())
             deadline = time.monotonic() + timeout_s
             while scroller.state() != QScroller.State.Inactive and time.monotonic() < deadline:
                 wait_in_loop(10)
-        if isinstance(parent, QScrollArea) and parent.widget() is not None \
-                and parent.widget().isAncestorOf(widget):
-            _scroll_to(parent, widget, timeout_s)
         parent = parent.parentWidget()
+    for area in scroll_areas_of(widget):
+        _scroll_to(area, widget, timeout_s)
 
 
 def _scroll_to(area: QScrollArea, widget: QWidget, timeout_s: float) -> None:

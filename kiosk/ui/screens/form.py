@@ -342,7 +342,6 @@ class FormScreen(Screen):
         row.addWidget(self.next_button, 1)
         self.root.addLayout(row)
         self.filled_for: str | None = None
-        ctx.events.sig_focus_changed.connect(self._on_field_focused)
 
     def page_for(self, procedure_id: str) -> FormPage:
         """The procedure's form page, built now if the warm-up or a rebuild has not got to it yet."""
@@ -405,13 +404,6 @@ class FormScreen(Screen):
         page = self.page
         if page is not None and self.session.data.procedure_id:
             self.session.data.form = page.values()
-
-    def _on_field_focused(self, widget: QWidget) -> None:
-        if not self.isVisible() or widget is None:
-            return
-        page = self.page
-        if page is not None and page.isAncestorOf(widget):
-            page.ensureWidgetVisible(widget, 50, 120)
 
     def _on_next_clicked(self) -> None:
         page = self.page

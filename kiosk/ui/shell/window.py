@@ -30,7 +30,7 @@ from kiosk.ui.screens.home import HomeScreen
 from kiosk.ui.shell.idle import IdleOverlay, IdleWatch
 from kiosk.ui.shell.turns import Turns
 from kiosk.ui.theme import Theme
-from kiosk.ui.widgets import ACTIVITY_LISTENERS, button, label
+from kiosk.ui.widgets import ACTIVITY_LISTENERS, button, label, scroll_areas_of
 
 if TYPE_CHECKING:
     from kiosk.app.memory import HeapTrimmer
@@ -47,18 +47,6 @@ def _is_text_field(widget: QWidget) -> bool:
     name: importing QLineEdit and QPlainTextEdit here would make PySide build their enums (~2-3 ms) before
     the home screen is shown."""
     return (widget.inherits("QLineEdit") or widget.inherits("QPlainTextEdit")) and not widget.isReadOnly()
-
-
-def _scroll_areas_of(widget: QWidget) -> list[Any]:
-    """The QScrollAreas ``widget`` is in (in their content), the innermost first: a form's page scrolls
-    inside a screen that may scroll too."""
-    areas = []
-    parent = widget.parentWidget()
-    while parent is not None:
-        if parent.inherits("QScrollArea") and parent.widget() is not None and parent.widget().isAncestorOf(widget):
-            areas.append(parent)
-        parent = parent.parentWidget()
-    return areas
 
 
 #: Every screen, in stack order, as (state, module, class). Only the home screen is imported and built
@@ -464,7 +452,6 @@ class KioskWindow(QWidget):
                 # the screen above shrinks for the keyboard now, so the field is scrolled into the room left
                 self.layout().activate()
             self._scroll_into_view(new)
-            self.events.sig_focus_changed.emit(new)
             # once more after the event loop's turn: layouts inside the screen settle after the window's
             QTimer.singleShot(0, new, lambda w=new: self._on_field_settled(w))
         else:  # focus left the text fields (hide key, last field's "next", another screen, the window)
@@ -473,7 +460,6 @@ class KioskWindow(QWidget):
     def _on_field_settled(self, field: QWidget) -> None:
         if field.hasFocus():
             self._scroll_into_view(field)
-            self.events.sig_focus_changed.emit(field)
 
     #: Room kept above and below a field scrolled into view (px): its label above, its message below.
     FIELD_MARGIN_PX = 120
@@ -482,9 +468,9 @@ class KioskWindow(QWidget):
     def _scroll_into_view(cls, field: QWidget) -> None:
         """Scroll each scroll area the field is in (the innermost first) until all of the field is in its
         viewport: the keyboard is docked below the screen, so a field in view is never behind it."""
-        for area in _scroll_areas_of(field):
-            area.ensureWidgetVisible(field, 50, cls.FIELD_MARGIN_PX)
-            # ensureWidgetVisible looks at a line edit's cursor only: its frame could stay cut at the edge
+        for area in scroll_areas_of(field):
+            # the whole frame of the field, not QScrollArea.ensureWidgetVisible, which looks at a line edit's
+            # cursor only and could leave its frame cut at the edge
             bar, room = area.verticalScrollBar(), area.viewport().height()
             top = field.mapTo(area.widget(), QPoint(0, 0)).y()  # in the content, as the bar's value counts
             margin = max(0, min(cls.FIELD_MARGIN_PX, (room - field.height()) // 2))

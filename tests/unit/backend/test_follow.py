@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 import zxingcpp
-from helpers.backend import TOKEN, RawServer
+from helpers.backend import TOKEN, ticket_from_answer
 from PIL import Image
 
 from kiosk.app.prints import PrintFiles
@@ -158,19 +158,9 @@ def test_the_client_carries_the_follow_url_and_a_local_ticket_has_none(tmp_path,
 
 @pytest.mark.parametrize("follow_url", ["javascript:alert(1)", "http://" + "a" * 600, 42])
 def test_a_follow_url_off_the_contract_keeps_the_number_and_drops_the_qr(tmp_path, follow_url):
-    import json
-
-    body = json.dumps({"number": "A007", "area": "ho-tich", "priority": False, "people_ahead": 2,
-                       "issued_at": "2026-12-02T08:00:00+07:00", "follow_url": follow_url}).encode()
-
-    def serve(conn, server):
-        conn.sendall(b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
-                     % len(body) + body)
-
-    issuer = TicketIssuer(None, tmp_path / "tickets.sqlite3", "KIOSK-01")
-    with RawServer(serve) as server, BackendClient(server.url, TOKEN, max_retries=0) as client:
-        ticket = issuer.issue("ho-tich", client=client)
-    issuer.close()
+    ticket = ticket_from_answer(tmp_path, {"number": "A007", "area": "ho-tich", "priority": False,
+                                           "people_ahead": 2, "issued_at": "2026-12-02T08:00:00+07:00",
+                                           "follow_url": follow_url})
     assert (ticket.number, ticket.offline, ticket.follow_url) == ("A007", False, None)
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from helpers.backend import TOKEN, RawServer
+from helpers.backend import TOKEN, ticket_from_answer
 
 from kiosk.backend.client import BackendClient
 from kiosk.backend.tickets import TicketIssuer
@@ -59,14 +57,5 @@ def test_two_kiosks_of_a_ward_offline_do_not_hand_out_the_same_number(tmp_path):
 ], ids=["no-number", "a-kiosk-range-number", "a-list"])
 def test_an_answer_off_the_contract_still_gives_a_local_number(tmp_path, answer):
     """A KeyError or TypeError from a bad answer used to reach the screen as "no number"."""
-    body = json.dumps(answer).encode()
-
-    def serve(conn, server):
-        conn.sendall(b"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
-                     % len(body) + body)
-
-    issuer = TicketIssuer(None, tmp_path / "tickets.sqlite3", "KIOSK-01")
-    with RawServer(serve) as server, BackendClient(server.url, TOKEN, max_retries=0) as client:
-        ticket = issuer.issue("ho-tich", client=client)
-    issuer.close()
+    ticket = ticket_from_answer(tmp_path, answer)
     assert ticket.offline and ticket.number == "L01-001"

@@ -28,6 +28,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from kiosk.core import clock
+from kiosk.core.dates import DATE_RE as _DATE_RE
+from kiosk.core.dates import parse_date
+from kiosk.core.fees import Fee, fee_problems
 from kiosk.core.identity import Identity
 from kiosk.core.paths import PACKAGE_ROOT
 
@@ -108,7 +111,7 @@ class Procedure:
     level: str
     authority: dict[str, str]
     processing_time: dict[str, Any]
-    fee: dict[str, Any]
+    fee: Fee
     documents: list[dict[str, Any]]
     video: Path
     steps: list[dict[str, str]]
@@ -193,6 +196,8 @@ def _semantic_problems(name: str, doc: dict[str, Any], videos_dir: Path) -> list
     fields = doc.get("fields")
     if not isinstance(fields, list):
         return problems
+    for path, reason in fee_problems(doc.get("fee"), fields):
+        problem(path, reason)
     seen: dict[str, int] = {}
     for i, f in enumerate(fields):
         if not isinstance(f, dict):
@@ -320,7 +325,7 @@ def load_procedure(path: Path, videos_dir: Path | None = None) -> Procedure:
         level=doc["level"],
         authority=dict(doc["authority"]),
         processing_time=doc["processing_time"],
-        fee=doc["fee"],
+        fee=Fee.from_json(doc["fee"]),
         documents=doc["documents"],
         video=(videos_dir / doc["video"]).resolve(),
         steps=doc["steps"],
@@ -388,7 +393,6 @@ def procedure_by_code(catalogue: list[Procedure], code_or_id: str) -> Procedure 
 # --- validation --------------------------------------------------------------------------------
 
 _BOUND_RE = re.compile(r"^today(?:([+-])([0-9]{1,3})([dy]))?$")
-_DATE_RE = re.compile(r"^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 _PHONE_SEPARATORS = re.compile(r"[\s.()-]")
 _LOCAL_PHONE_RE = re.compile(r"^0[0-9]{9}$")
@@ -415,17 +419,6 @@ def resolve_date_bound(bound: str, today: date | None = None) -> date:
     if parsed is None:
         raise ValueError(f"{bound!r} is not 'today', 'today±N(d|y)' or a real date DD/MM/YYYY")
     return parsed
-
-
-def parse_date(text: str) -> date | None:
-    """``DD/MM/YYYY`` (also with ``-`` or ``.``) -> a date, or None when it is not a real date."""
-    m = _DATE_RE.match(text.strip())
-    if not m:
-        return None
-    try:
-        return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-    except ValueError:
-        return None
 
 
 def format_date(day: date) -> str:

@@ -67,7 +67,7 @@ class DetailsScreen(Screen):
         if proc is None:
             return
         self.name.setText(self.t(proc.name))
-        fee = self.t(proc.fee.get("text"))
+        fee = self.t(proc.fee.text())
         days = self.t(proc.processing_time.get("text"))
         self.facts.setText(self.t({"vi": f"Mã thủ tục: {proc.code}\nThời hạn giải quyết: {days}\nLệ phí: {fee}",
                                    "en": f"Procedure code: {proc.code}\nProcessing time: {days}\nFee: {fee}"}))

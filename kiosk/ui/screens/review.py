@@ -85,6 +85,14 @@ class ReviewScreen(Screen):
             if len(label_text) > 60:
                 label_text = label_text[:57] + "…"
             rows.append((label_text, value))
+        quote = proc.fee.quote(data.form)
+        fee_label = self.t({"vi": "Lệ phí", "en": "Fee"})
+        rows += [(fee_label, line.text(self.language)) for line in quote.lines]
+        total = quote.total_text(self.language)
+        if quote.total_vnd:
+            total += self.t({"vi": " — trả bằng mã VietQR sau khi gửi, hoặc tại quầy",
+                             "en": " — pay by VietQR after submitting, or at the counter"})
+        rows.append((self.t({"vi": "Tổng lệ phí", "en": "Total fee"}), total))
         html = "<table cellspacing='6'>" + "".join(
             f"<tr><td style='padding-right:24px'><b>{_esc(k)}</b></td><td>{_esc(v)}</td></tr>" for k, v in rows
         ) + "</table>"

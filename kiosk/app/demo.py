@@ -33,3 +33,15 @@ def call_next_ticket(services: Services, counter: int = 3) -> dict[str, Any]:
         raise RuntimeError("no simulated backend: a real ward's counters call their own queue")
     with BackendClient(services.simulator.url, services.settings.backend_token or "", max_retries=1) as client:
         return client.call_next(counter)
+
+
+def citizen_paid(services: Services, reference: str | None = None) -> dict[str, Any]:
+    """The demo's "bank": the citizen's transfer arrives for a payment (the newest pending one when no
+    reference is given), through the simulator's bank API. Blocking: worker threads only. Returns the
+    contract's PaymentState, now paid."""
+    from kiosk.backend.client import BackendClient
+
+    if services.simulator is None:
+        raise RuntimeError("no simulated backend: a real ward's bank tells its own backend")
+    with BackendClient(services.simulator.url, services.settings.backend_token or "", max_retries=1) as client:
+        return client.sim_bank_transfer(reference)

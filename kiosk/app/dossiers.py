@@ -14,7 +14,7 @@ from kiosk.core import clock
 if TYPE_CHECKING:  # the outbox (cryptography) and reportlab load on worker threads, after the home screen
     from kiosk.backend.outbox import Outbox, OutboxItem
     from kiosk.backend.sender import Sender
-    from kiosk.core.documents import RenderedDocument
+    from kiosk.core.documents import ReceiptFee, RenderedDocument
     from kiosk.core.dossier import Dossier
     from kiosk.core.forms import Procedure
     from kiosk.core.wards import WardInfo
@@ -87,7 +87,8 @@ def acknowledged(outbox: Outbox, local_ref: str) -> OutboxItem | None:
 
 def render_receipt(prints: PrintFiles, proc: Procedure, *, applicant_name: str, phone: str, address: str,
                    ward: WardInfo | None, ward_code: str, local_ref: str, dossier_code: str | None,
-                   appointment_date: str | None, kiosk_id: str, has_backend: bool) -> RenderedDocument:
+                   appointment_date: str | None, kiosk_id: str, has_backend: bool,
+                   fee: ReceiptFee | None = None) -> RenderedDocument:
     """The rendered receipt (path and media); ``ward`` the dossier's, ``ward_code`` when it is not known."""
     from kiosk.core.documents import ReceiptDoc, render_receipt
 
@@ -98,5 +99,5 @@ def render_receipt(prints: PrintFiles, proc: Procedure, *, applicant_name: str, 
                      offline=not dossier_code, parent_unit=ward.province_name if ward else "", phone=phone,
                      address=address, documents=list(proc.documents), appointment_date=appointment,
                      processing_time=dict(proc.processing_time.get("text") or {}),
-                     kiosk_id=kiosk_id, has_backend=has_backend)
+                     kiosk_id=kiosk_id, has_backend=has_backend, fee=fee)
     return render_atomically(render_receipt, doc, prints.path("receipt", dossier_code or local_ref))

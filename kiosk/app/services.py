@@ -24,13 +24,14 @@ from kiosk.core import clock
 if TYPE_CHECKING:  # the catalogue (jsonschema), the ward list, the devices and the backend load later
     from device.camera import Camera
     from device.printer import Printer, PrintWorker
+    from kiosk.app.payment import PaymentOrder, PaymentState
     from kiosk.backend.client import BackendClient
     from kiosk.backend.outbox import Outbox, OutboxItem
     from kiosk.backend.sender import Sender
     from kiosk.backend.sim import SimulatorHandle
     from kiosk.backend.tickets import TicketIssuer
     from kiosk.core import forms
-    from kiosk.core.documents import RenderedDocument
+    from kiosk.core.documents import ReceiptFee, RenderedDocument
     from kiosk.core.dossier import Dossier
     from kiosk.core.wards import WardInfo
 
@@ -321,15 +322,35 @@ class Services:
 
     def render_receipt(self, proc: forms.Procedure, applicant_name: str, phone: str, address: str,
                        ward_code: str, local_ref: str, dossier_code: str | None,
-                       appointment_date: str | None) -> RenderedDocument:
-        """The rendered receipt (path and media)."""
+                       appointment_date: str | None, fee: ReceiptFee | None = None) -> RenderedDocument:
+        """The rendered receipt (path and media); ``fee`` None when the procedure costs nothing."""
         from kiosk.core import wards as ward_list
 
         return dossiers.render_receipt(
             self._prints, proc, applicant_name=applicant_name, phone=phone, address=address,
             ward=ward_list.ward_by_code(ward_code) or self.ward, ward_code=ward_code, local_ref=local_ref,
             dossier_code=dossier_code, appointment_date=appointment_date, kiosk_id=self.settings.kiosk_id,
-            has_backend=self.has_backend)
+            has_backend=self.has_backend, fee=fee)
+
+    # --- the fee, paid by VietQR (kiosk.app.payment) --------------------------------------------------
+    def request_payment(self, dossier_code: str, amount_vnd: int) -> PaymentOrder:
+        """What to pay for an acknowledged dossier (worker threads only); PaymentRefused when the kiosk
+        cannot take it (no backend, an answer off the contract), BackendError when the link fails."""
+        from kiosk.app import payment
+
+        client = self._client()
+        if client is None:
+            raise payment.PaymentRefused("no backend", payment.TO_THE_COUNTER)
+        return payment.request_payment(client, dossier_code, self.settings.kiosk_id, amount_vnd)
+
+    def payment_state(self, reference: str) -> PaymentState:
+        """Where a payment stands (worker threads only)."""
+        from kiosk.app import payment
+
+        client = self._client()
+        if client is None:
+            raise payment.PaymentRefused("no backend", payment.TO_THE_COUNTER)
+        return payment.payment_state(client, reference)
 
     def lookup(self, code: str) -> dict[str, Any] | None:
         """Status of a dossier by its official code or, before synchronisation, its local reference

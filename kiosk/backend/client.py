@@ -10,7 +10,7 @@ processed); the outbox's sender resends dossiers under the same idempotency key 
 
 httpx's timeouts are per socket operation, so a server dripping one byte a second would hold a call
 for ever. Each call therefore has an overall deadline per kind of request (submit, look-up, ticket,
-feedback, heartbeat), retries and back-off included, enforced on the socket itself
+feedback, heartbeat, payment), retries and back-off included, enforced on the socket itself
 (:class:`_DeadlineBackend`), and an answer is read as a stream and given up past ``max_answer_bytes``.
 """
 
@@ -39,7 +39,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=10.0, write=10.0, pool=3.0)
 # Seconds a whole call may take, retries included, by kind of request. A citizen's ticket falls back
 # to the local range quickly; a dossier's submission may take longer (it is in the outbox anyway).
 DEFAULT_DEADLINES: Mapping[str, float] = {"submit": 30.0, "lookup": 8.0, "ticket": 3.0, "feedback": 8.0,
-                                          "heartbeat": 10.0, "health": 10.0, "counter": 8.0}
+                                          "heartbeat": 10.0, "health": 10.0, "counter": 8.0, "payment": 8.0}
 MAX_ANSWER_BYTES = 1 << 20  # the largest answer in the contract is a page of dossiers: far below 1 MiB
 
 
@@ -320,6 +320,28 @@ class BackendClient:
         if area:
             body["area"] = area
         return self._call("counter", "POST", "/api/v1/queue/call-next", json=body)
+
+    def request_payment(self, dossier_code: str, kiosk_id: str, amount_vnd: int) -> dict[str, Any]:
+        """201/200 -> the dossier's PaymentOrder (beneficiary, amount, purpose, reference, expiry), not checked
+        against the contract here (the caller does). Idempotent per dossier, so a retried call gets the same
+        order; another amount for the same dossier is Rejected (409 ``payment_conflict``)."""
+        _check_reference(dossier_code)
+        return self._call("payment", "POST", f"/api/v1/dossiers/{quote(dossier_code, safe='')}/payment",
+                          json={"kiosk_id": kiosk_id, "amount_vnd": int(amount_vnd)})
+
+    def payment_status(self, reference: str) -> dict[str, Any] | None:
+        """The PaymentState (pending, paid, expired) of a payment order; None when the backend knows no such
+        reference."""
+        try:
+            return self._call("payment", "GET", f"/api/v1/payments/{quote(reference, safe='')}")
+        except NotFound:
+            return None
+
+    def sim_bank_transfer(self, reference: str | None = None) -> dict[str, Any]:
+        """The simulator's bank pays order ``reference`` (None: the newest pending one) -> its PaymentState,
+        now paid (the simulator's own API, for the demo panel and tests; a real backend hears from its bank)."""
+        body = {"reference": reference} if reference is not None else {}
+        return self._call("payment", "POST", "/api/v1/sim/bank/transfers", json=body)
 
     def send_feedback(self, feedback: dict[str, Any]) -> dict[str, Any]:
         return self._call("feedback", "POST", "/api/v1/feedback", json=feedback)

@@ -107,6 +107,17 @@ class ReceivedDocument:
 
 
 @dataclass
+class ReceiptFee:
+    """The fee on a receipt: the computed lines, and whether it was paid at the kiosk (VietQR) or is due
+    at the counter."""
+
+    total_vnd: int
+    lines: list[dict[str, Any]] = field(default_factory=list)  # {"vi", "en", "amount_vnd"} (FeeQuote.as_dict)
+    paid_at: datetime | None = None  # when the backend saw the transfer; None: to pay at the counter
+    reference: str = ""  # the payment reference the transfer carried
+
+
+@dataclass
 class ReceiptDoc:
     """A dossier receipt, "Giấy tiếp nhận hồ sơ và hẹn trả kết quả"."""
 
@@ -128,6 +139,7 @@ class ReceiptDoc:
     #: False: no backend is configured, nothing is ever synchronised (the receipt must not promise it)
     has_backend: bool = True
     receiving_officer: dict[str, str] = field(default_factory=lambda: dict(RECEIVING_OFFICER))
+    fee: ReceiptFee | None = None  # None: the procedure is free of charge
 
     def __post_init__(self) -> None:
         self.documents = [d if isinstance(d, ReceivedDocument) else ReceivedDocument.from_dict(d)
@@ -363,6 +375,34 @@ def render_ticket(doc: TicketDoc, path: Path | str) -> RenderedDocument:
 
 # --- the receipt ----------------------------------------------------------------------------------
 
+def _vnd(amount: int) -> str:
+    return f"{amount:,}".replace(",", ".") + " đồng"
+
+
+def _fee_part(fee: ReceiptFee, number: int, s: _Styles) -> list[Flowable]:
+    """"Lệ phí": the amount, each line, and paid (when, reference) or to pay at the counter."""
+    parts: list[Flowable] = [
+        _rich(f"<b>{number}. Lệ phí:</b> <b>{_vnd(fee.total_vnd)}</b>", s.body),
+        _p(f"Fee: {fee.total_vnd:,} dong", s.en),
+    ]
+    for line in fee.lines:
+        if line.get("amount_vnd"):
+            parts += [_p(f"- {line['vi']}", s.small), _p(f"  {line['en']}", s.en)]
+    if fee.paid_at is not None:
+        paid = clock.local(fee.paid_at)
+        status = [_rich(f"<b>ĐÃ THANH TOÁN</b> qua VietQR lúc {_vi_time(paid)}"
+                        + (f", mã giao dịch {escape(fee.reference)}" if fee.reference else ""), s.body),
+                  _p(f"PAID by VietQR at {paid:%H:%M}, {paid:%d/%m/%Y}"
+                     + (f", reference {fee.reference}" if fee.reference else ""), s.en)]
+    else:
+        status = [_rich("<b>CHƯA THANH TOÁN</b>: vui lòng nộp lệ phí tại quầy khi được gọi số.", s.body),
+                  _p("NOT PAID: please pay the fee at the counter when your number is called.", s.en)]
+    box = Table([[status]], colWidths=[ROLL_WIDTH_MM * mm - 2 * MARGIN])
+    box.setStyle(_table_style([("BOX", (0, 0), (-1, -1), 0.8, colors.black),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 4), ("RIGHTPADDING", (0, 0), (-1, -1), 4)]))
+    return parts + [Spacer(0, 1 * mm), box, Spacer(0, 1.5 * mm)]
+
+
 def render_receipt(doc: ReceiptDoc, path: Path | str) -> RenderedDocument:
     """Render "Giấy tiếp nhận hồ sơ và hẹn trả kết quả" (Mẫu 01) to ``path`` on the 80 mm roll."""
     s = _Styles()
@@ -490,6 +530,8 @@ def render_receipt(doc: ReceiptDoc, path: Path | str) -> RenderedDocument:
         _rich(f"<b>{next(section)}. Số lượng hồ sơ:</b> 01 bộ ({total} giấy tờ)", s.body),
         _p(f"Number of dossiers: 1 set ({total} document{'' if total == 1 else 's'})", s.en),
     ]
+    if doc.fee is not None and doc.fee.total_vnd:
+        parts += _fee_part(doc.fee, next(section), s)
     if doc.processing_time:
         parts += [
             _rich(f"<b>{next(section)}. Thời gian giải quyết hồ sơ theo quy định:</b> "

@@ -25,6 +25,7 @@ class State(StrEnum):
     WARD = "ward"
     REVIEW = "review"
     SUBMITTING = "submitting"
+    PAYMENT = "payment"
     DONE = "done"
     LOOKUP = "lookup"
     RATING = "rating"
@@ -41,13 +42,14 @@ TRANSITIONS: dict[State, set[State]] = {
     State.FORM: {State.WARD},
     State.WARD: {State.REVIEW},
     State.REVIEW: {State.SUBMITTING, State.FORM, State.WARD},
-    State.SUBMITTING: {State.DONE},
+    State.SUBMITTING: {State.DONE, State.PAYMENT},
+    State.PAYMENT: {State.DONE},
     State.DONE: {State.RATING},
     State.LOOKUP: {State.RATING},
     State.RATING: set(),
 }
 #: Screens with no way back: the dossier is already committed once submitting starts.
-NO_BACK = {State.HOME, State.SUBMITTING, State.DONE}
+NO_BACK = {State.HOME, State.SUBMITTING, State.PAYMENT, State.DONE}
 
 
 class TransitionError(ValueError):
@@ -68,6 +70,9 @@ class SessionData:
     local_ref: str | None = None
     dossier_code: str | None = None
     appointment_date: str | None = None
+    fee: Any = None  # kiosk.core.fees.FeeQuote of the dossier being filed
+    payment: Any = None  # kiosk.app.payment.PaymentOrder while the citizen pays at the kiosk
+    paid_at: Any = None  # datetime the backend saw the transfer; None: to pay at the counter
     ticket_number: str | None = None
     lookup_code: str | None = None
     lookup_result: dict[str, Any] | None = None
@@ -112,7 +117,7 @@ class Session:
         if state == State.HOME:
             self.wipe()
             return
-        if self.state == State.SUBMITTING:
+        if self.state in (State.SUBMITTING, State.PAYMENT):
             self.history.clear()  # no way back into a committed dossier
         self.history.append(self.state)
         self.state = state

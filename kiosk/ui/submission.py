@@ -74,6 +74,7 @@ class Submission(QObject):
         self.receipt_printed = False
         self.print_message: dict | None = None
         self.stage = "idle"
+        self.payment_message: dict | None = None  # why the fee is to be paid at the counter, if it is
         self.commit_fault: str | None = None  # why the last commit failed (STORAGE_FAULTS), or None
         self._refusals: dict[str, dict] = {}
         self._ack_timer.stop()
@@ -95,6 +96,8 @@ class Submission(QObject):
             self.screen.show_error(err.message, retry=False)
             return
         settings = self.ctx.app.settings
+        data.fee = proc.fee.quote(data.form)
+        data.payment = data.paid_at = None
         self.dossier = Dossier(procedure_code=proc.code, procedure_id=proc.id, kiosk_id=settings.kiosk_id,
                                ward_code=data.ward_code or settings.ward_code, applicant=applicant,
                                form=dict(data.form), documents=[dict(d) for d in proc.documents],
@@ -153,7 +156,7 @@ class Submission(QObject):
     def in_flight(self) -> bool:
         """Whether a request is really under way (committing, waiting for the backend, printing): only then
         is the submitting screen spared the idle wipe."""
-        return self.stage in ("committing", "waiting_ack", "printing")
+        return self.stage in ("committing", "waiting_ack", "paying", "printing")
 
     def on_acknowledged(self, local_ref: str, dossier_code: str, appointment: str) -> None:
         """From the sender (any time): the backend recorded a dossier."""
@@ -189,7 +192,59 @@ class Submission(QObject):
             data.appointment_date = forms.display_iso_date(appointment)
         self.screen.set_step("send", "done")
         self._appointment_iso = appointment or None
+        if data.fee is not None and data.fee.total_vnd > 0:
+            self._ask_payment(dossier_code, data.fee.total_vnd)
+        else:
+            self._print_receipt()
+
+    # --- the fee: paid at the kiosk by VietQR, or at the counter ------------------------------------
+    def _ask_payment(self, dossier_code: str, amount_vnd: int) -> None:
+        self.stage = "paying"
+        self.screen.set_step("pay", "running")
+        self.ctx.runners.backend.run(lambda: self.ctx.app.request_payment(dossier_code, amount_vnd),
+                                     self._on_payment_order, self._on_payment_refused)
+
+    def _on_payment_order(self, order: Any) -> None:
+        if self.stage != "paying":
+            return  # the session ended meanwhile
+        self.ctx.session.data.payment = order
+        log.info("payment %s asked for dossier %s", order.reference, order.dossier_code)
+        if self.ctx.session.state == State.SUBMITTING:
+            self.ctx.navigator.go(State.PAYMENT)
+
+    def _on_payment_refused(self, error: BaseException) -> None:
+        from kiosk.app.payment import TO_THE_COUNTER, PaymentRefused
+
+        if self.stage != "paying":
+            return
+        if isinstance(error, PaymentRefused):
+            message = error.message
+        else:  # the link failed: the dossier is filed, the fee waits for the counter
+            log.warning("no payment at the kiosk: %s", type(error).__name__)
+            message = {"vi": "Chưa kết nối được để thanh toán tại kiosk. " + TO_THE_COUNTER["vi"],
+                       "en": "The kiosk could not connect to take the payment. " + TO_THE_COUNTER["en"]}
+        self.settle_payment(None, message)
+
+    def settle_payment(self, paid_at: Any, message: dict | None = None) -> None:
+        """The fee is paid (``paid_at``, from the backend) or left to the counter (None, with why):
+        the receipt prints saying which."""
+        if self.stage != "paying":
+            return
+        data = self.ctx.session.data
+        data.paid_at = paid_at
+        self.payment_message = None if paid_at else message
+        self.screen.set_step("pay", "done" if paid_at else "counter")
         self._print_receipt()
+
+    def _receipt_fee(self) -> Any:
+        from kiosk.core.documents import ReceiptFee
+
+        data = self.ctx.session.data
+        if data.fee is None or not data.fee.total_vnd:
+            return None
+        paid = data.paid_at is not None and data.payment is not None
+        return ReceiptFee(total_vnd=data.fee.total_vnd, lines=data.fee.as_dict()["lines"],
+                          paid_at=data.paid_at if paid else None, reference=data.payment.reference if paid else "")
 
     def _on_ack_timer_timeout(self) -> None:
         if self.stage == "waiting_ack":
@@ -197,15 +252,17 @@ class Submission(QObject):
             self._print_receipt()
 
     def _print_receipt(self) -> None:
+        data = self.ctx.session.data
+        if data.fee is not None and data.fee.total_vnd and self.stage != "paying" and data.paid_at is None:
+            self.screen.set_step("pay", "counter")  # offline, or no backend: the fee waits for the counter
         self.stage = "printing"
         self.screen.set_step("print", "running")
-        data = self.ctx.session.data
         proc = self.ctx.app.procedure(data.procedure_id)
         dossier = self.dossier
         assert dossier is not None and self.local_ref is not None
         args = (proc, dossier.applicant.full_name, dossier.applicant.phone or "", dossier.applicant.address,
                 dossier.ward_code, self.local_ref, data.dossier_code,
-                getattr(self, "_appointment_iso", None) if data.dossier_code else None)
+                getattr(self, "_appointment_iso", None) if data.dossier_code else None, self._receipt_fee())
         self.ctx.runners.disk.run(lambda: self.ctx.app.render_receipt(*args), self._on_receipt_rendered,
                                     self._on_print_failed)
 
@@ -253,5 +310,5 @@ class Submission(QObject):
                   if self.dossier else ""}
         self.dossier = None  # the personal payload now lives only in the (encrypted) outbox
         self.sig_finished.emit(result)
-        if self.ctx.session.state == State.SUBMITTING:
+        if self.ctx.session.state in (State.SUBMITTING, State.PAYMENT):
             self.ctx.navigator.go(State.DONE)

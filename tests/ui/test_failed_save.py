@@ -77,6 +77,7 @@ def test_a_failed_save_says_what_failed_and_try_again_files_the_dossier_once_fix
     (data / DB_NAME).unlink()
     with qtbot.waitSignal(window.submission.sig_finished, timeout=30000) as finished:
         driver.click("submit-retry")
+        driver.on(State.DONE)  # a fee: through the payment screen ("pay at the counter")
     driver.on(State.DONE)
     assert window.services.outbox().get(finished.args[0]["local_ref"]) is not None
 

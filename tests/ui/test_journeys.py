@@ -49,6 +49,7 @@ def test_file_a_birth_registration_with_the_card_and_the_keyboard(driver, kiosk,
     assert "001099012345" not in summary and "0010******45" in summary  # masked on screen
     with qtbot.waitSignal(kiosk.submission.sig_finished, timeout=30000) as finished:
         driver.click("review-submit")
+        driver.on(State.DONE)  # a fee: through the payment screen ("pay at the counter")
     result = finished.args[0]
     driver.on(State.DONE)
     code = result["dossier_code"]
@@ -104,6 +105,7 @@ def test_offline_dossier_gets_a_provisional_reference_and_says_it_will_sync(driv
         driver.birth_dossier_to_review(sample_payload(0))
         with qtbot.waitSignal(kiosk.submission.sig_finished, timeout=30000) as finished:
             driver.click("review-submit")
+            driver.on(State.DONE)  # a fee: through the payment screen ("pay at the counter")
         driver.on(State.DONE)
         assert finished.args[0]["dossier_code"] is None
         local_ref = finished.args[0]["local_ref"]

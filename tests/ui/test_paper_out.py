@@ -80,6 +80,7 @@ def test_a_dossier_without_paper_shows_code_appointment_and_qr_and_prints_again_
     driver.birth_dossier_to_review(sample_payload(1))
     with qtbot.waitSignal(kiosk.submission.sig_finished, timeout=30000) as finished:
         driver.click("review-submit")
+        driver.on(State.DONE)  # a fee: through the payment screen ("pay at the counter")
     driver.on(State.DONE)
     result = finished.args[0]
     code = result["dossier_code"]
@@ -190,6 +191,7 @@ def test_the_done_screen_switches_to_the_official_code_when_the_dossier_synchron
         driver.birth_dossier_to_review(sample_payload(0))
         with qtbot.waitSignal(kiosk.submission.sig_finished, timeout=30000) as finished:
             driver.click("review-submit")
+            driver.on(State.DONE)  # a fee: through the payment screen ("pay at the counter")
         driver.on(State.DONE)
         local_ref = finished.args[0]["local_ref"]
         code = driver.find("done-code")

@@ -45,6 +45,7 @@ def test_typed_details_ask_for_birth_date_and_sex_and_the_dossier_carries_them(d
     driver.on(State.REVIEW)
     with qtbot.waitSignal(kiosk.submission.sig_finished, timeout=30000) as finished:
         driver.click("review-submit")
+        driver.on(State.DONE)  # a fee: through the payment screen ("pay at the counter")
     local_ref = finished.args[0]["local_ref"]
     applicant = kiosk.services.outbox().payload(local_ref)["applicant"]
     assert applicant["date_of_birth"] == "1988-03-15"

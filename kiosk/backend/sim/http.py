@@ -158,6 +158,12 @@ class _Handler(BaseHTTPRequestHandler):
             return {"POST": "_submit_dossier", "GET": "_list_dossiers"}, []
         if len(rest) == 2 and rest[0] == "dossiers" and rest[1]:
             return {"GET": "_get_dossier"}, [rest[1]]
+        if len(rest) == 3 and rest[0] == "dossiers" and rest[1] and rest[2] == "payment":
+            return {"POST": "_request_payment"}, [rest[1]]
+        if len(rest) == 2 and rest[0] == "payments" and rest[1]:
+            return {"GET": "_payment_status"}, [rest[1]]
+        if rest == ["sim", "bank", "transfers"]:
+            return {"POST": "_sim_bank_transfer"}, []
         if rest == ["queue", "tickets"]:
             return {"POST": "_issue_ticket"}, []
         if len(rest) == 3 and rest[:2] == ["queue", "status"] and rest[2]:
@@ -315,6 +321,25 @@ class _Handler(BaseHTTPRequestHandler):
         if record is None:
             raise Problem(404, "not_found", "no dossier with that code")
         return 200, record, {}
+
+    def _request_payment(self, body: bytes, query: str, code: str) -> tuple[int, Any, dict[str, str]]:
+        if schema_errors("DossierCode", code):
+            raise Problem(404, "not_found", "no dossier with that code")
+        data = self._json_body(body, "PaymentRequest")
+        status, order = self.server.store.request_payment(code, data)
+        return status, order, {}
+
+    def _payment_status(self, body: bytes, query: str, reference: str) -> tuple[int, Any, dict[str, str]]:
+        state = None if schema_errors("PaymentReference", reference) else self.server.store.payment_state(reference)
+        if state is None:
+            raise Problem(404, "not_found", "no payment order with that reference")
+        # polled every ~2 s while the citizen waits: never from a cache
+        return 200, state, {"Cache-Control": "no-store"}
+
+    def _sim_bank_transfer(self, body: bytes, query: str) -> tuple[int, Any, dict[str, str]]:
+        # no body (or {}): the newest pending order, what a demo pays with one click
+        data = self._json_body(body, "BankTransferRequest") if body else {}
+        return 200, self.server.store.bank_transfer(data.get("reference")), {}
 
     def _issue_ticket(self, body: bytes, query: str) -> tuple[int, Any, dict[str, str]]:
         answer = self.server.store.issue_ticket(self._json_body(body, "TicketRequest"))

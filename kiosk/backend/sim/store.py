@@ -4,6 +4,10 @@ Exactly once: a dossier is created and its ``Idempotency-Key`` recorded in one t
 one lock, so concurrent retries of the same key get the same answer and one dossier. Dossier codes
 are ``{ward_code}-{yymmdd}-{seq}`` and the appointment is a number of working days after the ward's
 today. :class:`Problem` is the error answer (problem+json) every layer of the simulator raises.
+
+Payment orders (VietQR fees) are one per dossier, made under the same lock: a repeat with the same amount
+gets the same order. Their status is computed when read, from the simulator's clock (:func:`_now`), so an
+order unpaid past ``expires_at`` reads ``expired`` without anything having to run.
 """
 
 from __future__ import annotations
@@ -23,6 +27,23 @@ from kiosk.core import clock, wards
 APPOINTMENT_WORKING_DAYS = 3
 #: Minutes a counter takes per citizen, for the follow page's estimated wait (a real backend measures it).
 MINUTES_PER_CITIZEN = 5
+
+#: The account fees are paid into (the contract's Beneficiary). A real backend has the ward's own; the
+#: simulator names a real NAPAS BIN (Vietcombank's) so a banking app scanning a demo QR recognises the bank.
+PAYMENT_BENEFICIARY: dict[str, str] = {
+    "bank_bin": "970436",
+    "bank_name": "Vietcombank",
+    "account_number": "0011004012345",
+    "account_name": "UBND PHUONG MO PHONG",
+}
+#: How long a payment order may be paid, from its creation (the citizen stands at the kiosk meanwhile).
+PAYMENT_VALID_MINUTES = 15
+#: References are "HS" + this many random upper-case letters and digits (36**10: collisions are negligible,
+#: and the UNIQUE constraint turns one into a retry).
+PAYMENT_REFERENCE_RANDOM_CHARS = 10
+_REFERENCE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+#: The VietQR purpose field: ASCII without diacritics, at most this long.
+PAYMENT_PURPOSE_MAX = 25
 
 _MESSAGES: dict[str, dict[str, str]] = {
     "unauthorized": {"vi": "Kiosk chưa được cấp quyền gửi hồ sơ (mã thiết bị sai).",
@@ -48,6 +69,12 @@ _MESSAGES: dict[str, dict[str, str]] = {
               "thuộc tỉnh, thành phố khác: vui lòng nộp hồ sơ tại đó hoặc hỏi cán bộ tại quầy.",
         "en": "Dossiers filed here can only go to wards and communes of this province. The chosen ward is in "
               "another province: please file there, or ask an officer at the counter."},
+    "payment_conflict": {
+        "vi": "Hồ sơ này đã có yêu cầu thanh toán với số tiền khác. Vui lòng hỏi cán bộ tại quầy.",
+        "en": "This dossier already has a payment order for another amount. Please ask an officer at the counter."},
+    "payment_expired": {
+        "vi": "Mã thanh toán đã hết hạn. Vui lòng nộp lệ phí tại quầy.",
+        "en": "The payment code has expired. Please pay the fee at the counter."},
 }
 
 
@@ -123,6 +150,17 @@ CREATE TABLE IF NOT EXISTS ticket_follow (
 );
 CREATE TABLE IF NOT EXISTS feedback (id INTEGER PRIMARY KEY, kiosk_id TEXT, body TEXT, received_at TEXT);
 CREATE TABLE IF NOT EXISTS heartbeats (kiosk_id TEXT PRIMARY KEY, body TEXT, received_at TEXT);
+CREATE TABLE IF NOT EXISTS payments (
+    reference TEXT PRIMARY KEY,
+    dossier_code TEXT NOT NULL UNIQUE REFERENCES dossiers(dossier_code),
+    kiosk_id TEXT NOT NULL,
+    amount_vnd INTEGER NOT NULL,
+    beneficiary TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    paid_at TEXT
+);
 """
 
 
@@ -334,3 +372,115 @@ class Store:
                 "INSERT INTO heartbeats VALUES (?,?,?) ON CONFLICT(kiosk_id) DO UPDATE SET body=excluded.body, "
                 "received_at=excluded.received_at", (kiosk_id, json.dumps(body), now))
         return {"received_at": now, "server_time": now}
+
+    # --- payments (VietQR fees) ---
+
+    _PAYMENT_COLS = ("reference, dossier_code, amount_vnd, beneficiary, purpose, created_at, expires_at, paid_at")
+
+    @staticmethod
+    def _payment_status(expires_at: str, paid_at: str | None, now: datetime) -> str:
+        if paid_at is not None:
+            return "paid"
+        return "expired" if now > datetime.fromisoformat(expires_at) else "pending"
+
+    def _order(self, row: tuple, now: datetime) -> dict[str, Any]:
+        """Contract PaymentOrder from a payments row."""
+        reference, dossier_code, amount, beneficiary, purpose, created_at, expires_at, paid_at = row
+        out: dict[str, Any] = {
+            "reference": reference, "dossier_code": dossier_code, "amount_vnd": amount, "currency": "VND",
+            "beneficiary": json.loads(beneficiary), "purpose": purpose,
+            "status": self._payment_status(expires_at, paid_at, now),
+            "created_at": created_at, "expires_at": expires_at,
+        }
+        if paid_at is not None:
+            out["paid_at"] = paid_at
+        return out
+
+    @staticmethod
+    def _state(order: dict[str, Any]) -> dict[str, Any]:
+        """Contract PaymentState: the order's fields the kiosk polls."""
+        return {k: order[k] for k in ("reference", "dossier_code", "status", "amount_vnd", "expires_at", "paid_at")
+                if k in order}
+
+    def _payment_row(self, where: str, params: tuple) -> tuple | None:
+        return self._conn.execute(f"SELECT {self._PAYMENT_COLS} FROM payments WHERE {where}", params).fetchone()
+
+    def request_payment(self, dossier_code: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """(status, PaymentOrder): 201 for a new order, 200 for the dossier's existing one with the same amount.
+
+        Raises Problem 404 for an unknown dossier, 409 ``payment_conflict`` for another amount. The amount is the
+        kiosk's (a real backend computes the fee itself and refuses a mismatch)."""
+        amount = int(body["amount_vnd"])
+        now = _now()
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                if self._conn.execute("SELECT 1 FROM dossiers WHERE dossier_code = ?", (dossier_code,)
+                                      ).fetchone() is None:
+                    raise Problem(404, "not_found", "no dossier with that code")
+                row = self._payment_row("dossier_code = ?", (dossier_code,))
+                if row is not None:
+                    if row[2] != amount:
+                        raise Problem(409, "payment_conflict",
+                                      "the dossier already has a payment order for another amount")
+                    self._conn.execute("COMMIT")
+                    return 200, self._order(row, now)
+                created, expires = _iso(now), _iso(now + timedelta(minutes=PAYMENT_VALID_MINUTES))
+                beneficiary = json.dumps(PAYMENT_BENEFICIARY)
+                while True:
+                    reference = "HS" + "".join(secrets.choice(_REFERENCE_ALPHABET)
+                                               for _ in range(PAYMENT_REFERENCE_RANDOM_CHARS))
+                    purpose = f"{reference} LE PHI"[:PAYMENT_PURPOSE_MAX]
+                    try:
+                        self._conn.execute(
+                            "INSERT INTO payments VALUES (?,?,?,?,?,?,?,?,NULL)",
+                            (reference, dossier_code, body["kiosk_id"], amount, beneficiary, purpose, created,
+                             expires))
+                    except sqlite3.IntegrityError:
+                        continue  # the same random reference twice
+                    break
+                row = self._payment_row("reference = ?", (reference,))
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return 201, self._order(row, now)
+
+    def payment_state(self, reference: str) -> dict[str, Any] | None:
+        """Contract PaymentState; None for an unknown reference."""
+        with self._lock:
+            row = self._payment_row("reference = ?", (reference,))
+        return self._state(self._order(row, _now())) if row else None
+
+    def bank_transfer(self, reference: str | None = None) -> dict[str, Any]:
+        """The simulated bank pays order ``reference`` (None: the newest pending one): its PaymentState, now paid.
+
+        An order already paid is answered unchanged (a bank may notify twice). Raises Problem 404 for no such
+        order (or none pending), 409 ``payment_expired`` for an expired one."""
+        now = _now()
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                if reference is not None:
+                    row = self._payment_row("reference = ?", (reference,))
+                    if row is None:
+                        raise Problem(404, "not_found", "no payment order with that reference")
+                else:
+                    # as text: every time is _iso()'s UTC "...:SSZ", so later sorts greater, and later than
+                    # now truncated to the second is later than now
+                    row = self._payment_row("paid_at IS NULL AND expires_at > ? ORDER BY rowid DESC LIMIT 1",
+                                            (_iso(now),))
+                    if row is None:
+                        raise Problem(404, "not_found", "no pending payment order")
+                order = self._order(row, now)
+                if order["status"] == "expired":
+                    raise Problem(409, "payment_expired", "the payment order has expired")
+                if order["status"] == "pending":
+                    self._conn.execute("UPDATE payments SET paid_at = ? WHERE reference = ?",
+                                       (_iso(now), order["reference"]))
+                    order = self._order(self._payment_row("reference = ?", (order["reference"],)), now)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return self._state(order)

@@ -116,8 +116,10 @@ class Walkthrough(ScreenDriver):
         self.click("ticket-done")
         self.on_screen(State.HOME)
 
-    def file_dossier(self, entry: dict, on_done: Any = None) -> None:
-        """``on_done(entry)``, if given, checks the done screen instead of "the receipt printed" (a fault round)."""
+    def file_dossier(self, entry: dict, on_done: Any = None, pay: str = "counter") -> None:
+        """``on_done(entry)``, if given, checks the done screen instead of "the receipt printed" (a fault round).
+        ``pay``: how the fee is settled when the payment screen comes: "bank" (the simulated bank sees the
+        citizen's transfer) or "counter" (the citizen chooses to pay at the counter)."""
         # The test citizens in turn, so two dossiers in a row differ as two citizens' would: a screen that
         # is cheap only when shown the same text again (the review's summary was) shows in the figures.
         which = self.dossiers % len(TEST_CITIZENS)
@@ -192,9 +194,12 @@ class Walkthrough(ScreenDriver):
         self.click("review-submit")
         self.on_screen(State.SUBMITTING)
         self.screenshot("submitting")
-        self.on_screen(State.DONE, 30)
+        self.to_done(entry, pay)
         self.screenshot("done")
         data = self.window.session.data
+        if "payment" in entry:
+            entry["payment"]["receipt"] = "paid" if data.paid_at else "to pay at the counter"
+            entry["payment"]["receipt_file"] = Path(self.window.submission.receipt_path or "").name
         entry.update(dossier_code=data.dossier_code, local_ref=data.local_ref, ticket_number=data.ticket_number)
         if on_done is not None:
             on_done(entry)
@@ -202,6 +207,51 @@ class Walkthrough(ScreenDriver):
             raise WalkthroughError("the receipt did not print")
         self.click("done-finish")
         self.on_screen(State.HOME)
+
+    def to_done(self, entry: dict, pay: str) -> None:
+        """From the submitting screen to the done screen, through the payment screen when the dossier has a
+        fee and the backend answered (``settle_fee``)."""
+        self.wait_until(lambda: self.window.session.state in (State.PAYMENT, State.DONE), "the payment or done "
+                        "screen", 30)
+        if self.window.session.state == State.PAYMENT:
+            self.settle_fee(entry, pay)
+        self.on_screen(State.DONE, 30)
+
+    def settle_fee(self, entry: dict, pay: str) -> None:
+        """The payment screen: read its VietQR back off the screen as a phone would, then pay through the
+        simulated bank or choose the counter; journey.json records what the QR carried and how it ended."""
+        import cv2
+        import zxingcpp
+
+        from kiosk.app.demo import citizen_paid
+        from kiosk.core.vietqr import crc_ok, parse_tlv
+
+        screen = self.window.screens[State.PAYMENT]
+        order = self.window.session.data.payment
+        path = self.screenshot(f"payment-{pay}")
+        # the screenshot as saved, not the string the kiosk encoded
+        found = zxingcpp.read_barcodes(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE))
+        text = next((b.text for b in found if b.text.startswith("000201")), "")
+        tags = parse_tlv(text) if text else {}
+        account = parse_tlv(parse_tlv(tags.get("38", "")).get("01", "")) if tags.get("38") else {}
+        entry["payment"] = {"how": pay, "reference": order.reference, "amount_vnd": order.amount_vnd,
+                            "qr": {"decoded": bool(text), "crc_ok": bool(text) and crc_ok(text),
+                                   "bank_bin": account.get("00"), "account": account.get("01"),
+                                   "amount": tags.get("54"), "currency": tags.get("53"),
+                                   "purpose": parse_tlv(tags["62"]).get("08") if tags.get("62") else None},
+                            "screenshot": path.name}
+        if text != order.qr_payload:
+            raise WalkthroughError("the VietQR on the payment screen does not read back as the kiosk made it")
+        if pay == "bank":
+            services = self.window.services
+            failed: list[BaseException] = []
+            self.window.runners.chores.run(lambda: citizen_paid(services, order.reference), None, failed.append)
+            self.wait_until(lambda: screen.outcome == "paid" or bool(failed), "the bank's transfer to be seen", 30)
+            if failed:
+                raise WalkthroughError(f"the simulated bank refused the transfer: {failed[0]!r}")
+            self.screenshot("payment-paid")
+        else:
+            self.click("payment-counter")
 
     def look_up(self, entry: dict, code: str) -> None:
         self.click("tile-lookup")
@@ -481,7 +531,7 @@ class Walkthrough(ScreenDriver):
             self.click("ward-next")
             self.on_screen(State.REVIEW)
             self.click("review-submit")
-            self.on_screen(State.DONE, 30)
+            self.to_done(entry, "counter")
             self.screenshot("fault-camera-done")
             data = self.window.session.data
             entry.update(outcome="dossier_filed_by_typing", dossier_code=data.dossier_code, local_ref=data.local_ref,
@@ -580,7 +630,11 @@ class Walkthrough(ScreenDriver):
             number = self._journey("number", self.take_number)
             if i == 0:
                 self.follow_page(number["ticket_number"])
-            dossier = self._journey("dossier", self.file_dossier)
+            # the first dossier's fee is paid at the kiosk through the simulated bank, the others' at the counter
+            dossier = self._journey("dossier", lambda e, p=("bank" if i == 0 else "counter"): self.file_dossier(
+                e, pay=p))
+            if i == 0:
+                self._journey("dossier", self.file_dossier)  # a second citizen leaves the fee to the counter
             code = dossier["dossier_code"] or dossier["local_ref"]
             self._journey("lookup", lambda e, c=code: self.look_up(e, c))
             self._journey("rating", lambda e, c=code: self.rate(e, c))

@@ -189,6 +189,12 @@ class DoneScreen(Screen):
                                  "en": "The kiosk is offline: the dossier will be synchronised automatically "
                                        "when the connection returns. The receipt carries the provisional "
                                        "reference for look-ups."}))
+        if data.fee is not None and data.fee.total_vnd:
+            amount = data.fee.total_text(self.language)
+            lines.append(self.t({"vi": f"Lệ phí {amount}: đã thanh toán.", "en": f"Fee {amount}: paid."}
+                                if data.paid_at else
+                                {"vi": f"Lệ phí {amount}: vui lòng nộp tại quầy.",
+                                 "en": f"Fee {amount}: please pay at the counter."}))
         failed = not sub.receipt_printed and bool(sub.print_message)
         if sub.receipt_printed:
             lines.append(self.t({"vi": "Vui lòng nhận giấy tiếp nhận ở khe in bên dưới.",

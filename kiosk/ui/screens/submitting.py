@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 STEPS = [
     ("save", {"vi": "Lưu hồ sơ an toàn trên kiosk", "en": "Saving the dossier safely on the kiosk"}),
     ("send", {"vi": "Gửi hồ sơ đến phường", "en": "Sending the dossier to the ward"}),
+    ("pay", {"vi": "Thanh toán lệ phí", "en": "Paying the fee"}),
     ("print", {"vi": "In giấy tiếp nhận và hẹn trả kết quả", "en": "Printing the receipt and appointment"}),
 ]
 
@@ -56,12 +57,16 @@ class SubmittingScreen(Screen):
         self.root.addLayout(actions)
         self.status: dict[str, str] = {}
         self.error_message: dict | None = None
+        self.with_fee = False  # the "pay" step shows only for a dossier with a fee
 
     def can_go_back(self) -> bool:
         return False
 
     def enter(self) -> None:
         self.status = {key: "waiting" for key, _ in STEPS}
+        data = self.session.data
+        proc = self.services.procedure(data.procedure_id) if data.procedure_id else None
+        self.with_fee = proc is not None and bool(proc.fee.quote(data.form).total_vnd)
         self.error_message = None
         self.retry_button.setVisible(False)
         self.cancel_button.setVisible(False)
@@ -96,8 +101,9 @@ class SubmittingScreen(Screen):
     def retranslate_ui(self) -> None:
         self.heading.setText(self.t({"vi": "Xin chờ trong giây lát, không cần chạm vào màn hình.",
                                      "en": "Please wait a moment; there is no need to touch the screen."}))
-        marks = {"waiting": "○", "running": "◔", "done": "✓", "offline": "⟳", "failed": "✗"}
-        notes = {"offline": {"vi": " — chưa có kết nối, sẽ được đồng bộ sau",
+        marks = {"waiting": "○", "running": "◔", "done": "✓", "offline": "⟳", "failed": "✗", "counter": "→"}
+        notes = {"counter": {"vi": " — nộp tại quầy", "en": " — at the counter"},
+                 "offline": {"vi": " — chưa có kết nối, sẽ được đồng bộ sau",
                              "en": " — no connection, will be synchronised later"},
                  "running": {"vi": " …", "en": " …"}}
         if not self.services.has_backend:  # nothing to synchronise with: do not promise it
@@ -105,8 +111,9 @@ class SubmittingScreen(Screen):
                                 "en": " — this kiosk keeps the dossier here; the officers at the counter process it"}
         done = 0
         for key, text in STEPS:
+            self.step_labels[key].setVisible(key != "pay" or self.with_fee)
             state = self.status.get(key, "waiting")
-            done += state in ("done", "offline")
+            done += state in ("done", "offline", "counter") or (key == "pay" and not self.with_fee)
             self.step_labels[key].setText(f"{marks[state]}  {self.t(text)}{self.t(notes.get(state))}")
             self.step_labels[key].setProperty("role", "ok" if state == "done" else None)
         self.progress.setValue(done)

@@ -57,7 +57,8 @@ SCREENS = [
     (State.PROCEDURE, "procedures", "ProcedureScreen"), (State.DETAILS, "details", "DetailsScreen"),
     (State.CONSENT, "consent", "ConsentScreen"), (State.IDENTIFY, "identify", "IdentifyScreen"),
     (State.FORM, "form", "FormScreen"), (State.WARD, "ward", "WardScreen"), (State.REVIEW, "review", "ReviewScreen"),
-    (State.SUBMITTING, "submitting", "SubmittingScreen"), (State.DONE, "done", "DoneScreen"),
+    (State.SUBMITTING, "submitting", "SubmittingScreen"), (State.PAYMENT, "payment", "PaymentScreen"),
+    (State.DONE, "done", "DoneScreen"),
     (State.LOOKUP, "lookup", "LookupScreen"), (State.RATING, "rating", "RatingScreen"),
 ]
 
@@ -160,7 +161,8 @@ class KioskWindow(QWidget):
         self.session.on_state(self._on_session_state)
         self.session.on_wipe(self._on_session_wipe)
         self.idle = IdleWatch(self.session, self.overlay, parent=self, busy=lambda: (
-            self.session.state == State.SUBMITTING and self._submission is not None and self._submission.in_flight))
+            self.session.state in (State.SUBMITTING, State.PAYMENT) and self._submission is not None
+            and self._submission.in_flight))
         self._heartbeat_timer = QTimer(self)
         self._heartbeat_timer.setInterval(int(settings.heartbeat_interval_s * 1000))
         self._heartbeat_timer.timeout.connect(self.send_heartbeat)
@@ -397,7 +399,9 @@ class KioskWindow(QWidget):
         # no back once a dossier is committed or a ticket printed: the screen offers its own way on
         self.back_button.setVisible(self.session.state != State.HOME and self.session.can_go_back()
                                     and screen.can_go_back())
-        self.home_button.setVisible(self.session.state != State.HOME)
+        # On the payment screen the dossier is filed and its receipt not yet printed: the way on is paying or
+        # "pay at the counter", never a wipe that would leave the citizen without a receipt.
+        self.home_button.setVisible(self.session.state not in (State.HOME, State.PAYMENT))
         self.fit_header()  # back and home come and go, and the title changes
 
     def _on_session_wipe(self) -> None:

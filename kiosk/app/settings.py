@@ -25,7 +25,9 @@ CONFIG_SECTION = "config_section"
 #: kiosk.backend.client's kinds of call -> the key of their overall deadline
 DEADLINE_KEYS = {"ticket": "backend.citizen_deadline_s", "lookup": "backend.lookup_deadline_s",
                  "submit": "backend.submit_deadline_s", "heartbeat": "backend.heartbeat_deadline_s",
-                 "feedback": "backend.heartbeat_deadline_s"}
+                 "feedback": "backend.heartbeat_deadline_s",
+                 # a citizen stands at the payment screen: a slow answer sends the fee to the counter
+                 "payment": "backend.citizen_deadline_s"}
 
 
 class CameraSettings(TypedDict, total=False):

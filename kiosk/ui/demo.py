@@ -77,6 +77,10 @@ class DemoPanel(QWidget):
         b.setObjectName("demo-call-next")
         b.clicked.connect(self._on_call_next_clicked)
         self.parts.append(b)
+        b = _panel_button("Người dân đã chuyển khoản / the citizen paid")
+        b.setObjectName("demo-citizen-paid")
+        b.clicked.connect(self._on_citizen_paid_clicked)
+        self.parts.append(b)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.parts.append(self.status)
@@ -127,6 +131,25 @@ class DemoPanel(QWidget):
         # the backend runner, where it would hold up a citizen's ticket
         self.window.runners.chores.run(lambda: call_next_ticket(services, DEMO_COUNTER),
                                        on_done=self._on_called, on_error=self._on_call_failed, survive_wipe=True)
+
+    def _on_citizen_paid_clicked(self) -> None:
+        from kiosk.app.demo import citizen_paid
+
+        services = self.window.services
+        if services.simulator is None:
+            self.status.setText("Không có máy chủ mô phỏng / no simulated backend")
+            return
+        # the simulated bank's transfer for the newest pending payment: the payment screen sees it at its
+        # next poll and moves on (an HTTP call: the chores runner, as "call next")
+        self.window.runners.chores.run(lambda: citizen_paid(services), on_done=self._on_paid,
+                                       on_error=self._on_pay_failed, survive_wipe=True)
+
+    def _on_paid(self, state: dict) -> None:
+        self.status.setText(f"Ngân hàng đã nhận {state.get('amount_vnd', 0):,} đồng ({state.get('reference')}) / "
+                            "the bank received the transfer")
+
+    def _on_pay_failed(self, error: BaseException) -> None:
+        self.status.setText("Không có khoản nào chờ thanh toán / no payment is waiting")
 
     def _on_called(self, result: dict) -> None:
         called = result.get("called")

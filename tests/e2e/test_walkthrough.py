@@ -28,10 +28,13 @@ def walkthrough(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_journey_json_has_the_four_journeys(walkthrough: Path):
+JOURNEYS = ["number", "dossier", "dossier", "lookup", "rating"]  # the second dossier pays its fee by VietQR
+
+
+def test_journey_json_has_the_journeys(walkthrough: Path):
     result = json.loads((walkthrough / "journey.json").read_text(encoding="utf-8"))
     kinds = [j["kind"] for j in result["journeys"]]
-    assert kinds == ["number", "dossier", "lookup", "rating"]
+    assert kinds == JOURNEYS
     for journey in result["journeys"]:
         assert set(journey) >= {"kind", "dossier_code", "local_ref", "ticket_number", "duration_ms", "rss_mb"}
         assert "applicant_name" not in journey  # a dossier is named by its code and local reference
@@ -62,7 +65,7 @@ def test_the_fault_rounds_record_their_outcomes_and_screens(walkthrough: Path):
     assert everything["recovered"]
     names = {p.stem.split("-", 1)[1] for p in (walkthrough / "screens").glob("*.png")}
     assert {"fault-camera-identify", "fault-camera-done", "fault-all-home", "fault-all-recovered"} <= names
-    assert [j["kind"] for j in result["journeys"]] == ["number", "dossier", "lookup", "rating"]
+    assert [j["kind"] for j in result["journeys"]] == JOURNEYS
 
 
 def test_with_no_paper_a_number_and_a_dossier_finish_on_screen_and_print_again_after_the_refill(walkthrough: Path):
@@ -91,6 +94,36 @@ def test_the_ticket_is_80_mm_wide(walkthrough: Path):
         assert width_pt / 72 * 25.4 == pytest.approx(80, abs=0.5)
 
 
+def _pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True,
+                          check=True, timeout=60).stdout
+
+
+def test_one_fee_is_paid_through_the_bank_and_one_left_to_the_counter(walkthrough: Path):
+    """The walkthrough read each VietQR back off its screenshot; the receipts say paid and to pay."""
+    import cemacqr
+    import cv2
+    import zxingcpp
+
+    result = json.loads((walkthrough / "journey.json").read_text(encoding="utf-8"))
+    payments = {j["payment"]["how"]: j for j in result["journeys"] if "payment" in j}
+    assert set(payments) == {"bank", "counter"}
+    paid, counter = payments["bank"], payments["counter"]
+    assert paid["procedure"] == "chung-thuc-ban-sao" and paid["payment"]["amount_vnd"] == 10_000  # 3 pages x 2
+    assert paid["payment"]["receipt"] == "paid" and counter["payment"]["receipt"] == "to pay at the counter"
+    # the screenshot itself, decoded again here and parsed by an independent EMVCo parser
+    shot = cv2.imread(str(walkthrough / "screens" / paid["payment"]["screenshot"]), cv2.IMREAD_GRAYSCALE)
+    text = next(b.text for b in zxingcpp.read_barcodes(shot) if b.text.startswith("000201"))
+    qr = cemacqr.parse_payload(text)
+    assert qr.crc_ok and qr.get("54") == "10000" and qr.get("53") == "704" and qr.get("58") == "VN"
+    assert qr.get_in("62", "08") == paid["payment"]["qr"]["purpose"]
+    assert paid["payment"]["reference"] in qr.get_in("62", "08")
+    paid_text = _pdf_text(walkthrough / "prints" / paid["payment"]["receipt_file"])
+    assert "ĐÃ THANH TOÁN" in paid_text and paid["payment"]["reference"] in paid_text and "10.000 đồng" in paid_text
+    counter_text = _pdf_text(walkthrough / "prints" / counter["payment"]["receipt_file"])
+    assert "CHƯA THANH TOÁN" in counter_text and "8.000 đồng" in counter_text
+
+
 def test_the_receipt_qr_at_203_dpi_scans_back_to_the_dossier_code(walkthrough: Path, tmp_path: Path):
     import zxingcpp
     from PIL import Image
@@ -108,8 +141,7 @@ def test_the_receipt_qr_at_203_dpi_scans_back_to_the_dossier_code(walkthrough: P
 def test_the_receipt_text_extracts_as_vietnamese(walkthrough: Path):
     result = json.loads((walkthrough / "journey.json").read_text(encoding="utf-8"))
     receipt = sorted((walkthrough / "prints").glob(f"receipt-{result['journeys'][1]['dossier_code']}-*.pdf"))[0]
-    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(receipt), "-"], capture_output=True, text=True,
-                          check=True, timeout=60).stdout
+    text = _pdf_text(receipt)
     assert "Nguyễn Văn Thử" in text
     assert "Đăng ký khai sinh" in text
     assert "hồ sơ" in text.lower()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout
 
 from kiosk.core.fees import format_vnd, vnd_in_words
 from kiosk.core.session import State
@@ -50,11 +50,7 @@ class PaymentScreen(Screen):
         for w in (self.amount, self.words, self.payee, self.status):
             inner.addWidget(w)
         inner.addStretch(1)
-        texts = QWidget()
-        column = QVBoxLayout(texts)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(frame)
-        row.addWidget(texts, 1)
+        row.addWidget(frame, 1)
         self.root.addLayout(row)
         self.root.addStretch(1)
         actions = QHBoxLayout()

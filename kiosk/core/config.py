@@ -185,8 +185,9 @@ SPEC: dict[str, dict[str, Key]] = {
         "client_key": Key("", "PEM key of the client certificate."),
         "timeout_s": Key(10.0, "Timeout of one socket operation (connect, each read, each write), in seconds.",
                          _between(1, 120)),
-        "citizen_deadline_s": Key(3.0, "Seconds a citizen's queue-number request may take in all (retries "
-                                       "included) before the kiosk gives a number from its local range.",
+        "citizen_deadline_s": Key(3.0, "Seconds a citizen's queue-number or payment request may take in all "
+                                       "(retries included) before the kiosk gives a number from its local range "
+                                       "or leaves the fee to the counter.",
                                   _between(1, 30)),
         "lookup_deadline_s": Key(8.0, "Seconds a dossier look-up may take in all before the citizen is told it "
                                       "failed.", _between(2, 60)),

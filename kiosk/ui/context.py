@@ -46,6 +46,7 @@ class Filing(Protocol):
     receipt_path: str | None
     receipt_printed: bool
     print_message: dict | None
+    payment_message: dict | None  # why the fee waits for the counter, when the kiosk knows
 
     def start(self) -> None: ...
     def retry(self) -> None: ...

@@ -191,10 +191,12 @@ class DoneScreen(Screen):
                                        "reference for look-ups."}))
         if data.fee is not None and data.fee.total_vnd:
             amount = data.fee.total_text(self.language)
+            # why the fee waits for the counter, when the kiosk knows (no link, an expired code...)
+            why = sub.payment_message or {"vi": "vui lòng nộp tại quầy.",
+                                                            "en": "please pay at the counter."}
             lines.append(self.t({"vi": f"Lệ phí {amount}: đã thanh toán.", "en": f"Fee {amount}: paid."}
                                 if data.paid_at else
-                                {"vi": f"Lệ phí {amount}: vui lòng nộp tại quầy.",
-                                 "en": f"Fee {amount}: please pay at the counter."}))
+                                {"vi": f"Lệ phí {amount}: {why['vi']}", "en": f"Fee {amount}: {why['en']}"}))
         failed = not sub.receipt_printed and bool(sub.print_message)
         if sub.receipt_printed:
             lines.append(self.t({"vi": "Vui lòng nhận giấy tiếp nhận ở khe in bên dưới.",

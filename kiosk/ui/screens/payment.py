@@ -123,8 +123,7 @@ class PaymentScreen(Screen):
 
     def _on_counter_clicked(self) -> None:
         if not self.outcome:
-            self._settle("counter", None, {"vi": "Bạn chọn nộp lệ phí tại quầy.",
-                                           "en": "You chose to pay the fee at the counter."})
+            self._settle("counter", None)  # the citizen's own choice: the done screen just says where to pay
 
     def _on_give_up_timer_timeout(self) -> None:
         if not self.outcome:

@@ -17,6 +17,7 @@ from typing import Any
 
 from kiosk.backend.client import BackendClient
 from kiosk.backend.contract import schema_errors
+from kiosk.core.fees import vnd_in_words
 from kiosk.core.vietqr import vietqr_payload
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class PaymentOrder:
     purpose: str
     expires_at: datetime
     qr_payload: str
+    amount_words: dict[str, str]  # "Mười nghìn đồng" / "Ten thousand dong", made here, off the GUI thread
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,8 @@ def order_from_answer(answer: Any, dossier_code: str, amount_vnd: int) -> Paymen
     return PaymentOrder(reference=answer["reference"], dossier_code=dossier_code, amount_vnd=answer["amount_vnd"],
                         bank_bin=payee["bank_bin"], bank_name=payee["bank_name"],
                         account_number=payee["account_number"], account_name=payee["account_name"],
-                        purpose=answer["purpose"], expires_at=_instant(answer["expires_at"]), qr_payload=payload)
+                        purpose=answer["purpose"], expires_at=_instant(answer["expires_at"]), qr_payload=payload,
+                        amount_words={lang: vnd_in_words(answer["amount_vnd"], lang) for lang in ("vi", "en")})
 
 
 def request_payment(client: BackendClient, dossier_code: str, kiosk_id: str, amount_vnd: int) -> PaymentOrder:

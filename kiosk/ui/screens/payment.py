@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout
 
-from kiosk.core.fees import format_vnd, vnd_in_words
+from kiosk.core.fees import format_vnd
 from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets import AdaptiveRow, FitLabel, button, label, panel
@@ -148,8 +148,8 @@ class PaymentScreen(Screen):
             return
         lang = self.language
         self.amount.setText(format_vnd(order.amount_vnd, lang))
-        self.words.setText(self.t({"vi": f"Bằng chữ: {vnd_in_words(order.amount_vnd, 'vi')}",
-                                   "en": f"In words: {vnd_in_words(order.amount_vnd, 'en')}"}))
+        self.words.setText(self.t({"vi": f"Bằng chữ: {order.amount_words['vi']}",
+                                   "en": f"In words: {order.amount_words['en']}"}))
         self.payee.setText(self.t({
             "vi": f"Người nhận: {order.account_name}\nNgân hàng: {order.bank_name}\n"
                   f"Số tài khoản: {order.account_number}\nNội dung chuyển khoản: {order.purpose}",

@@ -179,21 +179,7 @@ class Walkthrough(ScreenDriver):
         page.ensureWidgetVisible(self.find("field-declaration_true"))
         self.click("field-declaration_true")
         self.screenshot("form-filled")
-        self.click("form-next")
-        if self.window.session.state == State.FORM:
-            self.screenshot("form-errors")
-            errors = {k: v["en"] for k, v in page._errors.items()}
-            raise WalkthroughError(f"the form was refused: {errors}")
-        self.on_screen(State.WARD)
-        ward = self.window.screens[State.WARD]
-        self.wait_until(lambda: not ward._suggest_pending, "the ward suggestion", 90)
-        # a card from another province gets no suggestion to tap (the screen says so): the kiosk's ward stays
-        if ward.suggested is not None and self.find("ward-suggestion").isVisible():
-            self.click("ward-suggestion")
-        self.screenshot("ward")
-        self.click("ward-next")
-        self.on_screen(State.REVIEW)
-        self.screenshot("review")
+        self.form_to_review("", take_suggestion=True)
         self.click("review-submit")
         self.on_screen(State.SUBMITTING)
         self.screenshot("submitting")
@@ -244,15 +230,7 @@ class Walkthrough(ScreenDriver):
         page.ensureWidgetVisible(self.find("field-declaration_true"))
         self.click("field-declaration_true")
         self.screenshot("copy-form")
-        self.click("form-next")
-        if self.window.session.state == State.FORM:
-            raise WalkthroughError(f"the form was refused: { {k: v['en'] for k, v in page._errors.items()} }")
-        self.on_screen(State.WARD)
-        ward = self.window.screens[State.WARD]
-        self.wait_until(lambda: not ward._suggest_pending, "the ward suggestion", 90)
-        self.click("ward-next")
-        self.on_screen(State.REVIEW)
-        self.screenshot("copy-review")
+        self.form_to_review("copy-")
         self.click("review-submit")
         self.on_screen(State.SUBMITTING)
         self.to_done(entry, "bank")
@@ -265,6 +243,28 @@ class Walkthrough(ScreenDriver):
             entry["payment"]["receipt_file"] = Path(self.window.submission.receipt_path or "").name
         self.click("done-finish")
         self.on_screen(State.HOME)
+
+    def form_to_review(self, prefix: str, take_suggestion: bool = False, screens: bool = True) -> None:
+        """"Continue" on a filled form, the ward screen (once its suggestion is in), to the review. A refused
+        form is screenshot as ``<prefix>form-errors`` and ends the walkthrough with the errors; ``screens``:
+        the ward and review screens are saved as ``<prefix>ward`` and ``<prefix>review`` too."""
+        page = self.window.screens[State.FORM].page
+        self.click("form-next")
+        if self.window.session.state == State.FORM:
+            self.screenshot(f"{prefix}form-errors")
+            raise WalkthroughError(f"the form was refused: { {k: v['en'] for k, v in page._errors.items()} }")
+        self.on_screen(State.WARD)
+        ward = self.window.screens[State.WARD]
+        self.wait_until(lambda: not ward._suggest_pending, "the ward suggestion", 90)
+        # a card from another province gets no suggestion to tap (the screen says so): the kiosk's ward stays
+        if take_suggestion and ward.suggested is not None and self.find("ward-suggestion").isVisible():
+            self.click("ward-suggestion")
+        if screens:
+            self.screenshot(f"{prefix}ward")
+        self.click("ward-next")
+        self.on_screen(State.REVIEW)
+        if screens:
+            self.screenshot(f"{prefix}review")
 
     def to_done(self, entry: dict, pay: str) -> None:
         """From the submitting screen to the done screen, through the payment screen when the dossier has a
@@ -579,15 +579,7 @@ class Walkthrough(ScreenDriver):
             self.press_key("hide")
             page.ensureWidgetVisible(self.find("field-declaration_true"))
             self.click("field-declaration_true")
-            self.click("form-next")
-            if self.window.session.state == State.FORM:
-                self.screenshot("fault-camera-form-errors")
-                raise WalkthroughError(f"the typed form was refused: { {k: v['en'] for k, v in page._errors.items()} }")
-            self.on_screen(State.WARD)
-            ward = self.window.screens[State.WARD]
-            self.wait_until(lambda: not ward._suggest_pending, "the ward suggestion", 90)
-            self.click("ward-next")
-            self.on_screen(State.REVIEW)
+            self.form_to_review("fault-camera-", screens=False)
             self.click("review-submit")
             self.to_done(entry, "counter")
             self.screenshot("fault-camera-done")

@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout
+from PySide6.QtWidgets import QBoxLayout, QHBoxLayout
 
 from kiosk.core.fees import format_vnd
 from kiosk.core.session import State
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import AdaptiveRow, FitLabel, button, label, panel
+from kiosk.ui.widgets import FitLabel, button, label, panel
 
 if TYPE_CHECKING:
     from kiosk.ui.context import ScreenContext
@@ -32,7 +32,9 @@ class PaymentScreen(Screen):
         super().__init__(ctx)
         self.heading = label(role="subtitle")
         self.root.addWidget(self.heading)
-        row = AdaptiveRow()
+        # the QR beside the amount on a wide screen; above it, and larger, on a portrait one
+        self._row = row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        row.setSpacing(24)
         self.qr = label()
         self.qr.setObjectName("payment-qr")
         self.qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -77,13 +79,32 @@ class PaymentScreen(Screen):
         if order is None:  # nothing to pay here (should not happen): the receipt says the counter
             self._settle(None, None)
             return
-        from kiosk.ui.printing import qr_pixmap
-
-        self.qr.setPixmap(qr_pixmap(order.qr_payload, 7 * self.ctx.theme.touch_px))
-        self.qr.setProperty("qr_payload", order.qr_payload)
+        self._show_qr(order.qr_payload)
         self._poll.start()
         self._give_up.start()
         self.retranslate_ui()
+
+    @property
+    def portrait(self) -> bool:
+        window = self.window()
+        return window.height() > window.width()
+
+    def _show_qr(self, payload: str) -> None:
+        from kiosk.ui.printing import qr_pixmap
+
+        size = (10 if self.portrait else 7) * self.ctx.theme.touch_px
+        if self.qr.property("qr_payload") != payload or self.qr.property("qr_size") != size:
+            self.qr.setPixmap(qr_pixmap(payload, size))
+            self.qr.setProperty("qr_payload", payload)
+            self.qr.setProperty("qr_size", size)
+        self._row.setDirection(QBoxLayout.Direction.TopToBottom if self.portrait
+                               else QBoxLayout.Direction.LeftToRight)
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        order = self.session.data.payment
+        if order is not None and self.isVisible():
+            self._show_qr(order.qr_payload)
 
     def leave(self) -> None:
         self._stop()
@@ -93,6 +114,7 @@ class PaymentScreen(Screen):
         self.outcome = ""
         self.qr.clear()
         self.qr.setProperty("qr_payload", None)
+        self.qr.setProperty("qr_size", None)
         for w in (self.amount, self.words, self.payee, self.status):
             w.setText("")
 

@@ -9,6 +9,9 @@ a read fails, or a read hangs) is reported within a second and reopened until it
 from __future__ import annotations
 
 import logging
+import os
+import re
+import sys
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -58,46 +61,195 @@ class Camera(ABC):
         """Release the device; safe to call twice or on a camera that never opened."""
 
 
-class OpenCvCamera(Camera):
-    """A UVC/V4L2 camera through OpenCV's VideoCapture."""
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
-    def __init__(self, index: int = 0, width: int = 1280, height: int = 720, fps: float = 30.0,
-                 api_preference: int = 0) -> None:
-        self.index = index
-        self.api_preference = api_preference  # cv2.CAP_ANY; cv2.CAP_V4L2 to skip the other backends
+
+def source_kind(source: int | str) -> str:
+    """What an OpenCV source is: ``"index"`` (0, "0"), ``"device"`` (/dev/video0), ``"stream"``
+    (http://, rtsp://, ... any URL but file://) or ``"file"`` (a video file, an image sequence)."""
+    if isinstance(source, int):
+        return "index"
+    if source.strip().isdigit():
+        return "index"
+    if source.startswith("/dev/"):
+        return "device"
+    if _URL.match(source) and not source.lower().startswith("file:"):
+        return "stream"
+    return "file"
+
+
+def shown_source(source: int | str) -> str:
+    """The source for messages and logs, without the password a stream URL may carry."""
+    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@", r"\1***@", str(source))
+
+
+def fourcc_text(code: float) -> str:
+    """OpenCV's CAP_PROP_FOURCC (a float holding four bytes) as its four characters, e.g. ``"MJPG"``."""
+    value = int(code)
+    chars = "".join(chr((value >> (8 * i)) & 0xFF) for i in range(4))
+    return chars if chars.isprintable() and chars.strip() else ""
+
+
+class OpenCvCamera(Camera):
+    """A camera, a stream or a video file through OpenCV's VideoCapture.
+
+    ``source`` is what ``cv2.VideoCapture`` takes: an index (an int, or a string of digits), a device
+    path (``/dev/video0``, opened with V4L2), a stream URL (``http://.../video.mjpg``, ``rtsp://...``,
+    opened with FFmpeg) or a video file. ``OpenCvCamera(0, 1280, 720, 30)`` and ``index=`` still work.
+
+    A device (index or path) is asked for, in this order: the FOURCC (``"MJPG"`` by default: most UVC
+    cameras fall to a few frames a second in YUYV at 720p; ``None`` keeps the device's own), the size,
+    the frame rate, autofocus on, or off at ``focus`` when one is given, and a fixed ``exposure``
+    (manual exposure; the value in the backend's units, V4L2: 100 microseconds) when one is given.
+    Files and streams have their own format: nothing is asked of them. What was actually granted is
+    :attr:`granted`, for diagnostics and the heartbeat.
+
+    Loss: a stream's open and each of its reads give up after ``timeout_ms`` (FFmpeg's
+    CAP_PROP_OPEN_TIMEOUT_MSEC / CAP_PROP_READ_TIMEOUT_MSEC), and a V4L2 read after
+    ``OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT`` seconds (2 unless set in the environment; OpenCV's own default
+    is 10); a read that fails raises :class:`CameraError` ``"unplugged"``. :class:`CameraWorker` reports
+    a read that hangs sooner than that (its watchdog), then closes the camera and reopens it twice a
+    second until it comes back.
+
+    A video file plays at its own frame rate (:attr:`fps` becomes the file's once opened) and, at its
+    end, loops back to the start: a demo or test video of a card in the tray plays as long as needed.
+    """
+
+    def __init__(self, source: int | str | None = None, width: int = 1280, height: int = 720, fps: float = 30.0,
+                 fourcc: str | None = "MJPG", autofocus: bool = True, focus: float | None = None,
+                 exposure: float | None = None, api_preference: int = 0, *, index: int | None = None,
+                 timeout_ms: int = 1000) -> None:
+        if source is None:
+            source = 0 if index is None else index
+        elif index is not None:
+            raise TypeError("give the camera's source or its index, not both")
+        if isinstance(source, str) and source.strip().isdigit():
+            source = int(source)
+        if fourcc is not None and len(fourcc) != 4:
+            raise ValueError(f"a FOURCC is four characters, e.g. MJPG or YUYV: {fourcc!r}")
+        self.source: int | str = source if isinstance(source, int) else str(source)
+        self.kind = source_kind(self.source)
+        self.api_preference = api_preference  # 0 (cv2.CAP_ANY) lets the kind choose; cv2.CAP_V4L2, ... to force one
         self.width = width
         self.height = height
         self.fps = fps
+        self.fourcc = fourcc
+        self.autofocus = autofocus
+        self.focus = focus
+        self.exposure = exposure
+        self.timeout_ms = timeout_ms
         self._capture = None
+        self._granted: dict | None = None
+        self._first_frame = False
+
+    @property
+    def index(self) -> int | str:
+        """The source, under its old name (an index for a device camera)."""
+        return self.source
+
+    @property
+    def granted(self) -> dict | None:
+        """What the source delivers, once opened: ``{"width", "height", "fps", "fourcc", "backend"}``
+        (width and height from the first frame read, fourcc as four characters such as ``"MJPG"``,
+        backend as OpenCV names it: ``"V4L2"``, ``"FFMPEG"``, ``"MSMF"``); ``None`` before the first open.
+        Kept after :meth:`close`: the heartbeat reports the last format."""
+        return None if self._granted is None else dict(self._granted)
 
     def open(self) -> None:
+        """Open the source (a no-op when it is open already, so a caller may open it to show
+        :attr:`granted` and hand it to the worker); raise :class:`CameraError` if it is not there."""
+        if self._capture is not None:
+            return
         import cv2
 
         # OpenCV warns on stderr at every failed open; the worker retries twice a second and reports
         # the state itself, so only errors are worth OpenCV's own log.
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-        capture = cv2.VideoCapture(self.index, self.api_preference)
+        # A V4L2 read of a camera that stopped waits this many seconds (OpenCV reads it once, at the first
+        # wait): 10 by default, during which the worker cannot release and reopen the camera.
+        os.environ.setdefault("OPENCV_VIDEOIO_V4L_SELECT_TIMEOUT", "2")
+        api, params = self.api_preference, []
+        if self.kind == "stream":
+            api = api or cv2.CAP_FFMPEG
+            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, self.timeout_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, self.timeout_ms]
+        elif self.kind == "device" and sys.platform.startswith("linux"):
+            api = api or cv2.CAP_V4L2  # FFmpeg would try the path as a file first
+        shown = shown_source(self.source)
+        try:
+            capture = cv2.VideoCapture(self.source, api, params)
+        except cv2.error as err:
+            raise CameraError("unplugged", f"camera {shown} does not open: {err}") from err
         if not capture.isOpened():
             capture.release()
-            raise CameraError("unplugged", f"camera {self.index} does not open")
+            raise CameraError("unplugged", f"camera {shown} does not open")
+        if self.kind in ("index", "device"):
+            self._configure(capture, cv2)
+        self._capture = capture
+        self._first_frame = True
+        self._granted = self._read_granted(capture, cv2)
+        if self.kind == "file" and self._granted["fps"] > 0:
+            self.fps = self._granted["fps"]
+        log.info("camera %s opened: %s", shown, self._granted)
+
+    def _configure(self, capture, cv2) -> None:
+        # FOURCC first: the size and rate a UVC camera offers depend on the format.
+        if self.fourcc:
+            capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*self.fourcc))
         capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
         capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
         capture.set(cv2.CAP_PROP_FPS, self.fps)
         capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # decode the newest frame, not one queued a second ago
-        self._capture = capture
+        if self.focus is not None:
+            capture.set(cv2.CAP_PROP_AUTOFOCUS, 0)
+            capture.set(cv2.CAP_PROP_FOCUS, self.focus)
+        else:
+            capture.set(cv2.CAP_PROP_AUTOFOCUS, 1 if self.autofocus else 0)
+        if self.exposure is not None:
+            # Manual exposure: V4L2 takes the menu value (1 manual, 3 aperture priority), DirectShow and
+            # Media Foundation the historical 0.25 (manual) / 0.75 (auto).
+            manual = 1 if capture.getBackendName() == "V4L2" else 0.25
+            capture.set(cv2.CAP_PROP_AUTO_EXPOSURE, manual)
+            capture.set(cv2.CAP_PROP_EXPOSURE, self.exposure)
+
+    @staticmethod
+    def _read_granted(capture, cv2, frame: np.ndarray | None = None) -> dict:
+        try:
+            backend = capture.getBackendName()
+        except cv2.error:
+            backend = ""
+        if frame is not None:
+            height, width = frame.shape[:2]
+        else:
+            width, height = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        return {"width": int(width), "height": int(height), "fps": round(float(capture.get(cv2.CAP_PROP_FPS)), 2),
+                "fourcc": fourcc_text(capture.get(cv2.CAP_PROP_FOURCC)), "backend": backend}
 
     def read(self) -> np.ndarray:
-        if self._capture is None:
-            raise CameraError("unplugged", f"camera {self.index} is not open")
-        ok, frame = self._capture.read()
+        capture = self._capture
+        shown = shown_source(self.source)
+        if capture is None:
+            raise CameraError("unplugged", f"camera {shown} is not open")
+        ok, frame = capture.read()
+        if (not ok or frame is None) and self.kind == "file":
+            # The end of a video file: play it again from the start (see the class's docstring).
+            import cv2
+
+            capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok, frame = capture.read()
         if not ok or frame is None:
-            raise CameraError("unplugged", f"camera {self.index} delivered no frame")
+            raise CameraError("unplugged", f"camera {shown} delivered no frame")
+        if self._first_frame:
+            # A V4L2 camera settles its format when streaming starts: read it back from the first frame.
+            import cv2
+
+            self._first_frame = False
+            self._granted = self._read_granted(capture, cv2, frame)
         return frame
 
     def close(self) -> None:
-        if self._capture is not None:
-            self._capture.release()
-            self._capture = None
+        capture, self._capture = self._capture, None
+        if capture is not None:
+            capture.release()
 
 
 def _ignore(*_args) -> None:

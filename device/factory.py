@@ -12,13 +12,17 @@ from device.printer import CupsPrinter, Printer
 
 
 def make_camera(simulate: bool, index: int = 0, width: int = 1280, height: int = 720, fps: float = 30.0,
-                **sim_options) -> Camera:
-    """The simulated camera (a synthetic ID card) or the real one, by configuration."""
+                source: int | str | None = None, fourcc: str | None = "MJPG", autofocus: bool = True,
+                focus: float | None = None, exposure: float | None = None, **sim_options) -> Camera:
+    """The simulated camera (a synthetic ID card) or the real one, by configuration. The real one opens
+    ``source`` (an index, a device path, a stream URL or a video file: :class:`OpenCvCamera`) when given,
+    else the camera at ``index``."""
     if simulate:
         from device.sim.camera import SimCamera  # OpenCV drawing, Pillow and fonts: only for a simulated kiosk
 
         return SimCamera(fps=fps, width=width, height=height, **sim_options)
-    return OpenCvCamera(index, width, height, fps)
+    return OpenCvCamera(index if source is None or source == "" else source, width, height, fps, fourcc=fourcc,
+                        autofocus=autofocus, focus=focus, exposure=exposure)
 
 
 def make_printer(simulate: bool, spool_dir: Path | None = None, *, queue: str | None = None,

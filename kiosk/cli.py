@@ -209,6 +209,90 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _shown_qr(text: str) -> tuple[str, bool]:
+    """A decoded QR as the kiosk shows it: a card's ID number masked (personal data, as in the logs);
+    and whether it is an ID card's."""
+    from kiosk.core.identity import IdentityError, mask_id, parse_id_qr
+
+    try:
+        identity = parse_id_qr(text)
+    except IdentityError:
+        return text, False
+    return text.replace(identity.id_number, mask_id(identity.id_number)), True
+
+
+def _cmd_camera_source(args: argparse.Namespace) -> int:
+    """`kiosk camera --source`: the real camera (a device, a stream or a video file) for a technician:
+    the granted format, then each second the frames read and the QR texts decoded."""
+    import threading
+
+    from device.camera import CameraError, CameraWorker, OpenCvCamera, shown_source
+
+    seconds = 20.0 if args.seconds is None else args.seconds
+    camera = OpenCvCamera(args.source, args.width, args.height, args.fps)
+    try:
+        camera.open()
+    except CameraError:
+        shown = shown_source(camera.source)
+        _write_utf8(sys.stderr, f"Không mở được camera {shown}: kiểm tra cáp, số camera, đường dẫn, tệp hoặc URL.\n"
+                                f"Cannot open the camera {shown}: check its cable, index, path, file or URL.\n")
+        return 2
+    granted = camera.granted or {}
+    if args.json:
+        print_json({"event": "granted", "source": shown_source(camera.source), **granted})
+    else:
+        print(f"camera {shown_source(camera.source)}: {granted.get('width')}x{granted.get('height')} "
+              f"{granted.get('fourcc') or '?'} {granted.get('fps')} fps ({granted.get('backend')})")
+    done = threading.Event()
+    lock = threading.Lock()
+    frames = [0]
+    cards: list[str] = []
+
+    def emit(event: dict[str, Any], line: str) -> None:
+        with lock:
+            print_json(event) if args.json else _write_utf8(sys.stdout, line + "\n")
+
+    def on_decoded(text: str) -> None:
+        shown, card = _shown_qr(text)
+        emit({"event": "decoded", "text": shown, "card": card},
+             f"QR: {shown}" + ("" if card else "  (không phải thẻ căn cước / not an ID card)"))
+        if card:
+            cards.append(shown)
+            if args.until_decoded:
+                done.set()
+
+    def on_frame(_frame: Any) -> None:
+        with lock:
+            frames[0] += 1
+
+    def on_status(code: str, message: dict[str, str]) -> None:
+        emit({"event": "status", "status": code, "message": message},
+             f"camera: {code} - {message['vi']} / {message['en']}")
+
+    worker = CameraWorker(camera, on_decoded=on_decoded, on_frame=on_frame, on_status=on_status)
+    worker.start()
+    start = time.monotonic()
+    deadline, tick, second = start + seconds, start + 1.0, 0
+    try:
+        while not done.is_set() and time.monotonic() < deadline:
+            done.wait(max(0.0, min(tick, deadline) - time.monotonic()))
+            if time.monotonic() >= tick:
+                second, tick = second + 1, tick + 1.0
+                with lock:
+                    count, frames[0] = frames[0], 0
+                emit({"event": "frames", "second": second, "frames": count}, f"{second:>3} s: {count} frames")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        worker.stop()
+    if args.until_decoded:
+        if not cards:
+            _write_utf8(sys.stderr, f"Không đọc được thẻ căn cước trong {seconds:g} giây.\n"
+                                    f"No ID card read within {seconds:g} s.\n")
+        return 0 if cards else 1
+    return 0 if worker.status == "ok" else 2
+
+
 def _cmd_camera(args: argparse.Namespace) -> int:
     import threading
 
@@ -217,6 +301,13 @@ def _cmd_camera(args: argparse.Namespace) -> int:
     from kiosk.core.identity import IdentityError, mask_id, parse_id_qr
     from kiosk.core.samples import sample_payload
 
+    if args.source is not None:
+        if args.simulate:
+            sys.stderr.write("--source là camera thật, không dùng cùng --simulate / "
+                             "--source is the real camera: not with --simulate\n")
+            return 2
+        return _cmd_camera_source(args)
+    args.seconds = 5.0 if args.seconds is None else args.seconds
     camera = make_camera(args.simulate, index=args.index, width=args.width, height=args.height, fps=args.fps)
     if args.simulate and args.present_card is not None:
         camera.present_card(sample_payload(args.present_card))
@@ -279,11 +370,15 @@ def _add_device_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("camera", help="run the camera and its QR decoding for a while; print status and reads")
     p.add_argument("--simulate", action="store_true", help="the simulated camera (KIOSK_SIM_FAULTS applies)")
     p.add_argument("--index", type=int, default=0, help="camera device index (default 0)")
+    p.add_argument("--source", help="the real camera for a technician: an index, a device path (/dev/video0), a "
+                   "stream URL or a video file; prints the granted format, then the frames read each second and "
+                   "the QR read (ID number masked); exit 2 if it does not open")
     p.add_argument("--width", type=int, default=1280)
     p.add_argument("--height", type=int, default=720)
     p.add_argument("--fps", type=float, default=30.0)
-    p.add_argument("--seconds", type=float, default=5.0, help="how long to run (default 5)")
-    p.add_argument("--until-decoded", action="store_true", help="stop at the first QR read; exit 1 if none")
+    p.add_argument("--seconds", type=float, default=None, help="how long to run (default 5; 20 with --source)")
+    p.add_argument("--until-decoded", action="store_true", help="stop at the first QR read (with --source: the "
+                   "first ID card); exit 1 if none")
     p.add_argument("--present-card", type=int, metavar="N", help="simulated: hold test citizen N's card")
     p.add_argument("--present-receipt", metavar="CODE", help="simulated: hold a receipt with this code")
     p.add_argument("--snapshot", type=Path, help="write the last frame to this PNG")

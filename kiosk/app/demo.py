@@ -37,11 +37,13 @@ def call_next_ticket(services: Services, counter: int = 3) -> dict[str, Any]:
 
 def citizen_paid(services: Services, reference: str | None = None) -> dict[str, Any]:
     """The demo's "bank": the citizen's transfer arrives for a payment (the newest pending one when no
-    reference is given), through the simulator's bank API. Blocking: worker threads only. Returns the
-    contract's PaymentState, now paid."""
+    reference is given), through the simulator's bank API (``POST /api/v1/sim/bank/transfers``). Blocking:
+    worker threads only. Returns the contract's PaymentState, now paid."""
     from kiosk.backend.client import BackendClient
 
-    if services.simulator is None:
-        raise RuntimeError("no simulated backend: a real ward's bank tells its own backend")
-    with BackendClient(services.simulator.url, services.settings.backend_token or "", max_retries=1) as client:
+    # the in-process simulator, or a `kiosk backend-sim` the kiosk was pointed at (a real backend answers 404)
+    url = services.simulator.url if services.simulator is not None else services.backend_url
+    if not url:
+        raise RuntimeError("no backend: a real ward's bank tells its own backend")
+    with BackendClient(url, services.settings.backend_token or "", max_retries=1) as client:
         return client.sim_bank_transfer(reference)

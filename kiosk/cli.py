@@ -584,6 +584,7 @@ def _demo_settings(args: argparse.Namespace) -> Any:
 
     settings = _ui_settings(args, simulate=True, demo=True)
     settings.ward_code = settings.ward_code or SAMPLE_WARD_CODE
+    settings.sim_printer = "escpos" if getattr(args, "printer", "spool") == "escpos-sim" else "spool"
     return settings
 
 
@@ -652,6 +653,9 @@ def _add_ui_commands(sub: argparse._SubParsersAction) -> None:
                                     "panel (without a display: the walkthrough, offscreen)")
     _data_dir_arg(p)
     p.add_argument("--config", type=Path, default=None, help="configuration file")
+    p.add_argument("--printer", choices=("spool", "escpos-sim"), default="spool",
+                   help="the simulated printer: spool (PDFs kept) or escpos-sim (the real ESC/POS driver printing "
+                        "to a simulated ESC/POS printer on 127.0.0.1; its jobs are PNGs)")
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("run", help="the kiosk: real devices, fullscreen, configuration from the config file")

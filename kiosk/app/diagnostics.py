@@ -81,6 +81,25 @@ def _check_ticket(tmp: Path) -> tuple[str, dict[str, Any]]:
     return f"ticket PDF {rendered.width_mm:.0f} x {rendered.height_mm:.0f} mm", {}
 
 
+def _check_escpos(tmp: Path) -> tuple[str, dict[str, Any]]:
+    """The ESC/POS driver whole: a ticket rasterised (PDFium) and sent to the simulated ESC/POS printer."""
+    from device.escpos import EscposPrinter
+    from device.sim.escpos import EscposSimulator
+
+    _check_ticket(tmp)
+    with EscposSimulator(tmp / "escpos-jobs") as printer_sim:
+        result = EscposPrinter(printer_sim.address).print_pdf(tmp / "ticket.pdf")
+        if not printer_sim.wait_for_jobs(1, 10):
+            raise RuntimeError("the simulated ESC/POS printer saved no job")
+        from PIL import Image
+
+        with Image.open(printer_sim.jobs[0]) as job:
+            width, height = job.size
+    if width != 576:
+        raise RuntimeError(f"the printed ticket is {width} dots wide, not 576")
+    return f"ticket printed over ESC/POS ({result.printer}): {width}x{height} dots", {}
+
+
 def _check_video() -> tuple[str, dict[str, Any]]:
     import cv2
 
@@ -113,6 +132,7 @@ def self_test() -> list[Check]:
             _run("forms", _check_forms),
             _run("qr", _check_qr),
             _run("ticket", lambda: _check_ticket(tmp)),
+            _run("escpos", lambda: _check_escpos(tmp)),
             _run("video", _check_video),
             _run("outbox", lambda: _check_outbox(tmp)),
         ]
@@ -153,9 +173,10 @@ def _msg(vi: str, en: str) -> dict[str, str]:
 def _doctor_camera(cfg: Any, simulate: bool) -> Part:
     from device.camera import CameraError
     from device.factory import make_camera
+    from kiosk.app.services import camera_options
 
     cam = cfg["camera"]
-    camera = make_camera(simulate, index=cam["index"], width=cam["width"], height=cam["height"], fps=cam["fps"])
+    camera = make_camera(simulate, **camera_options(cam))
     try:
         camera.open()
         frame = camera.read()
@@ -167,21 +188,29 @@ def _doctor_camera(cfg: Any, simulate: bool) -> Part:
     finally:
         camera.close()
     height, width = frame.shape[:2]
+    granted = getattr(camera, "granted", None) or {}
+    # what the device actually gave, not what was asked: a UVC camera in YUYV at 720p runs at a few fps
+    fmt = (f", {granted.get('fourcc') or '?'} {granted.get('fps') or 0:g} fps, {granted.get('backend')}"
+           if granted else "")
     return Part("camera", True, "ok",
-                _msg(f"Camera hoạt động ({width}x{height}).", f"Camera works ({width}x{height})."),
-                data={"width": width, "height": height, "simulated": simulate})
+                _msg(f"Camera hoạt động ({width}x{height}{fmt}).", f"Camera works ({width}x{height}{fmt})."),
+                data={"width": width, "height": height, "simulated": simulate, "granted": granted})
 
 
 def _doctor_printer(cfg: Any, simulate: bool, data_dir: Path) -> Part:
     from device.factory import make_printer
     from device.sim.printer import DEMO_SPOOL
+    from kiosk.app.services import printer_options
 
-    printer = make_printer(simulate, spool_dir=data_dir / DEMO_SPOOL, queue=cfg["printer"]["queue"],
-                           media=cfg["printer"]["media"])
-    return printer_part(printer.status(), cfg["printer"]["queue"], simulate)
+    options = printer_options(cfg["printer"])
+    printer = make_printer(simulate, spool_dir=data_dir / DEMO_SPOOL, **options)
+    part = printer_part(printer.status(), cfg["printer"]["queue"], simulate, kind=options["kind"],
+                        address=options["address"] or "")
+    part.data["model"] = getattr(printer, "model", None) or getattr(printer, "name", "")
+    return part
 
 
-def printer_part(status: Any, queue: str, simulate: bool) -> Part:
+def printer_part(status: Any, queue: str, simulate: bool, kind: str = "cups", address: str = "") -> Part:
     """The printer's health from its status (``device.printer.PrinterStatus``), with what to do."""
     actions = {
         "paper_out": _msg("Lắp cuộn giấy in mới (khổ 80 mm).", "Load a new paper roll (80 mm)."),
@@ -190,6 +219,14 @@ def printer_part(status: Any, queue: str, simulate: bool) -> Part:
         "not_found": _msg(f"Tạo hàng đợi CUPS '{queue}' (docs/deployment.md).",
                           f"Create the CUPS queue '{queue}' (docs/deployment.md)."),
     }
+    if kind == "escpos":  # the printer answers for itself: its cover, its paper sensors, or nothing at all
+        actions.update({
+            "offline": _msg(f"Bật máy in, đóng nắp và kiểm tra cáp tới {address} (máy in không trả lời trạng thái).",
+                            f"Switch the printer on, close its cover and check the link to {address} (it does not "
+                            "answer status requests)."),
+            "not_found": _msg(f"Kiểm tra địa chỉ máy in printer.address ({address}).",
+                              f"Check the printer's address, printer.address ({address})."),
+        })
     data = {"paper": status.paper, "paper_left": status.paper_left, "reasons": list(status.reasons),
             "simulated": simulate}
     message = status.message or _msg(status.state, status.state)

@@ -42,6 +42,25 @@ log = logging.getLogger(__name__)
 OTHER_AREA = {"id": "khac", "vi": "Lĩnh vực khác", "en": "Other services"}
 
 
+def camera_options(cam: Any) -> dict[str, Any]:
+    """``make_camera``'s options from the ``[camera]`` settings (the kiosk, ``kiosk doctor``)."""
+    return {"index": int(cam["index"]), "width": int(cam["width"]), "height": int(cam["height"]),
+            "fps": int(cam["fps"]), "source": cam.get("source") or None, "fourcc": cam.get("fourcc") or None,
+            "autofocus": int(cam.get("focus", -1)) < 0,
+            "focus": float(cam["focus"]) if int(cam.get("focus", -1)) >= 0 else None,
+            "exposure": float(cam["exposure"]) if cam.get("exposure") else None}
+
+
+def printer_options(printer: Any) -> dict[str, Any]:
+    """``make_printer``'s options for the real printer from the ``[printer]`` settings."""
+    options: dict[str, Any] = {"kind": printer.get("kind", "cups"), "queue": printer["queue"],
+                               "address": printer.get("address") or None,
+                               "width_dots": int(printer.get("width_dots", 576))}
+    if printer.get("media"):
+        options["media"] = printer["media"]
+    return options
+
+
 class Services:
     """The kiosk's parts, wired for one run (real devices, or the simulated ones)."""
 
@@ -65,6 +84,7 @@ class Services:
         self.sender_restarts = 0
         self._new_sender: Callable[[], Sender] | None = None
         self.simulator: SimulatorHandle | None = None  # an in-process backend simulator (demo, walkthrough)
+        self.escpos_sim: Any = None  # device.sim.escpos.EscposSimulator behind the printer (sim_printer "escpos")
         self._outboxes = dossiers.ThreadOutboxes(self.data_dir)
         self._sender_lock = threading.Lock()
         self._prints = PrintFiles(self.prints_dir)
@@ -145,9 +165,7 @@ class Services:
     def camera_factory(self) -> Camera:
         from device.factory import make_camera
 
-        cam = self.settings.camera
-        camera = make_camera(simulate=self.settings.simulate, index=int(cam["index"]), width=int(cam["width"]),
-                             height=int(cam["height"]), fps=int(cam["fps"]))
+        camera = make_camera(self.settings.simulate, **camera_options(self.settings.camera))
         if self.settings.simulate:
             self.sim_camera = camera
         return camera
@@ -159,13 +177,21 @@ class Services:
 
         printer_cfg = self.settings.printer
         folders = [self.prints_dir]
-        if self.settings.simulate:
+        if self.settings.simulate and self.settings.sim_printer == "escpos":
+            # the real ESC/POS driver, talking to the protocol simulator: its jobs are PNGs of what printed
+            from device.sim.escpos import DEMO_JOBS, EscposSimulator
+
+            jobs = self.data_dir / DEMO_JOBS
+            folders.append(jobs)
+            self.escpos_sim = EscposSimulator(jobs, width_dots=int(printer_cfg["width_dots"])).start()
+            self.printer = make_printer(simulate=False, kind="escpos", address=self.escpos_sim.address,
+                                        width_dots=int(printer_cfg["width_dots"]))
+        elif self.settings.simulate:
             spool = self.data_dir / DEMO_SPOOL
             folders.append(spool)
             self.printer = make_printer(simulate=True, spool_dir=spool)
         else:
-            options = {"media": printer_cfg["media"]} if printer_cfg["media"] else {}
-            self.printer = make_printer(simulate=False, queue=printer_cfg["queue"], **options)
+            self.printer = make_printer(simulate=False, **printer_options(printer_cfg))
         # receipts and tickets carry personal data: kept only for a reprint, then deleted
         retention = Retention(float(printer_cfg["keep_for_reprint_s"]), folders)
         self.print_worker = worker = PrintWorker(self.printer, retention=retention)
@@ -394,3 +420,5 @@ class Services:
         self._outboxes.close_all()
         if self.simulator is not None:
             self.simulator.stop()
+        if self.escpos_sim is not None:
+            self.escpos_sim.stop()

@@ -38,11 +38,18 @@ class CameraSettings(TypedDict, total=False):
     height: int
     fps: int
     decode_every_nth: int
+    source: str
+    fourcc: str
+    focus: int
+    exposure: int
 
 
 class PrinterSettings(TypedDict, total=False):
     """``[printer]``, completed from SPEC like :class:`CameraSettings`."""
 
+    kind: str
+    address: str
+    width_dots: int
     queue: str
     media: str
     keep_for_reprint_s: int
@@ -115,6 +122,9 @@ class KioskSettings:
     config_file: str = ""
     #: `kiosk demo` / `kiosk walkthrough`: sample ward and data, marked as a demo on every screen
     demo: bool = False
+    #: the simulated printer (with ``simulate``): "spool" keeps the PDFs; "escpos" is the ESC/POS protocol
+    #: simulator on 127.0.0.1, printed to through the real ESC/POS driver (`kiosk demo --printer escpos-sim`)
+    sim_printer: str = "spool"
     #: the configuration keys `kiosk run` still needs (kiosk.core.config.missing_for_run): while any is
     #: missing the kiosk shows the technician's setup screen, never the citizens' home screen
     missing: list[str] = field(default_factory=list)

@@ -204,8 +204,24 @@ SPEC: dict[str, dict[str, Key]] = {
         "height": Key(720, "Capture height in pixels.", _between(240, 2160)),
         "fps": Key(30, "Capture frame rate.", _between(5, 60)),
         "decode_every_nth": Key(2, "Decode one frame in N (the others are only shown).", _between(1, 10)),
+        "source": Key("", "What OpenCV opens instead of the index: a device path (/dev/video2), a stream URL or a "
+                          "video file; empty: the camera at camera.index."),
+        "fourcc": Key("MJPG", "Pixel format asked of the camera (most UVC cameras give only a few frames a second "
+                              "at 720p in YUYV); empty: the camera's own.",
+                      _matches(r"([A-Z0-9 ]{4})?", "4 upper-case letters or digits, or empty")),
+        "focus": Key(-1, "Fixed focus position (0-255 on most UVC cameras) with autofocus off; -1: autofocus.",
+                     _between(-1, 1000)),
+        "exposure": Key(0, "Manual exposure in the driver's units (e.g. 156 on V4L2); 0: automatic exposure.",
+                        _between(0, 100000)),
     },
     "printer": {
+        "kind": Key("cups", "How the kiosk reaches its printer: cups (a CUPS queue, printer.queue) or escpos (an "
+                            "ESC/POS thermal printer at printer.address, asked for its paper itself).",
+                    _one_of("cups", "escpos")),
+        "address": Key("", "The ESC/POS printer: tcp://HOST:PORT, serial:///dev/ttyUSB0?baud=19200 or usb://VID:PID.",
+                       _matches(r"((tcp|serial|usb)://\S+)?", "tcp://, serial:// or usb://, or empty")),
+        "width_dots": Key(576, "Dots across the ESC/POS printer's head: 576 (80 mm), 512, or 384 (58 mm).",
+                          lambda v: None if v in (384, 512, 576) else "must be 384, 512 or 576"),
         "queue": Key("kiosk-receipt", "CUPS queue of the 80 mm thermal printer.",
                      _matches(r"[A-Za-z0-9_.-]{1,127}", "a CUPS queue name")),
         "media": Key("Custom.80x200mm", "CUPS media of the roll (width x longest page)."),

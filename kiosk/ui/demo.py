@@ -114,7 +114,8 @@ class DemoPanel(QWidget):
             self.status.setText("Chưa có hồ sơ nào / no dossier yet")
 
     def _on_refill_clicked(self) -> None:
-        refill = getattr(self.window.services.printer, "refill", None)
+        services = self.window.services
+        refill = getattr(services.escpos_sim or services.printer, "refill", None)
         if refill is not None:
             refill()
         # a new roll ends "paper out" too: the kiosk's "Print again" then enables by itself
@@ -165,6 +166,9 @@ class DemoPanel(QWidget):
 
     def _on_fault_toggled(self, device: str, fault: str, on: bool) -> None:
         simulated_faults().set(device, fault, on)
+        escpos = self.window.services.escpos_sim
+        if device == "printer" and escpos is not None:  # the ESC/POS simulator's own sensors say so
+            escpos.set_fault("paper_out" if fault == "paper_out" else "cover_open", on)
         sim = self.window.services.simulator
         if device == "network" and sim is not None:
             if fault == "down":

@@ -28,7 +28,8 @@ def test_frozen_build_passes_its_self_test(tmp_path: Path) -> None:
                           cwd=tmp_path, check=False, timeout=300)
     checks = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert {c["check"] for c in checks} >= {"forms", "qr", "ticket", "video", "outbox"}
+    # "escpos": the frozen ESC/POS driver (PDFium) prints a ticket to the simulated ESC/POS printer
+    assert {c["check"] for c in checks} >= {"forms", "qr", "ticket", "escpos", "video", "outbox"}
     assert all(c["ok"] for c in checks)
     # The frozen UI starts too: Qt widgets, multimedia and the simulated devices, offscreen.
     startup = subprocess.run([str(app), "self-test", "--startup", "--json"], capture_output=True, text=True,

@@ -25,9 +25,15 @@ def send_heartbeat(ctx: ScreenContext) -> None:
     camera_status, camera_running, online = getattr(camera, "status", "unknown"), camera.running, ctx.devices.online
     # the outbox's state and, when citizens are turned away, which journeys are closed and which part is why
     health = ctx.health.heartbeat_fields()
+    # what the camera granted (a UVC camera that fell back to YUYV runs at a few frames a second)
+    granted = getattr(getattr(camera, "camera", None), "granted", None) or {}
+    camera_format = (f"{granted.get('width')}x{granted.get('height')} {granted.get('fourcc') or '?'} "
+                     f"{granted.get('fps') or 0:g}fps" if granted else "")
 
     def send() -> Any:
         devices = device_states(services, camera_status, camera_running, online)
+        if camera_format:
+            devices["camera_format"] = camera_format
         if health.get("outbox") in (None, "unknown"):  # no health check yet (the start-up heartbeat)
             health.pop("outbox", None)
         return services.heartbeat({**devices, **health})

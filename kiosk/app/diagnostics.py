@@ -100,6 +100,28 @@ def _check_escpos(tmp: Path) -> tuple[str, dict[str, Any]]:
     return f"ticket printed over ESC/POS ({result.printer}): {width}x{height} dots", {}
 
 
+def _check_speech() -> tuple[str, dict[str, Any]]:
+    """The kiosk's voice whole: eSpeak NG and its Vietnamese data synthesise a phrase that is not silence."""
+    import io
+    import wave
+
+    import numpy as np
+
+    from kiosk.app.speech import speech_engine
+
+    engine = speech_engine()
+    wav = engine.synthesize("Xin mời lấy số thứ tự", "vi")
+    if not wav:
+        raise RuntimeError(f"no Vietnamese voice: {engine.reason or 'nothing synthesised'}")
+    with wave.open(io.BytesIO(wav)) as sound:
+        rate, frames = sound.getframerate(), sound.readframes(sound.getnframes())
+    samples = np.frombuffer(frames, dtype=np.int16).astype(np.float64)
+    loudness = float(np.sqrt(np.mean(samples ** 2))) if samples.size else 0.0
+    if loudness < 100:
+        raise RuntimeError(f"the Vietnamese phrase is silent (RMS {loudness:.0f})")
+    return f"Vietnamese phrase synthesised: {samples.size / rate:.2f} s, RMS {loudness:.0f}", {}
+
+
 def _check_video() -> tuple[str, dict[str, Any]]:
     import cv2
 
@@ -133,6 +155,7 @@ def self_test() -> list[Check]:
             _run("qr", _check_qr),
             _run("ticket", lambda: _check_ticket(tmp)),
             _run("escpos", lambda: _check_escpos(tmp)),
+            _run("speech", _check_speech),
             _run("video", _check_video),
             _run("outbox", lambda: _check_outbox(tmp)),
         ]

@@ -55,6 +55,14 @@ class PrinterSettings(TypedDict, total=False):
     keep_for_reprint_s: int
 
 
+class SpeechSettings(TypedDict, total=False):
+    """``[speech]``, completed from SPEC like :class:`CameraSettings`."""
+
+    enabled: bool
+    volume: float
+    rate: int
+
+
 class MaintenanceSettings(TypedDict, total=False):
     """``[maintenance]``, completed from SPEC like :class:`CameraSettings`."""
 
@@ -114,6 +122,7 @@ class KioskSettings:
     camera: CameraSettings = _section("camera")
     printer: PrinterSettings = _section("printer")
     maintenance: MaintenanceSettings = _section("maintenance")
+    speech: SpeechSettings = _section("speech")
     #: ``kiosk.timezone``; made in code it is empty, which leaves the kiosk's clock as the command set it
     #: (every command configures it from the configuration first: the walkthrough, tests)
     timezone: str = field(default="", metadata={CONFIG_KEY: "kiosk.timezone"})

@@ -228,6 +228,14 @@ SPEC: dict[str, dict[str, Key]] = {
         "keep_for_reprint_s": Key(600, "Seconds a printed receipt or ticket PDF is kept after the printer took it, "
                                   "for a reprint; then it is deleted (it holds personal data).", _between(0, 86400)),
     },
+    "speech": {
+        "enabled": Key(True, "Whether the kiosk speaks each screen's title and instruction, the focused field and "
+                             "the ticket number (Vietnamese or English, as the screen); a citizen can switch it off "
+                             "for the session."),
+        "volume": Key(0.8, "Speech volume, 0 to 1 (a citizen can change it for the session).", _between(0, 1)),
+        "rate": Key(150, "Speaking rate in words a minute (eSpeak NG); slower suits the elderly.",
+                    _between(80, 300)),
+    },
     "maintenance": {
         "gesture_taps": Key(5, "Taps in the top-right corner that open the PIN pad.", _between(3, 10)),
         "gesture_window_s": Key(3.0, "Seconds within which those taps must fall.", _between(1, 10)),

@@ -192,8 +192,14 @@ def start_warm_up(window: Any) -> None:
         pending["gui"] = False
         check_done()
 
+    def voice() -> None:
+        # after the first paint: nobody is at a kiosk that starts, and its home screen need not wait for it
+        from kiosk.ui.voice import attach_voice
+
+        attach_voice(window, window.services.settings).speaker.warm_up()  # QtMultimedia opened once, now
+
     window.run_in_turns([lambda: None, start_background, start_printer_and_sender, window.send_heartbeat,
-                         *window.warm_up_steps(), lambda: _warm_up_media(window), gui_done])
+                         *window.warm_up_steps(), lambda: _warm_up_media(window), voice, gui_done])
 
 
 def _warm_up_media(window: Any) -> None:
@@ -217,5 +223,7 @@ def _warm_up_media(window: Any) -> None:
 
 
 def close_window(window: Any) -> None:
+    if window.ctx.voice is not None:
+        window.ctx.voice.shutdown()  # its speech thread
     window.shutdown()
     window.services.close()

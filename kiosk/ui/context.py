@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from kiosk.ui.bridges.devices import Devices
     from kiosk.ui.health import KioskHealth
     from kiosk.ui.theme import Theme
+    from kiosk.ui.voice import Voice
 
 
 class Navigator(Protocol):
@@ -97,6 +98,8 @@ class ScreenContext:
         self.autoplay_video = autoplay_video
         self.thanks_ms = thanks_ms
         self.log = log or logging.getLogger("kiosk.ui")
+        #: the kiosk's voice (kiosk.ui.voice.Voice), set by the window once built; None: the kiosk is silent
+        self.voice: Voice | None = None
 
     @property
     def submission(self) -> Filing:

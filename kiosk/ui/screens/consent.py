@@ -36,6 +36,7 @@ CONSENT_TEXT = {
 class ConsentScreen(Screen):
     state = State.CONSENT
     title = {"vi": "Đồng ý sử dụng thông tin cá nhân", "en": "Consent to the use of your personal data"}
+    spoken = ("text",)
 
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)

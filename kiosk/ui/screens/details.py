@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 class DetailsScreen(Screen):
     state = State.DETAILS
     title = {"vi": "Thông tin thủ tục", "en": "About this procedure"}
+    spoken = ("name", "facts", "documents_title", "documents")
 
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)

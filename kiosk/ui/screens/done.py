@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 class DoneScreen(Screen):
     state = State.DONE
     title = {"vi": "Đã tiếp nhận hồ sơ", "en": "Dossier received"}
+    spoken = ("heading", "code", "details")
+    spelt = ("code",)
 
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)
@@ -107,6 +109,7 @@ class DoneScreen(Screen):
         if appointment:
             data.appointment_date = display_iso_date(appointment)
         self.retranslate_ui()
+        self.announce()  # the official code and the appointment
 
     def _on_printer_status(self, _status: object) -> None:
         if self.isVisible():

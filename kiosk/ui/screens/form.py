@@ -152,6 +152,8 @@ class FieldRow:
         from kiosk.ui.i18n import tr
 
         self.error.setText(tr(message, language) if message else "")
+        for widget in [self.input] + [b for b, _ in self.option_buttons]:
+            widget.setProperty("spoken_error", self.error.text())
         invalid = "true" if message else "false"
         if self.input.property("invalid") != invalid:
             self.input.setProperty("invalid", invalid)
@@ -176,6 +178,10 @@ class FieldRow:
                                   else {"vi": "Chạm để đồng ý", "en": "Touch to agree"}, language))
         if f.type == "ward":
             self.input.setText(ward_text)
+        # what the voice says when one of these widgets gets the focus (kiosk.ui.voice.Voice.say_field)
+        for widget in [self.input] + [b for b, _ in self.option_buttons]:
+            widget.setProperty("spoken_label", self.label.text().removesuffix(" *"))  # the star is for the eye
+            widget.setProperty("spoken_help", help_text)
 
 
 class FormPage(SwipeArea):
@@ -323,6 +329,7 @@ class FormScreen(Screen):
     state = State.FORM
     wants_keyboard = True
     title = {"vi": "Tờ khai", "en": "The form"}
+    spoken = ("intro", "summary")
 
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)
@@ -412,6 +419,7 @@ class FormScreen(Screen):
         errors = page.validate()
         if errors:
             self.show_error_count(len(errors))
+            self.announce()  # how many fields to fix
             return
         self.session.data.form = page.values()
         self.navigator.go(State.WARD)

@@ -79,6 +79,7 @@ def set_role(widget, role: str | None) -> None:
 class IdentifyScreen(Screen):
     state = State.IDENTIFY
     title = {"vi": "Đọc thẻ căn cước", "en": "Read your ID card"}
+    spoken = ("instructions", "refusal")
 
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)

@@ -30,6 +30,7 @@ class LookupScreen(Screen):
     state = State.LOOKUP
     wants_keyboard = True
     title = {"vi": "Tra cứu hồ sơ", "en": "Look up a dossier"}
+    spoken = ("prompt", "result", "error")
 
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)
@@ -127,6 +128,7 @@ class LookupScreen(Screen):
         self.session.data.lookup_result = result
         self.ctx.events.sig_lookup_done.emit(result or {})
         self.retranslate_ui()
+        self.announce()
 
     def _on_lookup_failed(self, error: BaseException) -> None:
         from kiosk.app.faults import MalformedCode
@@ -136,6 +138,7 @@ class LookupScreen(Screen):
         self.error_message = dict(error.message) if isinstance(error, MalformedCode) else dict(LOOKUP_FAILED)
         self.ctx.events.sig_lookup_done.emit({})
         self.retranslate_ui()
+        self.announce()
 
     def reset(self) -> None:
         self.code.setText("")

@@ -39,6 +39,9 @@ def _scrolling(pages: QWidget) -> QScrollArea:
 class NumberScreen(Screen):
     state = State.NUMBER
     title = {"vi": "Lấy số thứ tự", "en": "Take a queue number"}
+    spoken = ("area_prompt", "priority_prompt", "printer_notice", "ticket_caption", "ticket_number", "ticket_info",
+              "ticket_error")
+    spelt = ("ticket_number",)
 
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)
@@ -180,6 +183,7 @@ class NumberScreen(Screen):
             self._unwatch_printer()
             self._unwatch_printer = self.devices.watch_printer()  # "Print again" enables once it is ready
         self.retranslate_ui()
+        self.announce()  # the number and the people ahead, spelt out
 
     # --- paper out: the number on screen, and "Print again" -----------------------------------------
     def _printer_cannot_print(self) -> bool:

@@ -27,6 +27,7 @@ GIVE_UP_MS = 5 * 60 * 1000
 class PaymentScreen(Screen):
     state = State.PAYMENT
     title = {"vi": "Thanh toán lệ phí", "en": "Pay the fee"}
+    spoken = ("heading", "amount", "words", "payee", "status")
 
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)
@@ -157,6 +158,7 @@ class PaymentScreen(Screen):
         self.outcome = outcome or "counter"
         self.counter_button.setEnabled(False)
         self.retranslate_ui()
+        self.announce()  # paid, or to the counter
         self.ctx.submission.settle_payment(paid_at, message)  # the receipt prints, then the done screen
 
     def retranslate_ui(self) -> None:

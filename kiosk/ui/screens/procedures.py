@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 class ProcedureScreen(Screen):
     state = State.PROCEDURE
     title = {"vi": "Chọn thủ tục", "en": "Choose a procedure"}
+    spoken = ("prompt",)
 
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)

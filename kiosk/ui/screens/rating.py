@@ -27,6 +27,7 @@ class RatingScreen(Screen):
     # it opens when the citizen taps the comment field.
     wants_keyboard = True
     title = {"vi": "Đánh giá sự hài lòng", "en": "Rate our service"}
+    spoken = ("prompt",)
 
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 class ReviewScreen(Screen):
     state = State.REVIEW
     title = {"vi": "Kiểm tra lại hồ sơ", "en": "Check your dossier"}
+    spoken = ("intro",)
 
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)

@@ -25,6 +25,7 @@ STEPS = [
 class SubmittingScreen(Screen):
     state = State.SUBMITTING
     title = {"vi": "Đang gửi hồ sơ", "en": "Submitting your dossier"}
+    spoken = ("heading", "error")
 
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 class WardScreen(Screen):
     state = State.WARD
     title = {"vi": "Nơi giải quyết hồ sơ", "en": "Where your dossier is handled"}
+    spoken = ("chosen_caption", "chosen", "explain", "error")
 
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)

@@ -1,0 +1,100 @@
+"""The kiosk's voice (issue 21, ADA 707.5): each screen's title and instruction as it opens, each focused
+field's label, value and help, and what changes on a screen (a ticket printed, a payment received).
+
+It says only what the screen shows, read off the widgets (``Screen.spoken_text``): never a second script that
+could drift from the screen. Speech on/off, volume and rate are the citizen's for the session; the wipe puts
+the configured defaults back (``speech.enabled``, ``speech.volume``, ``speech.rate``). Synthesis and playback
+are the :class:`~kiosk.ui.bridges.speech.Speaker`'s, off the GUI thread.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+
+from kiosk.ui.bridges.speech import Speaker
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from kiosk.core.session import Session
+    from kiosk.ui.screens.base import Screen
+
+
+class Voice(QObject):
+    sig_said = Signal(str, str)
+    """(screen state, phrase) as each phrase starts: the walkthrough's transcript."""
+
+    def __init__(self, session: Session, *, enabled: bool = True, volume: float = 0.8, rate_wpm: int = 150,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.speaker = Speaker(enabled=enabled, volume=volume, rate_wpm=rate_wpm, parent=self)
+        self.speaker.sig_spoken.connect(self._on_speaker_spoken)
+
+    def say_screen(self, screen: Screen) -> None:
+        """The screen's title and instruction, as shown; interrupts whatever was being said."""
+        self.say(screen.spoken_text())
+
+    def say(self, text: str) -> None:
+        self.speaker.say(text, self.session.language)
+
+    def say_field(self, widget: QWidget) -> None:
+        """A field got the focus: its label, its value and its help, as the form shows them."""
+        parts = [str(widget.property("spoken_label") or "")]
+        value = widget.text() if hasattr(widget, "text") else ""
+        if value and not widget.property("personal_secret"):
+            parts.append(value)
+        parts.append(str(widget.property("spoken_error") or ""))  # what to fix comes first
+        parts.append(str(widget.property("spoken_help") or ""))
+        text = " ".join(p.strip() if p.strip()[-1:] in ".?!:" else p.strip() + "." for p in parts if p.strip())
+        if text:
+            self.say(text)
+
+    def repeat(self) -> None:
+        self.speaker.repeat()
+
+    def wipe(self) -> None:
+        """The session ended: silence, and the configured on/off, volume and rate again."""
+        self.speaker.wipe()
+
+    @property
+    def status(self) -> str:
+        return self.speaker.status
+
+    def _on_window_screen_changed(self, state: str) -> None:
+        from kiosk.core.session import State
+
+        self.say_screen(self.parent().screens[State(state)])
+
+    def _on_app_focus_changed(self, _old: Any, new: Any) -> None:
+        if new is not None and new.property("spoken_label") and self.parent().isAncestorOf(new):
+            self.say_field(new)
+
+    def _on_speaker_spoken(self, text: str) -> None:
+        self.sig_said.emit(str(self.session.state), text)
+
+    def shutdown(self) -> None:
+        self.speaker.shutdown()
+
+    def __getattr__(self, name: str) -> Any:  # volume_up, set_enabled, enabled...: the speaker's
+        if name.startswith("_") or name in ("session", "speaker", "parent"):
+            raise AttributeError(name)
+        return getattr(self.speaker, name)
+
+
+def attach_voice(window: Any, settings: Any) -> Voice:
+    """Give the window its voice: each screen said as it opens, each focused field as it is touched, silence
+    and the configured defaults again at the wipe."""
+    from PySide6.QtWidgets import QApplication
+
+    speech = settings.speech
+    voice = Voice(window.session, enabled=bool(speech["enabled"]), volume=float(speech["volume"]),
+                  rate_wpm=int(speech["rate"]), parent=window)
+    window.ctx.voice = voice
+    # slots of the voice, a child of the window: Qt disconnects them when the window goes
+    window.sig_screen_changed.connect(voice._on_window_screen_changed)
+    QApplication.instance().focusChanged.connect(voice._on_app_focus_changed)
+    window.session.on_wipe(voice.wipe)
+    return voice

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 class Voice(QObject):
     sig_said = Signal(str, str)
-    """(screen state, phrase) as each phrase starts: the walkthrough's transcript."""
+    """(screen state, phrase) as each phrase starts, a field's value left out (the walkthrough's transcript,
+    a file: what the citizen typed is heard at the kiosk, not kept)."""
 
     def __init__(self, session: Session, *, enabled: bool = True, volume: float = 0.8, rate_wpm: int = 150,
                  parent: QObject | None = None) -> None:
@@ -32,6 +33,7 @@ class Voice(QObject):
         self.session = session
         self.speaker = Speaker(enabled=enabled, volume=volume, rate_wpm=rate_wpm, parent=self)
         self.speaker.sig_spoken.connect(self._on_speaker_spoken)
+        self._without_value: tuple[str, str] | None = None  # the last field phrase, and it without the value
 
     def say_screen(self, screen: Screen) -> None:
         """The screen's title and instruction, as shown; interrupts whatever was being said."""
@@ -42,14 +44,13 @@ class Voice(QObject):
 
     def say_field(self, widget: QWidget) -> None:
         """A field got the focus: its label, its value and its help, as the form shows them."""
-        parts = [str(widget.property("spoken_label") or "")]
+        label = str(widget.property("spoken_label") or "")
         value = widget.text() if hasattr(widget, "text") else ""
-        if value and not widget.property("personal_secret"):
-            parts.append(value)
-        parts.append(str(widget.property("spoken_error") or ""))  # what to fix comes first
-        parts.append(str(widget.property("spoken_help") or ""))
-        text = " ".join(p.strip() if p.strip()[-1:] in ".?!:" else p.strip() + "." for p in parts if p.strip())
+        after = [str(widget.property("spoken_error") or ""),  # what to fix comes first
+                 str(widget.property("spoken_help") or "")]
+        text = _sentences([label, value, *after])
         if text:
+            self._without_value = (text, _sentences([label, "…" if value else "", *after]))
             self.say(text)
 
     def repeat(self) -> None:
@@ -73,6 +74,8 @@ class Voice(QObject):
             self.say_field(new)
 
     def _on_speaker_spoken(self, text: str) -> None:
+        if self._without_value is not None and self._without_value[0] == text:
+            text = self._without_value[1]
         self.sig_said.emit(str(self.session.state), text)
 
     def shutdown(self) -> None:
@@ -82,6 +85,10 @@ class Voice(QObject):
         if name.startswith("_") or name in ("session", "speaker", "parent"):
             raise AttributeError(name)
         return getattr(self.speaker, name)
+
+
+def _sentences(parts: list[str]) -> str:
+    return " ".join(p if p[-1] in ".?!:…" else p + "." for p in (p.strip() for p in parts) if p)
 
 
 def attach_voice(window: Any, settings: Any) -> Voice:

@@ -124,6 +124,21 @@ def test_one_fee_is_paid_through_the_bank_and_one_left_to_the_counter(walkthroug
     assert "CHƯA THANH TOÁN" in counter_text and "8.000 đồng" in counter_text
 
 
+def test_the_voice_transcript_has_every_screen_and_no_citizen(walkthrough: Path):
+    """journey.json's "speech": what the voice said on each screen, in Vietnamese; no typed value kept."""
+    from kiosk.core.samples import TEST_CITIZENS
+
+    result = json.loads((walkthrough / "journey.json").read_text(encoding="utf-8"))
+    speech = result["speech"]
+    # (a screen the walkthrough leaves before its phrase starts, the consent, is interrupted, as for a citizen)
+    assert {"number", "procedure", "details", "identify", "form", "ward", "review", "payment", "done", "lookup",
+            "rating"} <= {p["screen"] for p in speech}
+    said = "\n".join(p["text"] for p in speech)
+    assert "Lấy số thứ tự" in said and "Thanh toán lệ phí" in said  # titles, as the header shows them
+    for citizen in TEST_CITIZENS:
+        assert citizen["full_name"] not in said and citizen["id_number"] not in said
+
+
 def test_the_receipt_qr_at_203_dpi_scans_back_to_the_dossier_code(walkthrough: Path, tmp_path: Path):
     import zxingcpp
     from PIL import Image

@@ -63,6 +63,9 @@ class Walkthrough(ScreenDriver):
         window.events.sig_ticket_issued.connect(self._on_window_ticket_issued)
         window.events.sig_lookup_done.connect(self._on_window_lookup_done)
         window.events.sig_feedback_sent.connect(self._on_window_feedback_sent)
+        #: what the voice said, in order: {screen, text} (journey.json's "speech"); the walkthrough's own
+        #: screenshots name no citizen, and neither does this: the test citizens' names are sample data
+        self.speech: list[dict[str, str]] = []
 
     # --- signals --------------------------------------------------------------------------------
     def _on_window_ticket_issued(self, ticket: dict) -> None:
@@ -73,6 +76,9 @@ class Walkthrough(ScreenDriver):
 
     def _on_window_feedback_sent(self, ok: bool) -> None:
         self.feedback = ok
+
+    def _on_voice_said(self, screen: str, text: str) -> None:
+        self.speech.append({"screen": screen, "text": text})
 
     # --- journeys -------------------------------------------------------------------------------
     def _journey(self, kind: str, run: Any) -> dict[str, Any]:
@@ -678,6 +684,8 @@ class Walkthrough(ScreenDriver):
             sim.faults.silence(False)
 
     def run(self, rounds: int = 1) -> dict[str, Any]:
+        if self.window.ctx.voice is not None:  # attached by the warm-up, which is over by now
+            self.window.ctx.voice.sig_said.connect(self._on_voice_said)
         for i in range(rounds):
             self._check_paper()
             number = self._journey("number", self.take_number)
@@ -703,7 +711,7 @@ class Walkthrough(ScreenDriver):
         in_journeys = [ms for name, samples in self.probe.journeys.items()
                        if name != "extras" and not name.startswith("fault-") for ms in samples]
         overall = self.probe.summary(in_journeys)
-        return {"journeys": self.journeys, "faults": self.faults, "follow_page": self.follow,
+        return {"journeys": self.journeys, "faults": self.faults, "follow_page": self.follow, "speech": self.speech,
                 "ui_stall_ms": {"max": overall["max"], "p99": overall["p99"], "samples": overall["samples"],
                                 "worst": [{"ms": ms, "journey": j, "when": c, "gui_thread_ms": split}
                                           for ms, j, c, split in self.probe.worst

@@ -463,6 +463,32 @@ def running_parts(printer: Any, queue: str, backend: dict[str, Any], data_dir: P
     return parts
 
 
+def speech_part(status: str) -> Part:
+    """The voice: ``status`` is the speaker's ("ok", "no_audio_device", "no_voice: <why>"). A kiosk without it
+    still serves everyone who can read the screen, so it warns rather than fails."""
+    if status == "ok":
+        return Part("speech", True, "ok", _msg("Giọng đọc tiếng Việt sẵn sàng (eSpeak NG).",
+                                               "The Vietnamese voice is ready (eSpeak NG)."))
+    if status == "no_audio_device":
+        return Part("speech", True, "no_audio_device",
+                    _msg("Không có loa: kiosk không đọc thành tiếng.", "No audio output: the kiosk is silent."),
+                    _msg("Cắm loa hoặc kiểm tra âm thanh của máy.", "Plug in a speaker or check the sound setup."),
+                    warning=True)
+    return Part("speech", True, "no_voice", _msg("Không có giọng đọc: kiosk không đọc thành tiếng.",
+                                                 "No voice: the kiosk is silent."),
+                _msg("Cài lại kiosk (thư viện eSpeak NG và dữ liệu tiếng Việt).",
+                     "Reinstall the kiosk (the eSpeak NG library and its Vietnamese data)."),
+                {"detail": status.removeprefix("no_voice: ")}, warning=True)
+
+
+def _doctor_speech() -> Part:
+    """The voice engine and its Vietnamese data (the audio output is the running kiosk's to check)."""
+    from kiosk.app.speech import speech_engine
+
+    engine = speech_engine()
+    return speech_part("ok" if engine.synthesize("Xin chào", "vi") else f"no_voice: {engine.reason or 'silent'}")
+
+
 def doctor(cfg: Any, data_dir: Path, simulate: bool) -> dict[str, Part]:
     """Check every device and link; a check that crashes is reported as that part failing."""
     return {
@@ -471,4 +497,5 @@ def doctor(cfg: Any, data_dir: Path, simulate: bool) -> dict[str, Part]:
         "backend": guarded("backend", lambda: _doctor_backend(cfg, simulate, data_dir)),
         "outbox": guarded("outbox", lambda: _doctor_outbox(data_dir)),
         "disk": guarded("disk", lambda: _doctor_disk(data_dir)),
+        "speech": guarded("speech", _doctor_speech),
     }

@@ -20,7 +20,8 @@ from kiosk.ui.widgets import button, finger_scrolled, label, panel
 
 PARTS = [("camera", {"vi": "Camera", "en": "Camera"}), ("printer", {"vi": "Máy in", "en": "Printer"}),
          ("backend", {"vi": "Máy chủ tỉnh", "en": "Backend"}), ("outbox", {"vi": "Hồ sơ chờ gửi", "en": "Outbox"}),
-         ("sender", {"vi": "Luồng gửi", "en": "Sender"}), ("disk", {"vi": "Ổ đĩa", "en": "Disk"})]
+         ("sender", {"vi": "Luồng gửi", "en": "Sender"}), ("disk", {"vi": "Ổ đĩa", "en": "Disk"}),
+         ("speech", {"vi": "Giọng đọc", "en": "Speech"})]
 DECODE_SHOWN_S = 4.0
 
 
@@ -207,8 +208,12 @@ class DiagnosticsPage(MaintPage):
         self._on_task_failed(err)
 
     def _on_checked(self, parts: dict[str, Any]) -> None:
+        from kiosk.app.diagnostics import speech_part
+
         self.checking = False
         self.refresh_button.setEnabled(True)
+        voice = self.ctx.voice
+        parts["speech"] = speech_part(voice.status if voice is not None else "no_voice: not started")
         self.parts = parts
         self.retranslate_ui()
 

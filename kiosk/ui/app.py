@@ -194,9 +194,11 @@ def start_warm_up(window: Any) -> None:
 
     def voice() -> None:
         # after the first paint: nobody is at a kiosk that starts, and its home screen need not wait for it
+        from kiosk.ui.keypad import attach_keypad
         from kiosk.ui.voice import attach_voice
 
         attach_voice(window, window.services.settings).speaker.warm_up()  # QtMultimedia opened once, now
+        attach_keypad(window)  # a USB keypad or the arrow keys reach every control, each one spoken
 
     window.run_in_turns([lambda: None, start_background, start_printer_and_sender, window.send_heartbeat,
                          *window.warm_up_steps(), lambda: _warm_up_media(window), voice, gui_done])

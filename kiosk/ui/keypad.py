@@ -100,8 +100,8 @@ class KeypadNavigator(QObject):
             self.move(-1)
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Select):
             typing = self.window.focusWidget()
-            if isinstance(typing, (QLineEdit, QPlainTextEdit)) and typing is not self.current:
-                self.current = typing  # Enter in a field: on to the control after it
+            if isinstance(typing, (QLineEdit, QPlainTextEdit)) and self.current in (None, typing):
+                self.current = typing  # Enter in the field being typed into: on to the control after it
                 self.move(1)
             else:
                 self.activate()

@@ -28,7 +28,8 @@ def walkthrough(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-JOURNEYS = ["number", "dossier", "dossier", "lookup", "rating"]  # the second dossier pays its fee by VietQR
+# the second dossier pays its fee by VietQR; keys_only: all four again with a keypad and a keyboard, no touch
+JOURNEYS = ["number", "dossier", "dossier", "lookup", "rating", "keys_only"]
 
 
 def test_journey_json_has_the_journeys(walkthrough: Path):
@@ -122,6 +123,13 @@ def test_one_fee_is_paid_through_the_bank_and_one_left_to_the_counter(walkthroug
     assert "ĐÃ THANH TOÁN" in paid_text and paid["payment"]["reference"] in paid_text and "10.000 đồng" in paid_text
     counter_text = _pdf_text(walkthrough / "prints" / counter["payment"]["receipt_file"])
     assert "CHƯA THANH TOÁN" in counter_text and "8.000 đồng" in counter_text
+
+
+def test_the_keys_only_round_finishes_every_journey(walkthrough: Path):
+    result = json.loads((walkthrough / "journey.json").read_text(encoding="utf-8"))
+    keys = next(j for j in result["journeys"] if j["kind"] == "keys_only")
+    assert keys["finished"] == ["number", "dossier", "lookup", "rating"] and keys["lookup_found"]
+    assert keys["dossier_code"].startswith("00073-") and keys["ticket_number"]
 
 
 def test_the_voice_transcript_has_every_screen_and_no_citizen(walkthrough: Path):

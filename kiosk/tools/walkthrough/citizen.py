@@ -365,6 +365,135 @@ class Walkthrough(ScreenDriver):
         entry["feedback_delivered"] = bool(self.feedback)  # a flaky backend may lose a rating, not a dossier
         self.on_screen(State.HOME, 20)
 
+    # --- keys only (issue 21): a citizen with a USB keypad and a keyboard, no touch ---------------------
+    def key(self, name: str) -> None:
+        """Press one key on the window, as a USB keypad does (no field focused: the keypad navigator's)."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtTest import QTest
+
+        QTest.keyClick(self.window, getattr(Qt.Key, f"Key_{name}"))
+        QApplication.processEvents()
+
+    def ring_to(self, name: str, limit: int = 150) -> None:
+        """Down, Down, ... until the keypad's ring is on the control called ``name``."""
+        nav = self.window.keypad
+        for _ in range(limit):
+            if nav.current is not None and nav.current.objectName() == name:
+                return
+            self.key("Down")
+        raise WalkthroughError(f"the keypad ring never reached {name!r} on {self.window.session.state}")
+
+    def key_into(self, name: str, text: str, clear: bool = False) -> None:
+        """Ring to a field, Enter to type into it, type ``text`` on a physical keyboard, Enter to go on."""
+        from PySide6.QtTest import QTest
+
+        self.ring_to(name)
+        self.key("Enter")
+        field = self.find(name)
+        self.wait_until(field.hasFocus, f"the focus on {name}")
+        if clear:
+            field.clear()
+        QTest.keyClicks(field, text)
+        self.key("Enter")
+
+    def keys_only(self, entry: dict) -> None:
+        """Every journey with keys alone: a number, a certified copy (its fee left to the counter), a look-up
+        of that dossier and a rating; each screen and control spoken on the way (journey.json "speech")."""
+        self.window.hide_keyboard()
+        done: list[str] = []
+        # a number
+        self.ring_to("tile-number")
+        self.key("Enter")
+        self.on_screen(State.NUMBER)
+        screen = self.window.screens[State.NUMBER]
+        self.ring_to(next(b for b, area in screen.area_buttons if area["id"] == "ho-tich").objectName())
+        self.key("Enter")
+        self.ring_to("priority-none")
+        self.key("Enter")
+        self.wait_until(lambda: screen.print_state in ("printed", "print_failed", "failed"), "the ticket")
+        self.screenshot("keys-number")
+        entry["ticket_number"] = screen.ticket["number"] if screen.ticket else None
+        self.ring_to("ticket-done")
+        self.key("Enter")
+        self.on_screen(State.HOME)
+        done.append("number")
+        # a certified copy
+        self.ring_to("tile-procedure")
+        self.key("Enter")
+        self.on_screen(State.PROCEDURE)
+        self.ring_to(f"procedure-{CERTIFIED_COPY}")
+        self.key("Enter")
+        self.on_screen(State.DETAILS)
+        self.ring_to("details-start")
+        self.key("Enter")
+        self.on_screen(State.CONSENT)
+        self.ring_to("consent-agree")
+        self.key("Enter")
+        self.on_screen(State.IDENTIFY)
+        sim = self.window.services.sim_camera
+        sim.present_card(sample_payload(self.dossiers % len(TEST_CITIZENS)))  # the card in the tray
+        self.dossiers += 1
+        self.on_screen(State.FORM, 20)
+        sim.remove_card()
+        self.window.hide_keyboard()  # a keypad user types on the physical keys
+        self.key_into("field-document_name", "Giay khai sinh")
+        self.ring_to("field-declaration_true")
+        self.key("Enter")
+        self.screenshot("keys-form")
+        self.ring_to("form-next")
+        self.key("Enter")
+        self.on_screen(State.WARD)
+        ward = self.window.screens[State.WARD]
+        self.wait_until(lambda: not ward._suggest_pending, "the ward suggestion", 90)
+        self.ring_to("ward-next")
+        self.key("Enter")
+        self.on_screen(State.REVIEW)
+        self.ring_to("review-submit")
+        self.key("Enter")
+        self.wait_until(lambda: self.window.session.state in (State.PAYMENT, State.DONE), "payment or done", 30)
+        if self.window.session.state == State.PAYMENT:
+            self.screenshot("keys-payment")
+            self.ring_to("payment-counter")
+            self.key("Enter")
+        self.on_screen(State.DONE, 30)
+        self.screenshot("keys-done")
+        data = self.window.session.data
+        code = data.dossier_code or data.local_ref or ""
+        entry.update(dossier_code=data.dossier_code, local_ref=data.local_ref)
+        self.ring_to("done-finish")
+        self.key("Enter")
+        self.on_screen(State.HOME)
+        done.append("dossier")
+        # a look-up of that dossier, the code typed on the keypad
+        self.ring_to("tile-lookup")
+        self.key("Enter")
+        self.on_screen(State.LOOKUP)
+        self.window.hide_keyboard()
+        self.last_lookup = None
+        self.key_into("lookup-code", code)
+        self.ring_to("lookup-search")
+        self.key("Enter")
+        self.wait_until(lambda: self.last_lookup is not None, "the look-up", 30)
+        entry["lookup_found"] = bool(self.last_lookup)  # a flaky backend may not answer: the screen says so
+        self.screenshot("keys-lookup")
+        self.key("Escape")
+        self.on_screen(State.HOME)
+        done.append("lookup")
+        # a rating
+        self.ring_to("tile-rating")
+        self.key("Enter")
+        self.on_screen(State.RATING)
+        self.ring_to("rating-very_satisfied")
+        self.key("Enter")
+        self.feedback = None
+        self.ring_to("rating-send")
+        self.key("Enter")
+        self.wait_until(lambda: self.feedback is not None, "the feedback to be sent", 60)
+        self.screenshot("keys-rating")
+        self.on_screen(State.HOME, 20)
+        done.append("rating")
+        entry["finished"] = done
+
     # --- fault rounds (issue 16) ----------------------------------------------------------------------
     def _refill_paper(self) -> None:
         """The officer puts a new roll in (the demo panel's "refill paper")."""
@@ -699,6 +828,7 @@ class Walkthrough(ScreenDriver):
             code = dossier["dossier_code"] or dossier["local_ref"]
             self._journey("lookup", lambda e, c=code: self.look_up(e, c))
             self._journey("rating", lambda e, c=code: self.rate(e, c))
+        self._journey("keys_only", self.keys_only)
         self.extras()
         for name in self.FAULT_ROUNDS:
             self._fault_round(name)

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
     from kiosk.core.session import Session
-    from kiosk.ui.screens.base import Screen
 
 
 class Voice(QObject):
@@ -35,7 +34,7 @@ class Voice(QObject):
         self.speaker.sig_spoken.connect(self._on_speaker_spoken)
         self._without_value: tuple[str, str] | None = None  # the last field phrase, and it without the value
 
-    def say_screen(self, screen: Screen) -> None:
+    def say_screen(self, screen: Any) -> None:  # a kiosk.ui.screens.base.Screen (not imported: a cycle)
         """The screen's title and instruction, as shown; interrupts whatever was being said."""
         self.say(screen.spoken_text())
 

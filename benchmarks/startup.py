@@ -58,7 +58,9 @@ def run(cmd: list[str], pycache: str, platform: str = "offscreen", tree: str | N
         env["PYTHONPATH"] = tree
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     started = time.monotonic()  # the child's ready_clock reads the same system-wide clock
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+    # `python -m` puts the working directory first on sys.path, before PYTHONPATH: run from the repository, the
+    # other tree's pair would import this tree's kiosk. In ``tree`` itself, each runs its own.
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True, cwd=tree).stdout
     ready = json.loads(out.strip().splitlines()[-1])
     return (ready["ready_clock"] - started) * 1000, ready["ready_cpu_ms"]
 

@@ -6,8 +6,8 @@ a 15 mm button is 15 mm on a 21.5" and on a 32" panel alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 MIN_TOUCH_MM = 15.0
 FONT_DIR = Path(__file__).resolve().parents[1] / "assets" / "fonts"
@@ -30,8 +30,9 @@ def contrast_ratio(fg: str, bg: str) -> float:
     return (a + 0.05) / (b + 0.05)
 
 
-@dataclass(frozen=True)
-class Palette:
+# Palette and Theme are NamedTuples rather than frozen dataclasses (as immutable, compared and hashed alike): a
+# frozen dataclass costs ~0.7 ms to define, paid before the home screen is shown (benchmarks/README.md, issue 19).
+class Palette(NamedTuple):
     background: str
     text: str
     muted: str  # secondary text; still >= 7:1
@@ -70,8 +71,7 @@ HIGH_CONTRAST = Palette(background="#000000", text="#ffffff", muted="#f0f0f0", p
                         error="#ff8080", ok="#80ff80", header="#000000", header_text="#ffff00", focus="#00ffff")
 
 
-@dataclass(frozen=True)
-class Theme:
+class Theme(NamedTuple):
     dpi: float = 96.0
     large_text: bool = False
     high_contrast: bool = False

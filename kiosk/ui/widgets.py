@@ -5,28 +5,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, QSize, QSizeF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, QSize, QSizeF
 from PySide6.QtWidgets import (
     QBoxLayout,
     QFrame,
     QGridLayout,
     QLabel,
     QLayout,
-    QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QScrollArea,
-    QScroller,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
-# PySide builds a class's Python enums when its name is imported: the classes only a swipe, a paint or a style
-# question needs (QAbstractItemView, QScrollerProperties, QStyle, QPainter...) are imported where used, not
-# before the home screen is shown.
+# PySide builds a class's Python enums when its name is imported: the classes only a field, a swipe, a paint or a
+# style question needs (QLineEdit, QScroller, QAbstractItemView, QStyle, QPainter...) are imported where used, not
+# before the home screen is shown. The same goes for the ``Qt`` namespace (~100 enums, ~15 ms, more than all the
+# other classes the home screen uses together): what the home screen sets is set by name (set_qt_enum), and
+# ``Qt`` is imported only by code that runs later.
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QAbstractScrollArea
+    from PySide6.QtWidgets import QAbstractScrollArea, QLineEdit, QScroller
 
 #: Called on every button press (the session's idle clock). Not an application-wide event filter:
 #: that would call into Python for every event Qt delivers, and under a busy worker thread each of
@@ -39,12 +38,22 @@ def notify_activity() -> None:
         listener()
 
 
+def set_qt_enum(widget: QObject, name: str, key: str) -> None:
+    """Set the Qt property ``name`` of enum type to its value called ``key`` (e.g. "focusPolicy", "NoFocus"),
+    through Qt's meta-object, as a .ui file or a style sheet's ``qproperty-`` does. Not
+    ``setFocusPolicy(Qt.FocusPolicy.NoFocus)``: the first use of any ``Qt.`` enum makes PySide build the whole
+    ``Qt`` namespace, ~15 ms that the bare Qt window the start-up is measured against never pays, and the home
+    screen (the labels and buttons made here) is built before the kiosk can first be touched."""
+    if not widget.setProperty(name, key):  # no such property (a dynamic one was made), or no such key
+        raise ValueError(f"{type(widget).__name__} has no enum property {name!r} with a value {key!r}")
+
+
 def label(text: str = "", role: str | None = None, wrap: bool = True, parent: QWidget | None = None) -> QLabel:
     widget = QLabel(text, parent)
     if role:
         widget.setProperty("role", role)
     widget.setWordWrap(wrap)
-    widget.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+    set_qt_enum(widget, "textInteractionFlags", "NoTextInteraction")
     return widget
 
 
@@ -60,7 +69,7 @@ def button(role: str | None = None, slot: Callable[[], None] | None = None, name
         widget.setProperty("role", role)
     if name:
         widget.setObjectName(name)
-    widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the field keeps focus for the on-screen keyboard
+    set_qt_enum(widget, "focusPolicy", "NoFocus")  # the field keeps focus for the on-screen keyboard
     widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
     widget.pressed.connect(notify_activity)
     if slot is not None:
@@ -68,10 +77,15 @@ def button(role: str | None = None, slot: Callable[[], None] | None = None, name
     return widget
 
 
+#: Qt::TextShowMnemonic, the flag QPushButton measures its text with (QFontMetrics.size takes the flags as an
+#: int; the named ``Qt.TextFlag`` would build the ``Qt`` namespace's enums while the home screen is laid out).
+TEXT_SHOW_MNEMONIC = 0x0800
+
+
 class WrapButton(QPushButton):
     """A push button whose text takes as many lines as its width needs (QPushButton never wraps): a form's
     choice like "Người đang nuôi dưỡng trẻ" is cut on a portrait screen otherwise. ``full_text()`` is the
-    text as set; ``text()`` carries the line breaks shown."""
+    text as set; ``text()`` carries the line breaks shown (none until a layout first places the button)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,6 +94,7 @@ class WrapButton(QPushButton):
         # buttons (QBoxLayout) caps its height at its Fixed neighbours' and would cut the lines.
         self.floor_height = 0
         self._raised = False
+        self._placed = False  # resized once: it has a width of its own to wrap to (see _rewrap)
 
     def setText(self, text: str) -> None:  # noqa: N802 (Qt override)
         self._full = text
@@ -101,7 +116,7 @@ class WrapButton(QPushButton):
         text_width = max((metrics.horizontalAdvance(line) for line in shown.split("\n")), default=0)
         return self.width() - max(0, super().sizeHint().width() - text_width)
 
-    def _rewrap(self) -> None:
+    def _lines(self) -> list[str]:
         metrics = self.fontMetrics()
         room = self._room() - 2
         lines: list[str] = []
@@ -110,6 +125,14 @@ class WrapButton(QPushButton):
                 lines[-1] = f"{lines[-1]} {word}"
             else:
                 lines.append(word)
+        return lines
+
+    def _rewrap(self) -> None:
+        # Until a layout first places it (its first resize, which comes before it is shown or painted offscreen)
+        # a button has no width to wrap to: its whole text waits on one line. Measuring against the style sheet
+        # is slow, and before the window is first shown each button's font, style and text change some ten
+        # times (~9 ms before the home screen, all of it thrown away).
+        lines = self._lines() if self._placed else [self._full]
         wrapped = "\n".join(lines)
         if wrapped != super().text():
             super().setText(wrapped)
@@ -126,13 +149,13 @@ class WrapButton(QPushButton):
         hint = super().minimumSizeHint()
         words = self._full.split(" ") or [""]
         longest = max(self.fontMetrics().horizontalAdvance(w) for w in words)
-        extra = self.sizeHint().width() - self.fontMetrics().size(Qt.TextFlag.TextShowMnemonic,
-                                                                   super().text()).width()
+        extra = self.sizeHint().width() - self.fontMetrics().size(TEXT_SHOW_MNEMONIC, super().text()).width()
         hint.setWidth(max(self.minimumWidth(), longest + max(0, extra)))
         return hint
 
     def resizeEvent(self, event) -> None:  # noqa: N802, ANN001 (Qt override)
         super().resizeEvent(event)
+        self._placed = True
         self._rewrap()
 
     def changeEvent(self, event) -> None:  # noqa: N802, ANN001 (Qt override): a new font or style sheet
@@ -152,6 +175,8 @@ def panel(parent: QWidget | None = None) -> tuple[QFrame, QVBoxLayout]:
 
 def line_edit(keyboard: str = "text", capitalize: bool = False, name: str = "",
               parent: QWidget | None = None) -> QLineEdit:
+    from PySide6.QtWidgets import QLineEdit
+
     widget = QLineEdit(parent)
     widget.setProperty("keyboard", keyboard)
     if capitalize:
@@ -178,6 +203,8 @@ def clear_layout(layout: QLayout) -> None:
 
 def wipe_widget_tree(root: QWidget) -> None:
     """Blank every text a widget tree holds (setText also drops the undo history)."""
+    from PySide6.QtWidgets import QLineEdit, QPlainTextEdit
+
     for edit in [root, *root.findChildren(QWidget)]:
         if isinstance(edit, QLineEdit):
             edit.setText("")
@@ -208,7 +235,7 @@ def finger_scrolled(content: QWidget, area: type[QScrollArea] = SwipeArea, swipe
     scroll = area()
     scroll.setFrameShape(QFrame.Shape.NoFrame)
     scroll.setWidgetResizable(True)
-    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    set_qt_enum(scroll, "horizontalScrollBarPolicy", "ScrollBarAlwaysOff")
     scroll.setWidget(content)
     if swipe:
         enable_swipe(scroll)
@@ -245,7 +272,7 @@ def enable_swipe(area: QAbstractScrollArea) -> QScroller:
     events Qt makes from them (none of the kiosk's widgets takes touch events), and a technician's mouse
     drags the same way. The content stops at its ends instead of overshooting (the bounce reads as a
     fault on a kiosk), and a touch presses nothing until it is known not to be a swipe."""
-    from PySide6.QtWidgets import QAbstractItemView, QScrollerProperties
+    from PySide6.QtWidgets import QAbstractItemView, QScroller, QScrollerProperties
 
     viewport = area.viewport()
     if isinstance(area, QAbstractItemView):
@@ -291,6 +318,8 @@ class _SwipeArea(QObject):
 
     def __init__(self, area: QAbstractScrollArea) -> None:
         super().__init__(area)
+        from PySide6.QtWidgets import QPlainTextEdit
+
         self.area = area
         self.lines = isinstance(area, QPlainTextEdit)
 
@@ -313,7 +342,7 @@ class _SwipeArea(QObject):
         return False
 
     def _inner_area_scrolls_at(self, point) -> bool:  # noqa: ANN001 (a QPoint in the viewport)
-        from PySide6.QtWidgets import QAbstractScrollArea
+        from PySide6.QtWidgets import QAbstractScrollArea, QScroller
 
         viewport = self.area.viewport()
         widget = viewport.childAt(point)
@@ -466,7 +495,7 @@ class FitLabel(QLabel):
             self.setProperty("role", role)
         self.setProperty("fits", True)
         self.setWordWrap(False)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        set_qt_enum(self, "textInteractionFlags", "NoTextInteraction")
 
     def minimumSizeHint(self):  # noqa: N802 (Qt override): it can shrink to a third of its width
         hint = super().minimumSizeHint()
@@ -509,6 +538,7 @@ class FitButton(QPushButton):
         return hint
 
     def paintEvent(self, event) -> None:  # noqa: N802, ANN001 (Qt override)
+        from PySide6.QtCore import Qt
         from PySide6.QtGui import QPainter, QPixmap
         from PySide6.QtWidgets import QStyle, QStyleOptionButton, QStylePainter
 

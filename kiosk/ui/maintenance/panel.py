@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
-    QWidget,
 )
 
 from kiosk.ui.i18n import both
@@ -38,34 +37,6 @@ if TYPE_CHECKING:
     from kiosk.ui.context import ScreenContext
 
 log = logging.getLogger("kiosk.maintenance")
-
-
-class CornerGesture(QWidget):
-    """An invisible patch in the top-right corner counting quick taps."""
-
-    sig_triggered = Signal()
-    """The gesture was made (``taps`` taps within ``window_s`` seconds)."""
-
-    def __init__(self, parent: QWidget, taps: int = 5, window_s: float = 3.0, size: int = 48) -> None:
-        super().__init__(parent)
-        self.setObjectName("maintenance-corner")
-        self.taps = taps
-        self.window_s = window_s
-        self.setFixedSize(size, size)
-        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
-        self._times: list[float] = []
-
-    def place(self) -> None:
-        self.move(self.parentWidget().width() - self.width(), 0)
-        self.raise_()
-
-    def mousePressEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
-        now = time.monotonic()
-        self._times = [t for t in self._times if now - t <= self.window_s] + [now]
-        if len(self._times) >= self.taps:
-            self._times.clear()
-            self.sig_triggered.emit()
-        event.accept()
 
 
 #: The clock the PIN lockout runs on; injectable so the walkthrough and tests move time instead of waiting.

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout
 
 from kiosk.core.session import State
 from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import button, finger_scrolled, label
+from kiosk.ui.widgets import button, finger_scrolled, label, set_qt_enum
 
 if TYPE_CHECKING:
     from kiosk.ui.context import ScreenContext
@@ -73,7 +72,7 @@ class HomeScreen(Screen):
         self.root.addStretch(1)
         self.out_of_service = label(role="title")
         self.out_of_service.setObjectName("home-out-of-service")
-        self.out_of_service.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        set_qt_enum(self.out_of_service, "alignment", "AlignCenter")  # by name: no Qt enums before the first touch
         self.out_of_service.hide()
         self.root.addWidget(self.out_of_service)
         self.root.addLayout(grid)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
 from kiosk.core.session import Session
 from kiosk.ui.i18n import tr
-from kiosk.ui.widgets import button, label
+from kiosk.ui.widgets import button, label, set_qt_enum
 
 
 class IdleOverlay(QFrame):
@@ -27,6 +27,17 @@ class IdleOverlay(QFrame):
         super().__init__(parent)
         self.setObjectName("idle-overlay")
         self.setProperty("role", "overlay")
+        self.hide()
+        #: the language its texts are to be in (retranslate_ui before its content is built)
+        self._language = "vi"
+        self._built = False
+
+    def build(self) -> None:
+        """Its content, once: not with the window, whose first paint has no use for it (~2 ms before the home
+        screen shows), but by the window's warm-up, or when the countdown first shows if that comes first."""
+        if self._built:
+            return
+        self._built = True
         outer = QVBoxLayout(self)
         outer.addStretch(1)
         box = QFrame(self)
@@ -36,7 +47,7 @@ class IdleOverlay(QFrame):
         self.question = label(role="title")
         self.seconds = label(role="big")
         self.seconds.setObjectName("idle-seconds")
-        self.seconds.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        set_qt_enum(self.seconds, "alignment", "AlignCenter")
         self.explain = label()
         self.continue_button = button("primary", self.sig_continue.emit, name="idle-continue")
         for w in (self.question, self.seconds, self.explain, self.continue_button):
@@ -47,9 +58,10 @@ class IdleOverlay(QFrame):
         row.addStretch(1)
         outer.addLayout(row)
         outer.addStretch(1)
-        self.hide()
+        self.retranslate_ui(self._language)
 
     def show_remaining(self, seconds: float, language: str) -> None:
+        self.build()
         self.seconds.setText(str(max(0, int(seconds + 0.999))))
         self.retranslate_ui(language)
         if not self.isVisible():
@@ -58,6 +70,9 @@ class IdleOverlay(QFrame):
             self.raise_()
 
     def retranslate_ui(self, language: str) -> None:
+        self._language = language
+        if not self._built:
+            return
         self.question.setText(tr({"vi": "Bạn vẫn đang sử dụng kiosk?", "en": "Are you still there?"}, language))
         self.explain.setText(tr({"vi": "Để bảo vệ thông tin của bạn, kiosk sẽ xoá mọi thông tin đã nhập và "
                                        "trở về trang chủ sau số giây trên.",

@@ -7,8 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtCore import QPoint, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -32,7 +31,11 @@ from kiosk.ui.shell.turns import Turns
 from kiosk.ui.theme import Theme
 from kiosk.ui.widgets import ACTIVITY_LISTENERS, button, label, scroll_areas_of
 
+# No ``Qt`` namespace here but where it is used: PySide builds its ~100 enums (~15 ms) on first use, and the
+# home screen is built and shown without them (kiosk.ui.widgets.set_qt_enum).
 if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent, QKeyEvent
+
     from kiosk.app.memory import HeapTrimmer
     from kiosk.ui.keyboard import OnScreenKeyboard
     from kiosk.ui.submission import Submission
@@ -149,10 +152,13 @@ class KioskWindow(QWidget):
         self._keyboard: OnScreenKeyboard | None = None
 
         self.screens: dict[State, Screen] = ScreenTable(self._build_screen)
-        self.screens[State.HOME] = self.style_part(HomeScreen(self.ctx))
+        self.screens[State.HOME] = HomeScreen(self.ctx)
         self.stack.addWidget(self.screens[State.HOME])
+        # Each part is styled once in its place: a part moved under a new parent after its style sheet was
+        # set is styled all over again (each of its widgets polished anew).
+        self.style_part(self.screens[State.HOME])
         self.overlay = self.style_part(IdleOverlay(self))
-        from kiosk.ui.maintenance.panel import CornerGesture
+        from kiosk.ui.maintenance.corner import CornerGesture
 
         self.corner = CornerGesture(self, taps=int(settings.maintenance["gesture_taps"]),
                                     window_s=float(settings.maintenance["gesture_window_s"]))
@@ -201,11 +207,12 @@ class KioskWindow(QWidget):
 
         index, module, name = next((i, m, n) for i, (s, m, n) in enumerate(SCREENS) if s == state)
         cls = getattr(importlib.import_module(f"kiosk.ui.screens.{module}"), name)
-        screen = self.style_part(cls(self.ctx))
+        screen = cls(self.ctx)
         self.screens[state] = screen
         # keep the stack in SCREENS order, whatever order the screens are built in
         position = sum(1 for s, _m, _n in SCREENS[:index] if s in self.screens)
         self.stack.insertWidget(position, screen)
+        self.style_part(screen)  # in its place: styled once (see __init__)
         screen.retranslate_ui()
         return screen
 
@@ -221,6 +228,7 @@ class KioskWindow(QWidget):
                 steps.append(lambda: [step for proc in self.services.catalogue
                                       for step in self.screens[State.FORM].page_steps(proc.id)])
         steps.append(lambda: self.paint_offscreen(self.keyboard))
+        steps.append(self.overlay.build)
         steps.append(lambda: self.paint_offscreen(self.overlay))
         steps.append(lambda: self.submission)
         return steps
@@ -242,7 +250,7 @@ class KioskWindow(QWidget):
         return keyboard_height(theme.touch_px, theme.font_px(KEY_FONT_BASE_PX))
 
     def _build_header(self) -> QFrame:
-        header = QFrame()
+        header = QFrame(self)  # styled in its place: once (see __init__)
         header.setProperty("role", "header")
         self.style_part(header)
         row = QHBoxLayout(header)
@@ -382,6 +390,8 @@ class KioskWindow(QWidget):
         self.stack.setCurrentWidget(target)
         field = target.default_field()
         if field is not None:
+            from PySide6.QtCore import Qt
+
             field.setFocus(Qt.FocusReason.OtherFocusReason)
         self.refresh_header()
         self.sig_screen_changed.emit(state.value)
@@ -495,6 +505,8 @@ class KioskWindow(QWidget):
         focused = QApplication.focusWidget()
         fields = self._fields()
         if focused in fields and fields.index(focused) + 1 < len(fields):
+            from PySide6.QtCore import Qt
+
             fields[fields.index(focused) + 1].setFocus(Qt.FocusReason.TabFocusReason)
         else:
             self._on_keyboard_hide_requested()
@@ -516,8 +528,15 @@ class KioskWindow(QWidget):
         self.apply_theme(Theme(self.theme.dpi, self.theme.large_text, not self.theme.high_contrast))
 
     def style_part(self, part: W) -> W:
-        """Give a part of the window (header, screen, keyboard, overlay) the current style sheet."""
-        part.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)  # its own background: the window has none
+        """Give a part of the window (header, screen, keyboard, overlay) the current style sheet, and with it
+        its own background: the window has none."""
+        # Qt's style sheet style paints a QFrame's background by itself (the header, the overlays, a screen's
+        # page scroll, which covers all of its screen); any other QWidget subclass (the keyboard) needs the
+        # attribute. Not set where it changes nothing: the home screen is built without PySide's Qt enums.
+        if not part.inherits("QFrame") and not (isinstance(part, Screen) and part.page_scroll is not None):
+            from PySide6.QtCore import Qt
+
+            part.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         part.setStyleSheet(self._sheet)
         return part
 
@@ -536,6 +555,8 @@ class KioskWindow(QWidget):
         self._sheet = theme.stylesheet()
         if self._keyboard is not None:
             self.keyboard.setFixedHeight(self._keyboard_height(theme))
+        from PySide6.QtCore import Qt
+
         parts = [w for w in self.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)
                  if w.styleSheet()]
         later: list[Callable[[], Any]] = []
@@ -569,6 +590,8 @@ class KioskWindow(QWidget):
         event.accept()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        from PySide6.QtCore import Qt
+
         if event.key() == Qt.Key.Key_Escape or (self.kiosk_mode and event.key() == Qt.Key.Key_F4):
             event.accept()
             return

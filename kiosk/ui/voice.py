@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFrame
 
 from kiosk.ui.bridges.speech import Speaker
 
@@ -33,6 +34,7 @@ class Voice(QObject):
         self.speaker = Speaker(enabled=enabled, volume=volume, rate_wpm=rate_wpm, parent=self)
         self.speaker.sig_spoken.connect(self._on_speaker_spoken)
         self._without_value: tuple[str, str] | None = None  # the last field phrase, and it without the value
+        self.bar: SpeechBar | None = None  # the header's "Nghe / Listen" opens it
 
     def say_screen(self, screen: Any) -> None:  # a kiosk.ui.screens.base.Screen (not imported: a cycle)
         """The screen's title and instruction, as shown; interrupts whatever was being said."""
@@ -55,9 +57,15 @@ class Voice(QObject):
     def repeat(self) -> None:
         self.speaker.repeat()
 
+    def retranslate_ui(self, language: str) -> None:
+        if self.bar is not None:
+            self.bar.retranslate_ui(language)
+
     def wipe(self) -> None:
         """The session ended: silence, and the configured on/off, volume and rate again."""
         self.speaker.wipe()
+        if self.bar is not None:
+            self.bar.hide()
 
     @property
     def status(self) -> str:
@@ -90,6 +98,58 @@ def _sentences(parts: list[str]) -> str:
     return " ".join(p if p[-1] in ".?!:…" else p + "." for p in (p.strip() for p in parts) if p)
 
 
+class SpeechBar(QFrame):
+    """Under the header, opened by "Nghe / Listen": hear the screen again, quieter, louder, speech off or on.
+    What the citizen sets lasts for the session (the wipe closes the bar and restores the defaults)."""
+
+    def __init__(self, voice: Voice) -> None:
+        super().__init__()
+        from PySide6.QtWidgets import QHBoxLayout
+
+        from kiosk.ui.widgets import button
+
+        self.voice = voice
+        self.setObjectName("speech-bar")
+        self.setProperty("role", "panel")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(16, 6, 16, 6)
+        self.again = button(None, voice.repeat, name="speech-again")
+        self.quieter = button(None, self._on_quieter_clicked, name="speech-quieter")
+        self.louder = button(None, self._on_louder_clicked, name="speech-louder")
+        self.on_off = button(None, self._on_on_off_clicked, name="speech-on-off")
+        self.close_button = button(None, self.hide, name="speech-close")
+        for b in (self.again, self.quieter, self.louder, self.on_off, self.close_button):
+            row.addWidget(b)
+        self.language = "vi"
+
+    def _on_quieter_clicked(self) -> None:
+        self.voice.speaker.volume_down()
+        self.voice.repeat()  # heard at the new volume
+
+    def _on_louder_clicked(self) -> None:
+        self.voice.speaker.volume_up()
+        self.voice.repeat()
+
+    def _on_on_off_clicked(self) -> None:
+        speaker = self.voice.speaker
+        speaker.set_enabled(not speaker.enabled)
+        if speaker.enabled:
+            self.voice.repeat()
+        self.retranslate_ui(self.language)
+
+    def retranslate_ui(self, language: str) -> None:
+        from kiosk.ui.i18n import tr
+
+        self.language = language
+        volume = round(self.voice.speaker.volume * 100)
+        self.again.setText(tr({"vi": "Nghe lại", "en": "Hear again"}, language))
+        self.quieter.setText(tr({"vi": "− Nhỏ hơn", "en": "− Quieter"}, language))
+        self.louder.setText(tr({"vi": f"+ To hơn ({volume}%)", "en": f"+ Louder ({volume}%)"}, language))
+        self.on_off.setText(tr({"vi": "Tắt giọng đọc", "en": "Speech off"} if self.voice.speaker.enabled
+                               else {"vi": "Bật giọng đọc", "en": "Speech on"}, language))
+        self.close_button.setText(tr({"vi": "✕ Đóng", "en": "✕ Close"}, language))
+
+
 def attach_voice(window: Any, settings: Any) -> Voice:
     """Give the window its voice: each screen said as it opens, each focused field as it is touched, silence
     and the configured defaults again at the wipe."""
@@ -103,4 +163,18 @@ def attach_voice(window: Any, settings: Any) -> Voice:
     window.sig_screen_changed.connect(voice._on_window_screen_changed)
     QApplication.instance().focusChanged.connect(voice._on_app_focus_changed)
     window.session.on_wipe(voice.wipe)
+    # "Nghe / Listen" in the header on every screen: the screen again, and the bar with volume and on/off
+    from kiosk.ui.widgets import button
+
+    voice.bar = bar = SpeechBar(voice)
+    bar.hide()
+    window.layout().insertWidget(1, window.style_part(bar))
+    window.listen_button = listen = button("header", lambda: (voice.repeat(), bar.show(),
+                                                              bar.retranslate_ui(window.session.language)),
+                                           name="header-listen")
+    listen.setSizePolicy(listen.sizePolicy().horizontalPolicy().Fixed, listen.sizePolicy().verticalPolicy())
+    header_row = window.text_size_button.parentWidget().layout()
+    header_row.insertWidget(header_row.indexOf(window.text_size_button), listen)
+    bar.retranslate_ui(window.session.language)
+    window.refresh_header()
     return voice

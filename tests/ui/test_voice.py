@@ -116,3 +116,26 @@ def test_speech_off_says_nothing_and_the_wipe_turns_it_back_on(driver, kiosk, qt
     driver.click("header-home")  # the wipe: the next citizen hears the kiosk again
     driver.on(State.HOME)
     assert voice.enabled
+
+
+def test_listen_in_the_header_says_the_screen_again_and_opens_volume_and_on_off(driver, kiosk, qtbot, said):
+    voice = kiosk.ctx.voice
+    driver.click("tile-lookup")
+    driver.on(State.LOOKUP)
+    listen = driver.find("header-listen")
+    assert listen.isVisible() and listen.text() == "Nghe"
+    first = _phrase_for(said, qtbot, State.LOOKUP)
+    said.clear()
+    driver.click(listen)
+    qtbot.waitUntil(lambda: bool(said), timeout=10000)
+    assert said[-1][1] == first  # the same screen, again
+    bar = driver.find("speech-bar")
+    assert bar.isVisible()
+    before = voice.speaker.volume
+    driver.click("speech-louder")
+    assert voice.speaker.volume > before and "To hơn" in driver.find("speech-louder").text()
+    driver.click("speech-on-off")
+    assert not voice.speaker.enabled and driver.find("speech-on-off").text() == "Bật giọng đọc"
+    driver.click("header-home")  # the wipe: the next citizen gets the configured voice and no bar
+    driver.on(State.HOME)
+    assert voice.speaker.enabled and voice.speaker.volume == before and not bar.isVisible()

@@ -301,6 +301,9 @@ class KioskWindow(QWidget):
                                       self.home_button: home}
         if getattr(self, "demo_badge", None) is not None:
             labels[self.demo_badge] = "BẢN TRÌNH DIỄN / DEMO" if level == 0 else "DEMO"
+        listen = getattr(self, "listen_button", None)  # the voice's, added after the first paint
+        if listen is not None:
+            labels[listen] = tr({"vi": "Nghe", "en": "Listen"}, lang)
         return labels
 
     #: The narrowest the title may get before the header shortens its buttons' labels (px at normal text).
@@ -579,6 +582,8 @@ class KioskWindow(QWidget):
         self.overlay.retranslate_ui(lang)
         for screen in self.screens.values():
             screen.retranslate_ui()
+        if self.ctx.voice is not None:
+            self.ctx.voice.retranslate_ui(lang)
         self.refresh_header()
 
     # --- kiosk shell ------------------------------------------------------------------------------------

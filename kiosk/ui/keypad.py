@@ -2,9 +2,10 @@
 
 Down/Right (keypad 2/6) move a thick, high-contrast ring to the next control of the screen in reading order
 (top to bottom, then left to right), Up/Left (8/4) to the one before; Enter activates it (a field takes the
-typing); Escape, Back or the keypad's "/" goes back; 5 (keypad 5 with Num Lock off is "Clear") says the screen
-again; + and - set the volume. Each control the ring reaches is spoken. Inside a text field the arrows,
-digits and Escape keep their editing meaning except Up/Down and Enter, which leave it for the next control.
+typing); Clear, Back, Backspace or the keypad's "/" goes back; 5 says the screen again; + and - set the volume.
+Each control the ring reaches is spoken. Inside a text field the keys keep their editing meaning (the field
+takes them) except Up/Down and Enter, which leave it for the next control. Escape stays the kiosk's: it does
+nothing (no way out of the shell without the maintenance PIN).
 
 The ring is a frame drawn over the control, not Qt's keyboard focus: the kiosk's buttons take no focus, so a
 touch never steals it from the field the on-screen keyboard types into. The navigator watches the window's
@@ -94,9 +95,10 @@ class KeypadNavigator(QObject):
         from PySide6.QtCore import Qt
 
         key, text = event.key(), event.text()  # type: ignore[attr-defined]
-        if key in (Qt.Key.Key_Down, Qt.Key.Key_Right, Qt.Key.Key_Tab):
+        # the keypad's digits with Num Lock on, its arrows with Num Lock off, or a keyboard's arrows and Tab
+        if key in (Qt.Key.Key_Down, Qt.Key.Key_Right, Qt.Key.Key_Tab) or text in ("2", "6"):
             self.move(1)
-        elif key in (Qt.Key.Key_Up, Qt.Key.Key_Left, Qt.Key.Key_Backtab):
+        elif key in (Qt.Key.Key_Up, Qt.Key.Key_Left, Qt.Key.Key_Backtab) or text in ("8", "4"):
             self.move(-1)
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Select):
             typing = self.window.focusWidget()
@@ -105,10 +107,10 @@ class KeypadNavigator(QObject):
                 self.move(1)
             else:
                 self.activate()
-        elif key in (Qt.Key.Key_Escape, Qt.Key.Key_Back, Qt.Key.Key_Backspace) or text == "/":
+        elif key in (Qt.Key.Key_Clear, Qt.Key.Key_Back, Qt.Key.Key_Backspace) or text == "/":
             self.hide_ring()
             self.window.back()
-        elif key == Qt.Key.Key_Clear or text == "5":
+        elif text == "5":
             if self.voice is not None:
                 self.voice.repeat()
         elif text in ("+", "-"):

@@ -476,7 +476,7 @@ class Walkthrough(ScreenDriver):
         self.wait_until(lambda: self.last_lookup is not None, "the look-up", 30)
         entry["lookup_found"] = bool(self.last_lookup)  # a flaky backend may not answer: the screen says so
         self.screenshot("keys-lookup")
-        self.key("Escape")
+        self.key("Clear")  # the keypad's Clear: back
         self.on_screen(State.HOME)
         done.append("lookup")
         # a rating

@@ -38,6 +38,7 @@ class HomeScreen(Screen):
     state = State.HOME
     swipe_later = True  # built before the first touch can be served (Page.swipe_later)
     title = {"vi": "Trang chủ", "en": "Home"}
+    spoken = ("welcome", "ward", "out_of_service", "hint")
 
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)

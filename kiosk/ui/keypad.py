@@ -106,7 +106,7 @@ class KeypadNavigator(QObject):
                 self.current = typing  # Enter in the field being typed into: on to the control after it
                 self.move(1)
             else:
-                self.activate()
+                self.activate()  # a button is pressed; a field the ring is on takes the typing
         elif key in (Qt.Key.Key_Clear, Qt.Key.Key_Back, Qt.Key.Key_Backspace) or text == "/":
             self.hide_ring()
             self.window.back()

@@ -395,7 +395,13 @@ class AdaptiveRow(QBoxLayout):
         return self.direction() in (QBoxLayout.Direction.TopToBottom, QBoxLayout.Direction.BottomToTop)
 
     def setGeometry(self, rect) -> None:  # noqa: N802 (Qt override)
-        if rect.width() < rect.height():
+        # The window's shape when the row is in one: the row's own rectangle, in a page that scrolls, gets
+        # taller when the row stacks and wider when it does not, and a rectangle near square flipped the
+        # direction back and forth inside one layout pass until the stack overflowed (a crash at 1366x768,
+        # large text, on the details screen with a long fee text).
+        parent = self.parentWidget()
+        shape = parent.window().rect() if parent is not None and parent.window().isVisible() else rect
+        if shape.width() < shape.height():
             wanted = (QBoxLayout.Direction.TopToBottom if self.portrait_first == 0
                       else QBoxLayout.Direction.BottomToTop)
         else:

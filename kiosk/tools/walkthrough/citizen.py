@@ -388,9 +388,10 @@ class Walkthrough(ScreenDriver):
         from PySide6.QtTest import QTest
 
         self.ring_to(name)
-        self.key("Enter")
         field = self.find(name)
-        self.wait_until(field.hasFocus, f"the focus on {name}")
+        if not field.hasFocus():  # a screen's first field may have it already (the look-up's code)
+            self.key("Enter")
+            self.wait_until(field.hasFocus, f"the focus on {name}")
         if clear:
             field.clear()
         QTest.keyClicks(field, text)

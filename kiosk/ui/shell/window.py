@@ -303,7 +303,7 @@ class KioskWindow(QWidget):
             labels[self.demo_badge] = "BẢN TRÌNH DIỄN / DEMO" if level == 0 else "DEMO"
         listen = getattr(self, "listen_button", None)  # the voice's, added after the first paint
         if listen is not None:
-            labels[listen] = tr({"vi": "Nghe", "en": "Listen"}, lang)
+            labels[listen] = tr({"vi": "Nghe", "en": "Listen"}, lang) if level < 2 else "♪"
         return labels
 
     #: The narrowest the title may get before the header shortens its buttons' labels (px at normal text).
@@ -317,6 +317,7 @@ class KioskWindow(QWidget):
         room = self.width() - margins.left() - margins.right()
         title_min = round(self.TITLE_MIN_PX * self.theme.scale)
         for level in (0, 1, 2):
+            row.setSpacing(8 if level < 2 else 4)  # the tightest header also closes up its gaps
             labels = self._header_labels(level)
             shown = [w for w in labels if w is not self.back_button and w is not self.home_button
                      or w.isVisibleTo(self)]
@@ -324,6 +325,7 @@ class KioskWindow(QWidget):
             for widget in shown:
                 widget.setText(labels[widget])
                 widget.setMinimumWidth(0)
+                widget.ensurePolished()  # a button added later (the voice's "Nghe") has the header's font now
                 need += widget.sizeHint().width()
             if need <= room:
                 break

@@ -88,10 +88,6 @@ class Voice(QObject):
     def shutdown(self) -> None:
         self.speaker.shutdown()
 
-    def __getattr__(self, name: str) -> Any:  # volume_up, set_enabled, enabled...: the speaker's
-        if name.startswith("_") or name in ("session", "speaker", "parent"):
-            raise AttributeError(name)
-        return getattr(self.speaker, name)
 
 
 def _sentences(parts: list[str]) -> str:

@@ -49,6 +49,15 @@ class Driver:
         self.qtbot.waitUntil(lambda: self.window.session.state == state
                              and self.window.stack.currentWidget() is self.window.screens[state], timeout=timeout)
 
+    def take_number(self, area_id: str = "ho-tich", priority: str = "none") -> Any:
+        """Home -> a number for ``area_id`` with ``priority``; returns the number screen (printing under way)."""
+        self.click("tile-number")
+        self.on(State.NUMBER)
+        screen = self.window.screens[State.NUMBER]
+        self.click(next(b for b, area in screen.area_buttons if area["id"] == area_id))
+        self.click(f"priority-{priority}")
+        return screen
+
     def texts(self) -> list[str]:
         """Every text the widget tree holds (labels, fields, buttons, list items, text views)."""
         from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QListWidget, QPlainTextEdit, QTextEdit

@@ -26,12 +26,7 @@ def escpos_kiosk(qapp, qtbot, tmp_path):
 
 
 def _take_a_number(driver, window) -> str:
-    driver.click("tile-number")
-    driver.on(State.NUMBER)
-    area = next(b for b, a in window.screens[State.NUMBER].area_buttons if a["id"] == "ho-tich")
-    driver.click(area)
-    driver.click("priority-none")
-    screen = window.screens[State.NUMBER]
+    screen = driver.take_number()
     driver.qtbot.waitUntil(lambda: screen.print_state in ("printed", "print_failed", "failed"), timeout=30000)
     return screen.print_state
 

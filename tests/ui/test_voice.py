@@ -69,12 +69,7 @@ def test_each_screen_says_the_title_and_instruction_it_shows(driver, kiosk, qtbo
 def test_the_ticket_number_is_spelt_out_with_the_people_ahead(driver, kiosk, qtbot, said):
     from kiosk.app.speech import spell_ticket
 
-    driver.click("tile-number")
-    driver.on(State.NUMBER)
-    area = next(b for b, a in kiosk.screens[State.NUMBER].area_buttons if a["id"] == "ho-tich")
-    driver.click(area)
-    driver.click("priority-none")
-    screen = kiosk.screens[State.NUMBER]
+    screen = driver.take_number()
     qtbot.waitUntil(lambda: screen.print_state == "printed", timeout=30000)
     number = screen.ticket_number.text()
     spelt = spell_ticket(number, "vi")
@@ -109,13 +104,13 @@ def test_a_touched_field_says_its_label_value_and_help(driver, kiosk, qtbot, sai
 
 def test_speech_off_says_nothing_and_the_wipe_turns_it_back_on(driver, kiosk, qtbot, said):
     voice = kiosk.ctx.voice
-    voice.set_enabled(False)
+    voice.speaker.set_enabled(False)
     with qtbot.assertNotEmitted(voice.sig_said, wait=300):  # a phrase that must not come
         driver.click("tile-lookup")
         driver.on(State.LOOKUP)
     driver.click("header-home")  # the wipe: the next citizen hears the kiosk again
     driver.on(State.HOME)
-    assert voice.enabled
+    assert voice.speaker.enabled
 
 
 def test_listen_in_the_header_says_the_screen_again_and_opens_volume_and_on_off(driver, kiosk, qtbot, said):

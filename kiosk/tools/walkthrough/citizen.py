@@ -383,6 +383,11 @@ class Walkthrough(ScreenDriver):
             self.key("Down")
         raise WalkthroughError(f"the keypad ring never reached {name!r} on {self.window.session.state}")
 
+    def press(self, name: str) -> None:
+        """Ring to the control called ``name`` and press Enter on it."""
+        self.ring_to(name)
+        self.key("Enter")
+
     def key_into(self, name: str, text: str, clear: bool = False) -> None:
         """Ring to a field, Enter to type into it, type ``text`` on a physical keyboard, Enter to go on."""
         from PySide6.QtTest import QTest
@@ -403,33 +408,25 @@ class Walkthrough(ScreenDriver):
         self.window.hide_keyboard()
         done: list[str] = []
         # a number
-        self.ring_to("tile-number")
-        self.key("Enter")
+        self.press("tile-number")
         self.on_screen(State.NUMBER)
         screen = self.window.screens[State.NUMBER]
-        self.ring_to(next(b for b, area in screen.area_buttons if area["id"] == "ho-tich").objectName())
-        self.key("Enter")
-        self.ring_to("priority-none")
-        self.key("Enter")
+        self.press(next(b for b, area in screen.area_buttons if area["id"] == "ho-tich").objectName())
+        self.press("priority-none")
         self.wait_until(lambda: screen.print_state in ("printed", "print_failed", "failed"), "the ticket")
         self.screenshot("keys-number")
         entry["ticket_number"] = screen.ticket["number"] if screen.ticket else None
-        self.ring_to("ticket-done")
-        self.key("Enter")
+        self.press("ticket-done")
         self.on_screen(State.HOME)
         done.append("number")
         # a certified copy
-        self.ring_to("tile-procedure")
-        self.key("Enter")
+        self.press("tile-procedure")
         self.on_screen(State.PROCEDURE)
-        self.ring_to(f"procedure-{CERTIFIED_COPY}")
-        self.key("Enter")
+        self.press(f"procedure-{CERTIFIED_COPY}")
         self.on_screen(State.DETAILS)
-        self.ring_to("details-start")
-        self.key("Enter")
+        self.press("details-start")
         self.on_screen(State.CONSENT)
-        self.ring_to("consent-agree")
-        self.key("Enter")
+        self.press("consent-agree")
         self.on_screen(State.IDENTIFY)
         sim = self.window.services.sim_camera
         sim.present_card(sample_payload(self.dossiers % len(TEST_CITIZENS)))  # the card in the tray
@@ -438,42 +435,34 @@ class Walkthrough(ScreenDriver):
         sim.remove_card()
         self.window.hide_keyboard()  # a keypad user types on the physical keys
         self.key_into("field-document_name", "Giay khai sinh")
-        self.ring_to("field-declaration_true")
-        self.key("Enter")
+        self.press("field-declaration_true")
         self.screenshot("keys-form")
-        self.ring_to("form-next")
-        self.key("Enter")
+        self.press("form-next")
         self.on_screen(State.WARD)
         ward = self.window.screens[State.WARD]
         self.wait_until(lambda: not ward._suggest_pending, "the ward suggestion", 90)
-        self.ring_to("ward-next")
-        self.key("Enter")
+        self.press("ward-next")
         self.on_screen(State.REVIEW)
-        self.ring_to("review-submit")
-        self.key("Enter")
+        self.press("review-submit")
         self.wait_until(lambda: self.window.session.state in (State.PAYMENT, State.DONE), "payment or done", 30)
         if self.window.session.state == State.PAYMENT:
             self.screenshot("keys-payment")
-            self.ring_to("payment-counter")
-            self.key("Enter")
+            self.press("payment-counter")
         self.on_screen(State.DONE, 30)
         self.screenshot("keys-done")
         data = self.window.session.data
         code = data.dossier_code or data.local_ref or ""
         entry.update(dossier_code=data.dossier_code, local_ref=data.local_ref)
-        self.ring_to("done-finish")
-        self.key("Enter")
+        self.press("done-finish")
         self.on_screen(State.HOME)
         done.append("dossier")
         # a look-up of that dossier, the code typed on the keypad
-        self.ring_to("tile-lookup")
-        self.key("Enter")
+        self.press("tile-lookup")
         self.on_screen(State.LOOKUP)
         self.window.hide_keyboard()
         self.last_lookup = None
         self.key_into("lookup-code", code)
-        self.ring_to("lookup-search")
-        self.key("Enter")
+        self.press("lookup-search")
         self.wait_until(lambda: self.last_lookup is not None, "the look-up", 30)
         entry["lookup_found"] = bool(self.last_lookup)  # a flaky backend may not answer: the screen says so
         self.screenshot("keys-lookup")
@@ -481,14 +470,11 @@ class Walkthrough(ScreenDriver):
         self.on_screen(State.HOME)
         done.append("lookup")
         # a rating
-        self.ring_to("tile-rating")
-        self.key("Enter")
+        self.press("tile-rating")
         self.on_screen(State.RATING)
-        self.ring_to("rating-very_satisfied")
-        self.key("Enter")
+        self.press("rating-very_satisfied")
         self.feedback = None
-        self.ring_to("rating-send")
-        self.key("Enter")
+        self.press("rating-send")
         self.wait_until(lambda: self.feedback is not None, "the feedback to be sent", 60)
         self.screenshot("keys-rating")
         self.on_screen(State.HOME, 20)

@@ -39,7 +39,8 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=10.0, write=10.0, pool=3.0)
 # Seconds a whole call may take, retries included, by kind of request. A citizen's ticket falls back
 # to the local range quickly; a dossier's submission may take longer (it is in the outbox anyway).
 DEFAULT_DEADLINES: Mapping[str, float] = {"submit": 30.0, "lookup": 8.0, "ticket": 3.0, "feedback": 8.0,
-                                          "heartbeat": 10.0, "health": 10.0, "counter": 8.0, "payment": 8.0}
+                                          "heartbeat": 10.0, "health": 10.0, "counter": 8.0, "payment": 8.0,
+                                          "attachment": 60.0}
 MAX_ANSWER_BYTES = 1 << 20  # the largest answer in the contract is a page of dossiers: far below 1 MiB
 
 
@@ -100,6 +101,17 @@ class NotFound(Rejected):
     """404."""
 
     default_message = {"vi": "Không tìm thấy hồ sơ.", "en": "No such dossier."}
+
+
+class AttachmentGap(Rejected):
+    """409 to an attachment part: it starts beyond what the backend holds; resume at :attr:`received`."""
+
+    default_message = {"vi": "Tệp đính kèm cần gửi tiếp từ vị trí đã nhận.",
+                       "en": "The attachment must be resumed where the backend stopped."}
+
+    @property
+    def received(self) -> int:
+        return int(self.problem["received"])
 
 
 class MalformedCode(Rejected):
@@ -282,6 +294,35 @@ class BackendClient:
         return self._call("submit", "POST", "/api/v1/dossiers", json=payload,
                           headers={"Idempotency-Key": idempotency_key})
 
+    def put_attachment_part(self, dossier_code: str, sha256: str, start: int, chunk: bytes, total: int,
+                            idempotency_key: str) -> dict[str, Any]:
+        """200 -> the AttachmentState (sha256, size, received, complete) after this part.
+
+        :class:`AttachmentGap` (409) names the ``received`` to resume from; a checksum mismatch is Rejected
+        (422, problem code ``attachment_checksum``), as are an unknown SHA-256 (404) and a wrong size (422)."""
+        _check_reference(dossier_code)
+        _check_sha256(sha256)
+        if not chunk or start < 0 or start + len(chunk) > total:
+            raise ValueError("the part must be a non-empty slice of the attachment")
+        headers = {"Idempotency-Key": idempotency_key, "Content-Type": "application/octet-stream",
+                   "Content-Range": f"bytes {start}-{start + len(chunk) - 1}/{total}"}
+        answer = self._call("attachment", "PUT",
+                            f"/api/v1/dossiers/{quote(dossier_code, safe='')}/attachments/{sha256}",
+                            content=bytes(chunk), headers=headers)
+        if not isinstance(answer, dict) or not _is_attachment_state(answer):
+            raise ProtocolError("PUT attachment: the answer is not an AttachmentState")
+        return answer
+
+    def attachments(self, dossier_code: str) -> list[dict[str, Any]]:
+        """What the backend holds of the dossier's attachments (AttachmentStatus: sha256, size, received,
+        complete, document, page); NotFound for an unknown dossier."""
+        _check_reference(dossier_code)
+        answer = self._call("lookup", "GET", f"/api/v1/dossiers/{quote(dossier_code, safe='')}/attachments")
+        items = answer.get("attachments") if isinstance(answer, dict) else None
+        if not isinstance(items, list) or not all(isinstance(i, dict) and _is_attachment_state(i) for i in items):
+            raise ProtocolError("GET attachments: the answer has no list of attachments")
+        return items
+
     def get_dossier(self, dossier_code: str) -> dict[str, Any] | None:
         _check_reference(dossier_code)
         try:
@@ -411,6 +452,18 @@ class BackendClient:
             return response.status_code, response.headers, b"".join(chunks)
 
 
+def _check_sha256(sha256: str) -> None:
+    if not isinstance(sha256, str) or len(sha256) != 64 or not set(sha256) <= set("0123456789abcdef"):
+        raise ValueError("not a SHA-256 in lower-case hex")
+
+
+def _is_attachment_state(item: dict[str, Any]) -> bool:
+    """Whether an answer's attachment has the fields the sender relies on, with sane values."""
+    size, received = item.get("size"), item.get("received")
+    return (isinstance(item.get("sha256"), str) and isinstance(size, int) and isinstance(received, int)
+            and not isinstance(received, bool) and 0 <= received <= size and isinstance(item.get("complete"), bool))
+
+
 def _check_reference(code: str) -> None:
     from kiosk.core.patterns import is_dossier_reference
 
@@ -433,6 +486,8 @@ def _error_for(status: int, headers: httpx.Headers, body: bytes) -> BackendError
         cls: type[BackendError] = Unauthorized
     elif status == 404:
         cls = NotFound
+    elif status == 409 and isinstance(problem.get("received"), int) and problem["received"] >= 0:
+        cls = AttachmentGap
     elif status in (408, 429) or status >= 500:
         cls = Unavailable
     else:

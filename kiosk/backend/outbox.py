@@ -14,6 +14,16 @@ the payload and its data key are deleted (``secure_delete`` zeroes them in the f
 checkpointed and truncated, so no file of the data directory holds anything that decrypts (the code and
 times stay).
 
+Attachments (photographed pages) are committed with their dossier, in the same transaction, each encrypted
+with the dossier's data key. They go after the dossier is acknowledged, part by part; each part's progress
+(``received``, the bytes the backend holds) is committed as it is acknowledged, so a restart resumes:
+
+    pending -> complete                      (the backend checked its SHA-256: the bytes are deleted)
+            -> rejected                      (a 4xx such as a checksum mismatch: kept, visible, never dropped)
+
+The acknowledgement purges the payload but keeps the data key while any attachment is not complete; the last
+completion deletes the key too (``secure_delete`` and the WAL shred, as for the payload).
+
 A small fsynced file beside the key, ``outbox.hwm``, records the database's id and the highest
 provisional reference issued, written *before* each new reference commits. An outbox whose database
 was emptied, replaced or lost rows (a bad restore, a deleted WAL) is then noticed when it opens: it
@@ -50,13 +60,14 @@ DB_NAME = "outbox.sqlite3"
 KEY_NAME = "outbox.key"
 HWM_NAME = "outbox.hwm"
 #: ``PRAGMA user_version``: 0 is the outbox before versioning (payloads under the outbox key itself);
-#: 1 adds per-dossier data keys and the database id the high-water mark names.
-SCHEMA_VERSION = 1
+#: 1 adds per-dossier data keys and the database id the high-water mark names; 2 adds attachments.
+SCHEMA_VERSION = 2
 #: After a loss whose mark is unknown (an outbox from before the mark existed), today's numbering
 #: restarts here: far above what one kiosk issues in a day, so an old reference is not met again.
 UNKNOWN_LOSS_SEQ = 5000
 HWM_DAYS_KEPT = 62  # a reference carries its day: older days' counters can never be reissued
 STATES = ("pending", "sent", "acknowledged", "rejected")
+ATTACHMENT_STATES = ("pending", "complete", "rejected")
 MAX_RETRY_DELAY_S = 3600.0  # even a long Retry-After is tried again within the hour
 
 _SCHEMA = """
@@ -91,6 +102,29 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 #: Version 1: each dossier's data key, wrapped by the outbox key, in a row of its own that the purge deletes.
 _SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS dossier_keys (local_ref TEXT PRIMARY KEY, wrapped_key BLOB NOT NULL);
+"""
+
+#: Version 2: each dossier's attachments, their bytes under the dossier's data key until the backend has them.
+_SCHEMA_V2 = """
+CREATE TABLE IF NOT EXISTS attachments (
+    local_ref TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    document INTEGER NOT NULL,
+    page INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    data BLOB,
+    received INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'complete', 'rejected')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL DEFAULT 0,
+    last_error TEXT,
+    rejected_status INTEGER,
+    problem TEXT,
+    completed_at REAL,
+    PRIMARY KEY (local_ref, sha256)
+);
+CREATE INDEX IF NOT EXISTS attachments_due ON attachments(state, next_attempt_at);
 """
 
 
@@ -252,6 +286,40 @@ def _item(row: tuple) -> OutboxItem:
     return OutboxItem(*values)
 
 
+@dataclass(frozen=True)
+class AttachmentItem:
+    """One attachment's delivery record (no bytes): where its upload stands."""
+
+    local_ref: str
+    sha256: str
+    document: int
+    page: int
+    size: int
+    received: int  # bytes the backend holds, as last acknowledged
+    state: str  # pending, complete, rejected
+    attempts: int
+    next_attempt_at: float
+    last_error: str | None
+    rejected_status: int | None
+    problem: dict[str, Any] | None
+    has_data: bool
+    dossier_code: str | None  # the dossier's, once acknowledged
+    idempotency_key: str  # the dossier's: the backend wants it with every part
+
+
+_ATTACHMENT_COLUMNS = ("a.local_ref, a.sha256, a.document, a.page, a.size, a.received, a.state, a.attempts, "
+                       "a.next_attempt_at, a.last_error, a.rejected_status, a.problem, a.data IS NOT NULL, "
+                       "o.dossier_code, o.idempotency_key")
+_ATTACHMENTS_JOIN = "attachments a JOIN outbox o ON o.local_ref = a.local_ref"
+
+
+def _attachment_item(row: tuple) -> AttachmentItem:
+    values = list(row)
+    values[11] = json.loads(values[11]) if values[11] else None
+    values[12] = bool(values[12])
+    return AttachmentItem(*values)
+
+
 def load_or_create_key(key_path: Path) -> bytes:
     """The Fernet key, created 0600 on first use; two processes racing get the same key."""
     key_path = Path(key_path)
@@ -369,6 +437,10 @@ def migrate(conn: sqlite3.Connection) -> int:
                       "delete the file."})
         if found < 1:
             conn.execute(_SCHEMA_V1)
+        if found < 2:
+            for statement in _SCHEMA_V2.split(";"):  # executescript would commit the migration's transaction
+                if statement.strip():
+                    conn.execute(statement)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -573,7 +645,12 @@ class Outbox:
     def add(self, dossier: Dossier) -> OutboxItem:
         """Commit the dossier (on disk when this returns); assigns ``local_ref`` if it has none.
 
-        Adding the same dossier (same local_ref and key) again returns the existing item."""
+        Adding the same dossier (same local_ref and key) again returns the existing item. Its attachments'
+        bytes are committed in the same transaction, encrypted with the dossier's data key (the same bytes
+        listed twice are kept once: the backend holds them once)."""
+        for attachment in dossier.attachments:
+            if not attachment.data:
+                raise OutboxError(f"attachment {attachment.sha256[:12]} has no data: it cannot be queued")
         now = time.time()
         with self._write():
             if (lost := self.lost()) is not None:
@@ -599,6 +676,16 @@ class Outbox:
                 (dossier.local_ref, dossier.idempotency_key, "pending", Fernet(data_key).encrypt(payload),
                  dossier.kiosk_id, dossier.procedure_code, dossier.ward_code,
                  mask_id(dossier.applicant.id_number), now, now))
+            seen: set[str] = set()
+            for position, attachment in enumerate(dossier.attachments):
+                if attachment.sha256 in seen:
+                    continue
+                seen.add(attachment.sha256)
+                self._conn.execute(
+                    "INSERT INTO attachments (local_ref, sha256, position, document, page, size, data) "
+                    "VALUES (?,?,?,?,?,?,?)",
+                    (dossier.local_ref, attachment.sha256, position, attachment.document, attachment.page,
+                     attachment.size, Fernet(data_key).encrypt(attachment.data)))
         item = self.get(dossier.local_ref)
         assert item is not None
         return item
@@ -639,8 +726,11 @@ class Outbox:
         return [_item(r) for r in rows]
 
     def next_attempt_at(self) -> float | None:
+        """The earliest next attempt of an undelivered dossier or of an acknowledged dossier's attachment."""
         (value,) = self._conn.execute(
-            "SELECT MIN(next_attempt_at) FROM outbox WHERE state IN ('pending', 'sent')").fetchone()
+            "SELECT MIN(t) FROM (SELECT MIN(next_attempt_at) AS t FROM outbox WHERE state IN ('pending', 'sent') "
+            f"UNION ALL SELECT MIN(a.next_attempt_at) FROM {_ATTACHMENTS_JOIN} "
+            "WHERE a.state = 'pending' AND o.state = 'acknowledged')").fetchone()
         return value
 
     def payload(self, local_ref: str) -> dict[str, Any]:
@@ -672,12 +762,129 @@ class Outbox:
         (oldest,) = self._conn.execute(
             "SELECT MIN(created_at) FROM outbox WHERE state IN ('pending', 'sent')").fetchone()
         lost = self.lost()
+        (att_pending, att_rejected, att_bytes) = self._conn.execute(
+            "SELECT COALESCE(SUM(a.state = 'pending' AND o.state != 'rejected'), 0), "
+            "COALESCE(SUM(a.state = 'rejected'), 0), COALESCE(SUM(LENGTH(a.data)), 0) "
+            f"FROM {_ATTACHMENTS_JOIN}").fetchone()
         return {
             **counts,
             "undelivered": counts["pending"] + counts["sent"],
             "oldest_pending_age_s": round(max(0.0, now - oldest), 1) if oldest is not None else None,
             "lost": lost["reason"] if lost else None,
+            # attachments not yet complete at the backend (of dossiers not rejected), those the backend refused
+            # (kept, with their bytes), and the bytes still held (encrypted size)
+            "attachments_pending": int(att_pending),
+            "attachments_rejected": int(att_rejected),
+            "attachments_bytes": int(att_bytes),
         }
+
+    # --- attachments ---
+
+    def attachments(self, local_ref: str | None = None) -> list[AttachmentItem]:
+        """The attachments (of one dossier, or all), in the dossiers' order and then the manifest's."""
+        where, params = ("WHERE a.local_ref = ? ", (local_ref,)) if local_ref else ("", ())
+        rows = self._conn.execute(f"SELECT {_ATTACHMENT_COLUMNS} FROM {_ATTACHMENTS_JOIN} {where}"
+                                  "ORDER BY o.seq, a.position", params)
+        return [_attachment_item(r) for r in rows]
+
+    def attachments_due(self, limit: int = 100, now: float | None = None) -> list[AttachmentItem]:
+        """Incomplete attachments of acknowledged dossiers whose next attempt is due, oldest dossier first
+        (a schedule beyond :data:`MAX_RETRY_DELAY_S` means the clock went back: due now, as in :meth:`due`)."""
+        now = time.time() if now is None else now
+        rows = self._conn.execute(
+            f"SELECT {_ATTACHMENT_COLUMNS} FROM {_ATTACHMENTS_JOIN} WHERE a.state = 'pending' "
+            "AND o.state = 'acknowledged' AND (a.next_attempt_at <= ? OR a.next_attempt_at > ?) "
+            "ORDER BY o.seq, a.position LIMIT ?", (now, now + MAX_RETRY_DELAY_S + 60, limit))
+        return [_attachment_item(r) for r in rows]
+
+    def attachment_counts(self, local_ref: str) -> tuple[int, int]:
+        """(complete, total) of a dossier's attachments."""
+        (done, total) = self._conn.execute(
+            "SELECT COALESCE(SUM(state = 'complete'), 0), COUNT(*) FROM attachments WHERE local_ref = ?",
+            (local_ref,)).fetchone()
+        return int(done), int(total)
+
+    def attachment_data(self, local_ref: str, sha256: str) -> bytes:
+        """The attachment's decrypted bytes; OutboxError once complete (purged) or unknown."""
+        row = self._conn.execute("SELECT data FROM attachments WHERE local_ref = ? AND sha256 = ?",
+                                 (local_ref, sha256)).fetchone()
+        if row is None or row[0] is None:
+            raise OutboxError(f"{local_ref}: no data for attachment {sha256[:12]} (unknown or already purged)")
+        wrapped = self._conn.execute("SELECT wrapped_key FROM dossier_keys WHERE local_ref = ?",
+                                     (local_ref,)).fetchone()
+        if wrapped is None:
+            raise OutboxError(f"{local_ref}: the data key of attachment {sha256[:12]} is gone")
+        try:
+            return Fernet(self._fernet.decrypt(wrapped[0])).decrypt(row[0])
+        except InvalidToken as exc:
+            raise OutboxError(f"{local_ref}: attachment {sha256[:12]} does not decrypt with {self.key_path}") from exc
+
+    def mark_attachment_progress(self, local_ref: str, sha256: str, received: int) -> None:
+        """The backend holds ``received`` bytes (committed, so a restart resumes from there)."""
+        with self._write():
+            self._conn.execute(
+                "UPDATE attachments SET received = MAX(0, MIN(size, ?)) WHERE local_ref = ? AND sha256 = ? "
+                "AND state = 'pending'", (int(received), local_ref, sha256))
+
+    def mark_attachment_complete(self, local_ref: str, sha256: str) -> None:
+        """The backend has the whole attachment, its SHA-256 checked: delete its bytes, and the dossier's data
+        key once nothing else needs it (zeroed by ``secure_delete``; the WAL shredded after the commit)."""
+        with self._write():
+            self._conn.execute(
+                "UPDATE attachments SET state = 'complete', data = NULL, received = size, completed_at = ?, "
+                "last_error = NULL, rejected_status = NULL, problem = NULL WHERE local_ref = ? AND sha256 = ? "
+                "AND state IN ('pending', 'rejected')", (time.time(), local_ref, sha256))
+            self._purge_key_if_done(local_ref)
+            self._purged = True
+
+    def apply_attachment_states(self, local_ref: str, states: list[dict[str, Any]]) -> None:
+        """What the backend says it holds (a receipt's or a GET's ``attachments``): complete ones are purged,
+        the others resume from their ``received``."""
+        with self._write():
+            for state in states:
+                if not isinstance(state, dict) or not isinstance(state.get("sha256"), str):
+                    continue
+                if state.get("complete") is True:
+                    self.mark_attachment_complete(local_ref, state["sha256"])
+                elif isinstance(state.get("received"), int):
+                    self.mark_attachment_progress(local_ref, state["sha256"], state["received"])
+
+    def mark_attachment_retry(self, local_ref: str, sha256: str, error: str, next_attempt_at: float) -> None:
+        """This attachment's upload failed: tried again (from what the backend holds) at ``next_attempt_at``."""
+        now = time.time()
+        with self._write():
+            self._conn.execute(
+                "UPDATE attachments SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
+                "WHERE local_ref = ? AND sha256 = ? AND state = 'pending'",
+                (error[:500], min(next_attempt_at, now + MAX_RETRY_DELAY_S), local_ref, sha256))
+
+    def mark_attachment_rejected(self, local_ref: str, sha256: str, status: int | None,
+                                 problem: dict[str, Any] | None) -> None:
+        """A 4xx retrying cannot fix (a checksum mismatch, an unknown SHA-256): kept with its bytes and the
+        data key, visible in :meth:`status` as ``attachments_rejected``, never dropped."""
+        kept = {k: problem[k] for k in ("type", "title", "status", "code", "detail", "message")
+                if problem and k in problem}
+        with self._write():
+            self._conn.execute(
+                "UPDATE attachments SET state = 'rejected', attempts = attempts + 1, rejected_status = ?, "
+                "problem = ? WHERE local_ref = ? AND sha256 = ? AND state = 'pending'",
+                (status, json.dumps(kept, ensure_ascii=False), local_ref, sha256))
+
+    def requeue_attachment(self, local_ref: str, sha256: str) -> None:
+        """Maintenance: upload a rejected attachment again, from the start."""
+        with self._write():
+            self._conn.execute(
+                "UPDATE attachments SET state = 'pending', received = 0, next_attempt_at = 0, rejected_status = NULL, "
+                "problem = NULL WHERE local_ref = ? AND sha256 = ? AND state = 'rejected'", (local_ref, sha256))
+
+    def _purge_key_if_done(self, local_ref: str) -> None:
+        """Delete the dossier's data key once its payload is purged (acknowledged) and no attachment still
+        holds bytes the backend does not have."""
+        self._conn.execute(
+            "DELETE FROM dossier_keys WHERE local_ref = ? "
+            "AND EXISTS (SELECT 1 FROM outbox WHERE local_ref = ? AND state = 'acknowledged') "
+            "AND NOT EXISTS (SELECT 1 FROM attachments WHERE local_ref = ? AND state != 'complete')",
+            (local_ref, local_ref, local_ref))
 
     # --- state changes ---
 
@@ -700,8 +907,8 @@ class Outbox:
 
     def mark_acknowledged(self, local_ref: str, dossier_code: str, appointment_date: str | None = None,
                           received_at: str | None = None) -> None:
-        """The backend has it: record the official code and purge the personal payload and its data key
-        (the WAL is checkpointed and truncated once the transaction commits)."""
+        """The backend has it: record the official code and purge the personal payload, and its data key unless
+        an attachment still needs it (the WAL is checkpointed and truncated once the transaction commits)."""
         with self._write():
             self._update(
                 local_ref,
@@ -709,8 +916,7 @@ class Outbox:
                 "received_at = ?, "
                 "acknowledged_at = ?, updated_at = ?, payload = NULL, id_masked = NULL, last_error = NULL",
                 (dossier_code, appointment_date, received_at, time.time(), time.time()), ("pending", "sent"))
-            self._conn.execute("DELETE FROM dossier_keys WHERE local_ref = ? AND local_ref IN "
-                               "(SELECT local_ref FROM outbox WHERE state = 'acknowledged')", (local_ref,))
+            self._purge_key_if_done(local_ref)  # kept while an attachment still needs it
             self._purged = True
 
     def mark_rejected(self, local_ref: str, status: int | None, problem: dict[str, Any] | None) -> None:
@@ -751,6 +957,10 @@ class _Transaction:
     def __exit__(self, exc_type: object, *rest: object) -> None:
         self._outbox._depth -= 1
         if self._outbox._depth == 0:
-            self._outbox._conn.execute("ROLLBACK" if exc_type else "COMMIT")
+            conn = self._outbox._conn
+            if not exc_type:
+                conn.execute("COMMIT")
+            elif conn.in_transaction:  # SQLite already rolled back after SQLITE_FULL: keep that error, not ours
+                conn.execute("ROLLBACK")
             if self._outbox._purged and not exc_type:
                 self._outbox._shred_wal()

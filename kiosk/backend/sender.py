@@ -13,6 +13,14 @@ exponential, full jitter) or the server's ``Retry-After`` has passed, whoever as
 or oversized answer) defers that dossier on its own backoff and the round goes on with the next, so one
 bad dossier does not hold the others back; a few of those in a row end the round too.
 
+Attachments. After the round's dossiers, the attachments of acknowledged dossiers go part by part
+(``part_bytes``, 256 KiB by default), each part's progress committed as the backend acknowledges it. An upload
+resumes from what the backend holds: the POST's answer and ``GET .../attachments`` say it (asked once per dossier
+when an earlier attempt may have left the outbox behind), and a 409 names it. The same pacing applies: a link
+failure ends the round and holds everything; an error about one attachment defers it alone; a 4xx retrying
+cannot fix (a checksum mismatch) marks it rejected, kept and visible. A dossier that becomes due while an
+attachment is uploading goes first: the upload stops between two parts and resumes in the next round.
+
 Supervision. Nothing ends the thread but :meth:`Sender.stop`: an unexpected error in a round, in
 opening the outbox or in making the client (a missing CA file) is logged with its traceback,
 counted in :attr:`Sender.errors`, backed off and tried again. :meth:`Sender.health` says whether
@@ -31,19 +39,22 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.backend.client import (
+    AttachmentGap,
     BackendClient,
     BackendError,
+    ProtocolError,
     Rejected,
     Unauthorized,
     Unreachable,
     backoff_delay,
 )
-from kiosk.backend.outbox import Outbox, OutboxError, OutboxItem
+from kiosk.backend.outbox import AttachmentItem, Outbox, OutboxError, OutboxItem
 
 log = logging.getLogger(__name__)
 
 IDLE_POLL_S = 30.0  # without a wake(), look at the outbox this often anyway (another process may add)
 HOLD_STATUSES = frozenset({429, 503})  # the backend asks the whole kiosk to slow down
+PART_BYTES = 256 * 1024  # an attachment goes in parts this large (the contract allows up to 1 MiB)
 
 
 def _concerns_the_link(exc: BackendError) -> bool:
@@ -62,9 +73,10 @@ class Sender(threading.Thread):
                  on_acknowledged: Callable[[str, str, str | None], None] | None = None,
                  on_rejected: Callable[[str, int | None, dict[str, str]], None] | None = None,
                  on_state: Callable[[bool], None] | None = None,
+                 on_attachments: Callable[[str, int, int], None] | None = None,
                  backoff_base: float = 0.5, backoff_cap: float = 60.0, rng: random.Random | None = None,
                  batch: int = 100, chunk: int = 25, chunk_seconds: float = 0.25,
-                 failures_per_round: int = 3) -> None:
+                 failures_per_round: int = 3, part_bytes: int = PART_BYTES) -> None:
         super().__init__(name="outbox-sender", daemon=True)
         self._db = Path(outbox_db)
         self._key = Path(key_path)
@@ -72,6 +84,13 @@ class Sender(threading.Thread):
         self.on_acknowledged = on_acknowledged
         self.on_rejected = on_rejected
         self.on_state = on_state
+        #: ``(local_ref, complete, total)`` when a dossier's attachments progress (after its acknowledgement and
+        #: each completed attachment)
+        self.on_attachments = on_attachments
+        if part_bytes < 1:
+            raise ValueError("part_bytes must be positive")
+        self._part_bytes = part_bytes
+        self._synced: set[str] = set()  # dossiers whose attachment progress was checked with the backend
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._rng = rng or random.Random()
@@ -100,7 +119,8 @@ class Sender(threading.Thread):
         self._wake.set()
 
     def flush(self, timeout: float) -> bool:
-        """Try every undelivered dossier now, once, then wait until nothing is undelivered.
+        """Try every undelivered dossier and attachment now, once, then wait until nothing is undelivered
+        (no dossier pending, no attachment of a dossier that is not rejected incomplete).
 
         Dossiers deferred by their own backoff are tried at once; a hold the backend asked for
         (``Retry-After``) or a link backoff is still honoured: later rounds come when they are due,
@@ -200,8 +220,12 @@ class Sender(threading.Thread):
         self._last_round_at = time.monotonic()
         if len(items) == self._batch:
             return 0.0
+        delay = self._send_attachments(outbox, client, ignore)
+        self._last_round_at = time.monotonic()
+        if delay is not None:
+            return delay
         status = outbox.status()
-        if status["undelivered"] == 0:
+        if status["undelivered"] == 0 and status["attachments_pending"] == 0:
             with self._cond:
                 self._drained_generation = generation
                 self._cond.notify_all()
@@ -271,6 +295,9 @@ class Sender(threading.Thread):
             for ref, receipt in acked:
                 outbox.mark_acknowledged(ref, receipt["dossier_code"], receipt.get("appointment_date"),
                                          receipt.get("received_at"))
+                if isinstance(receipt.get("attachments"), list):  # what the backend already holds (a replay)
+                    outbox.apply_attachment_states(ref, receipt["attachments"])
+                    self._synced.add(ref)
             for ref, exc in rejected:
                 outbox.mark_rejected(ref, exc.status, exc.problem)
             for ref, exc in deferred:
@@ -287,10 +314,114 @@ class Sender(threading.Thread):
             self._set_online(True)
         for ref, receipt in acked:
             self._notify(self.on_acknowledged, ref, receipt["dossier_code"], receipt.get("appointment_date"))
+            done, total = outbox.attachment_counts(ref)
+            if total:
+                self._notify(self.on_attachments, ref, done, total)
         for ref, exc in rejected:
             self._notify(self.on_rejected, ref, exc.status, exc.message)
         if failed is not None or (deferred and not acked and not rejected):
             self._set_online(False)
+        return delay
+
+    # --- attachments ---
+
+    def _send_attachments(self, outbox: Outbox, client: BackendClient, ignore: bool) -> float | None:
+        """Upload the due attachments, oldest dossier first. Returns how long to wait when the round must end
+        (the link failed, too many failed in a row, a dossier is waiting, more are due), else None."""
+        due = outbox.attachments_due(limit=self._batch, now=float("inf") if ignore else None)
+        for att in due:
+            if self._stopping.is_set() or outbox.due(limit=1):
+                return 0.0  # a dossier goes before any attachment: the next round posts it
+            try:
+                complete = self._upload(outbox, client, att)
+            except Rejected as exc:
+                if isinstance(exc, Unauthorized):
+                    return self._hold_attachment(outbox, att, exc)
+                log.warning("attachment %s of %s rejected: HTTP %s %s", att.sha256[:12], att.local_ref, exc.status,
+                            exc.problem.get("code", ""))
+                outbox.mark_attachment_rejected(att.local_ref, att.sha256, exc.status, exc.problem)
+                self._failed_in_a_row = 0
+                continue
+            except BackendError as exc:
+                if _concerns_the_link(exc):
+                    return self._hold_attachment(outbox, att, exc)
+                delay = backoff_delay(att.attempts, self._backoff_base, self._backoff_cap, self._rng)
+                log.info("attachment %s of %s not delivered (%s); deferred %.1f s", att.sha256[:12], att.local_ref,
+                         exc, delay)
+                self.last_error = exc
+                outbox.mark_attachment_retry(att.local_ref, att.sha256, exc.detail, time.time() + delay)
+                self._failed_in_a_row += 1
+                if self._failed_in_a_row >= self._failures_per_round:
+                    delay = self._backoff()
+                    self._hold_until = time.time() + delay
+                    self._set_online(False)
+                    return delay
+                continue
+            except OutboxError as exc:  # bytes that do not decrypt cannot be sent; keep them visible
+                log.error("outbox %s: %s", att.local_ref, exc)
+                outbox.mark_attachment_rejected(att.local_ref, att.sha256, None,
+                                                {"title": "undecryptable", "detail": str(exc)})
+                continue
+            self._failed_in_a_row = 0
+            self._failures = 0
+            self._set_online(True)
+            if not complete:
+                return 0.0  # stopped between two parts (a dossier is waiting, or stop()): resume next round
+        return 0.0 if len(due) == self._batch else None
+
+    def _upload(self, outbox: Outbox, client: BackendClient, att: AttachmentItem) -> bool:
+        """Send the attachment's remaining parts; True once the backend says it is complete, False when it
+        stopped between two parts (progress committed)."""
+        ref, sha, size, code = att.local_ref, att.sha256, att.size, att.dossier_code
+        assert code is not None  # attachments_due lists acknowledged dossiers only
+        start = att.received
+        if ref not in self._synced and (att.received or att.attempts):
+            # an earlier attempt may have ended between a part and its commit: ask what the backend holds
+            states = client.attachments(code)
+            outbox.apply_attachment_states(ref, states)
+            self._synced.add(ref)
+            held = next((s for s in states if s.get("sha256") == sha), None)
+            if held is not None and held["complete"]:
+                self._notify(self.on_attachments, ref, *outbox.attachment_counts(ref))
+                return True
+            start = held["received"] if held is not None else start
+        data = outbox.attachment_data(ref, sha)
+        if len(data) != size:
+            raise OutboxError(f"{ref}: attachment {sha[:12]} holds {len(data)} bytes, not {size}")
+        parts_left = 2 * (size // self._part_bytes + 1) + 4  # a backend that never makes progress ends this
+        while True:
+            if self._stopping.is_set():
+                return False
+            parts_left -= 1
+            if parts_left < 0 or not 0 <= start < size:
+                raise ProtocolError(f"attachment {sha[:12]}: the backend makes no progress (held {start} of {size})")
+            try:
+                state = client.put_attachment_part(code, sha, start, data[start:start + self._part_bytes], size,
+                                                   att.idempotency_key)
+            except AttachmentGap as gap:  # the backend holds less (or more) than we thought: resume there
+                start = gap.received
+                outbox.mark_attachment_progress(ref, sha, start)
+                continue
+            if state["complete"]:
+                outbox.mark_attachment_complete(ref, sha)
+                self._notify(self.on_attachments, ref, *outbox.attachment_counts(ref))
+                return True
+            start = state["received"]
+            outbox.mark_attachment_progress(ref, sha, start)
+            if outbox.due(limit=1):
+                return False  # a citizen's dossier waits for its code: it goes first
+
+    def _hold_attachment(self, outbox: Outbox, att: AttachmentItem, exc: BackendError) -> float:
+        """The link failed during an upload: hold everything for the backoff, or as long as the backend asked."""
+        delay = self._backoff()
+        if exc.retry_after is not None:
+            delay = max(delay, exc.retry_after)
+        log.info("attachment %s of %s not delivered (%s); next try in %.1f s", att.sha256[:12], att.local_ref,
+                 exc, delay)
+        self.last_error = exc
+        self._hold_until = time.time() + delay
+        outbox.mark_attachment_retry(att.local_ref, att.sha256, exc.detail, time.time() + delay)
+        self._set_online(False)
         return delay
 
     def _retry_later(self, outbox: Outbox, local_ref: str, exc: BackendError) -> float:

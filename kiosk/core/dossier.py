@@ -10,6 +10,7 @@ log line cannot leak them.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -104,6 +105,80 @@ class Consent:
         return {"given": self.given, "at": self.at, "text_version": self.text_version}
 
 
+#: What the kiosk photographs supporting documents as (the contract's AttachmentManifest.content_type).
+ATTACHMENT_CONTENT_TYPES = ("image/jpeg", "image/png", "application/pdf")
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_FLAG_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One photographed page of a supporting document, sent after the dossier (docs/backend-api.yaml,
+    ``PUT /api/v1/dossiers/{dossier_code}/attachments/{sha256}``).
+
+    ``data`` is the page's bytes and ``sha256`` their hex digest (checked here: a ValueError otherwise).
+    An attachment restored from a payload (:meth:`Dossier.from_payload`) carries its manifest only: ``data``
+    is empty and ``size`` comes from the manifest."""
+
+    document: int  # index into the procedure's ``documents`` list (forms JSON)
+    page: int  # 1-based page of that document
+    content_type: str  # "image/jpeg"
+    data: bytes = field(repr=False)
+    sha256: str  # hex of data
+    flags: tuple[str, ...] = ()  # quality problems the citizen chose to send anyway, e.g. ("blur",)
+    document_name: dict[str, str] = field(default_factory=dict)  # {vi, en}
+    declared_size: int | None = field(default=None, repr=False)  # a manifest's size, when there is no data
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.document, int) or self.document < 0:
+            raise ValueError("attachment document must be an index >= 0")
+        if not isinstance(self.page, int) or self.page < 1:
+            raise ValueError("attachment page starts at 1")
+        if self.content_type not in ATTACHMENT_CONTENT_TYPES:
+            raise ValueError(f"attachment content type must be one of {ATTACHMENT_CONTENT_TYPES}")
+        if not isinstance(self.sha256, str) or not _SHA256_RE.match(self.sha256):
+            raise ValueError("attachment sha256 must be 64 lower-case hex digits")
+        if not all(isinstance(f, str) and _FLAG_RE.match(f) for f in self.flags):
+            raise ValueError("attachment flags are short lower-case words, e.g. 'blur'")
+        object.__setattr__(self, "flags", tuple(self.flags))
+        if self.data:
+            if hashlib.sha256(self.data).hexdigest() != self.sha256:
+                raise ValueError("attachment sha256 does not match its data")
+            if self.declared_size is not None and self.declared_size != len(self.data):
+                raise ValueError("attachment size does not match its data")
+        elif not self.declared_size or self.declared_size < 1:
+            raise ValueError("an attachment without data needs its manifest's size")
+
+    @classmethod
+    def of(cls, document: int, page: int, data: bytes, *, content_type: str = "image/jpeg",
+           flags: tuple[str, ...] = (), document_name: dict[str, str] | None = None) -> Attachment:
+        """An attachment of these bytes, its SHA-256 computed."""
+        return cls(document=document, page=page, content_type=content_type, data=bytes(data),
+                   sha256=hashlib.sha256(data).hexdigest(), flags=tuple(flags),
+                   document_name=dict(document_name or {}))
+
+    @property
+    def size(self) -> int:
+        return len(self.data) if self.data else int(self.declared_size or 0)
+
+    def manifest(self) -> dict[str, Any]:
+        """What goes in the dossier's payload (schema ``AttachmentManifest``): everything but the bytes."""
+        out: dict[str, Any] = {"document": self.document, "page": self.page, "content_type": self.content_type,
+                               "size": self.size, "sha256": self.sha256, "flags": list(self.flags)}
+        name = self.document_name
+        if name and (name.get("vi") or name.get("en")):
+            out["document_name"] = {"vi": str(name.get("vi") or name.get("en")),
+                                    "en": str(name.get("en") or name.get("vi"))}
+        return out
+
+    @classmethod
+    def from_manifest(cls, data: dict[str, Any]) -> Attachment:
+        """The inverse of :meth:`manifest`, without the bytes."""
+        return cls(document=int(data["document"]), page=int(data["page"]), content_type=data["content_type"],
+                   data=b"", sha256=data["sha256"], flags=tuple(data.get("flags", ())),
+                   document_name=dict(data.get("document_name") or {}), declared_size=int(data["size"]))
+
+
 @dataclass(frozen=True)
 class Dossier:
     """One application for one procedure, ready to be queued and sent."""
@@ -119,10 +194,12 @@ class Dossier:
     submitted_at: str = field(default_factory=now_iso)
     local_ref: str = ""  # assigned by the outbox when empty
     idempotency_key: str = field(default_factory=new_idempotency_key)
+    #: photographed pages, sent after the dossier; the payload carries their manifest only
+    attachments: list[Attachment] = field(default_factory=list)
 
     def to_payload(self) -> dict[str, Any]:
         """The JSON body of ``POST /api/v1/dossiers`` (schema ``DossierSubmission``)."""
-        return {
+        payload: dict[str, Any] = {
             "procedure_code": self.procedure_code,
             "procedure_id": self.procedure_id,
             "kiosk_id": self.kiosk_id,
@@ -136,6 +213,9 @@ class Dossier:
             "consent": {**self.consent.to_payload(), "at": self.consent.at or self.submitted_at},
             "submitted_at": self.submitted_at,
         }
+        if self.attachments:  # only when there are any: older payloads (and their digests) stay as they were
+            payload["attachments"] = [a.manifest() for a in self.attachments]
+        return payload
 
     @classmethod
     def from_payload(cls, data: dict[str, Any], idempotency_key: str) -> Dossier:
@@ -153,6 +233,7 @@ class Dossier:
             submitted_at=data["submitted_at"],
             local_ref=data.get("local_ref", ""),
             idempotency_key=idempotency_key,
+            attachments=[Attachment.from_manifest(a) for a in data.get("attachments", [])],
         )
 
     def __repr__(self) -> str:

@@ -156,3 +156,17 @@ def ticket_from_answer(tmp_path, answer) -> object:
             return issuer.issue("ho-tich", client=client)
     finally:
         issuer.close()
+
+
+def with_attachments(dossier, sizes, rng=None):
+    """``dossier`` carrying one photographed page of random bytes per size (document 0, pages 1, 2, ...)."""
+    import dataclasses
+    import random
+
+    from kiosk.core.dossier import Attachment
+
+    rng = rng or random.Random()
+    pages = [Attachment.of(0, page, rng.randbytes(size), flags=("blur",) if page == 2 else (),
+                           document_name={"vi": "Giấy chứng sinh", "en": "Birth certificate"})
+             for page, size in enumerate(sizes, start=1)]
+    return dataclasses.replace(dossier, attachments=pages)

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 
 VERSION = "1.0.0"
 MAX_BODY = 256 * 1024
+MAX_PART = 1024 * 1024  # an attachment part (application/octet-stream)
+_CONTENT_RANGE = re.compile(r"^bytes ([0-9]{1,10})-([0-9]{1,10})/([0-9]{1,10})$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 #: Operations anyone may call without the device token: the health check, and what a citizen's phone opens.
 _PUBLIC = frozenset({"_health", "_ticket_status", "_follow_page"})
@@ -158,6 +161,12 @@ class _Handler(BaseHTTPRequestHandler):
             return {"POST": "_submit_dossier", "GET": "_list_dossiers"}, []
         if len(rest) == 2 and rest[0] == "dossiers" and rest[1]:
             return {"GET": "_get_dossier"}, [rest[1]]
+        if len(rest) == 3 and rest[0] == "dossiers" and rest[1] and rest[2] == "attachments":
+            return {"GET": "_list_attachments"}, [rest[1]]
+        if len(rest) == 4 and rest[0] == "dossiers" and rest[1] and rest[2] == "attachments" and rest[3]:
+            return {"PUT": "_put_attachment_part"}, [rest[1], rest[3]]
+        if rest == ["sim", "attachments"]:
+            return {"GET": "_sim_attachments"}, []
         if len(rest) == 3 and rest[0] == "dossiers" and rest[1] and rest[2] == "payment":
             return {"POST": "_request_payment"}, [rest[1]]
         if len(rest) == 2 and rest[0] == "payments" and rest[1]:
@@ -206,7 +215,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.closing:
             raise _Drop()
         route = self._route(path)
-        body_bytes = self._read_body()
+        body_bytes = self._read_body(MAX_PART if method == "PUT" and route and "PUT" in route[0] else MAX_BODY)
         delay, action = self.server.faults.next_action(path, body_bytes)
         while not self.server.faults.answering.wait(0.2):
             if self.server.closing:
@@ -233,7 +242,7 @@ class _Handler(BaseHTTPRequestHandler):
                           "injected fault", headers=action.headers)
         self._send(status, answer, headers)
 
-    def _read_body(self) -> bytes:
+    def _read_body(self, limit: int = MAX_BODY) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             self.close_connection = True
             raise Problem(400, "invalid_body", "chunked bodies are not accepted; send Content-Length")
@@ -248,9 +257,9 @@ class _Handler(BaseHTTPRequestHandler):
         if length < 0:
             self.close_connection = True
             raise Problem(400, "invalid_body", "bad Content-Length")
-        if length > MAX_BODY:
+        if length > limit:
             self.close_connection = True  # the unread body would corrupt the next request
-            raise Problem(413, "too_large", f"at most {MAX_BODY} bytes")
+            raise Problem(413, "too_large", f"at most {limit} bytes")
         return self.rfile.read(length) if length else b""
 
     def _check_token(self) -> None:
@@ -321,6 +330,36 @@ class _Handler(BaseHTTPRequestHandler):
         if record is None:
             raise Problem(404, "not_found", "no dossier with that code")
         return 200, record, {}
+
+    def _list_attachments(self, body: bytes, query: str, code: str) -> tuple[int, Any, dict[str, str]]:
+        held = None if schema_errors("DossierCode", code) else self.server.store.attachments(code)
+        if held is None:
+            raise Problem(404, "not_found", "no dossier with that code")
+        return 200, {"attachments": held}, {}
+
+    def _put_attachment_part(self, body: bytes, query: str, code: str,
+                             sha256: str) -> tuple[int, Any, dict[str, str]]:
+        ctype = self.headers.get("Content-Type", "")
+        if ctype.split(";")[0].strip().lower() != "application/octet-stream":
+            raise Problem(415, "unsupported_media_type", "send application/octet-stream")
+        key = self.headers.get("Idempotency-Key")
+        if key is None or not (8 <= len(key) <= 128) or not set(key) <= _IDEMPOTENCY_KEY_OK:
+            raise Problem(400, "no_idempotency_key", "send the dossier's Idempotency-Key")
+        match = _CONTENT_RANGE.match(self.headers.get("Content-Range", "").strip())
+        if match is None:
+            raise Problem(400, "invalid_range", "send Content-Range: bytes START-END/TOTAL")
+        start, end, total = (int(g) for g in match.groups())
+        if not (start <= end < total) or end - start + 1 != len(body):
+            raise Problem(400, "invalid_range", "Content-Range does not match the body")
+        if schema_errors("DossierCode", code) or not _SHA256.match(sha256):
+            raise Problem(404, "not_found", "no such attachment")
+        return 200, self.server.store.put_attachment_part(code, sha256, key, start, end, total, body), {}
+
+    def _sim_attachments(self, body: bytes, query: str) -> tuple[int, Any, dict[str, str]]:
+        code = parse_qs(query, keep_blank_values=True).get("dossier_code", [None])[0]
+        if code is not None and schema_errors("DossierCode", code):
+            raise Problem(400, "invalid_parameter", "dossier_code is malformed")
+        return 200, {"attachments": self.server.store.attachment_completions(code)}, {}
 
     def _request_payment(self, body: bytes, query: str, code: str) -> tuple[int, Any, dict[str, str]]:
         if schema_errors("DossierCode", code):

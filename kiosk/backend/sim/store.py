@@ -5,6 +5,11 @@ one lock, so concurrent retries of the same key get the same answer and one doss
 are ``{ward_code}-{yymmdd}-{seq}`` and the appointment is a number of working days after the ward's
 today. :class:`Problem` is the error answer (problem+json) every layer of the simulator raises.
 
+Attachments (photographed pages) arrive after their dossier, in parts (``Content-Range``), each part appended
+under the lock in one transaction: a part overlapping what is held is idempotent, one beyond it is a 409 naming
+``received``; the last byte checks the SHA-256 and completes the attachment exactly once (``completions``, for
+tests), or discards what was held on a mismatch. Parts are rows of their own, so nothing is rewritten.
+
 Payment orders (VietQR fees) are one per dossier, made under the same lock: a repeat with the same amount
 gets the same order. Their status is computed when read, from the simulator's clock (:func:`_now`), so an
 order unpaid past ``expires_at`` reads ``expired`` without anything having to run.
@@ -72,6 +77,16 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "payment_conflict": {
         "vi": "Hồ sơ này đã có yêu cầu thanh toán với số tiền khác. Vui lòng hỏi cán bộ tại quầy.",
         "en": "This dossier already has a payment order for another amount. Please ask an officer at the counter."},
+    "attachment_gap": {"vi": "Tệp đính kèm cần gửi tiếp từ vị trí đã nhận.",
+                       "en": "The attachment must be resumed where the backend stopped."},
+    "attachment_checksum": {"vi": "Tệp đính kèm bị hỏng khi truyền (sai mã kiểm tra); kiosk sẽ báo cán bộ.",
+                            "en": "The attachment was corrupted in transit (checksum mismatch)."},
+    "attachment_size_mismatch": {"vi": "Kích thước tệp đính kèm không khớp với hồ sơ.",
+                                 "en": "The attachment's size does not match the dossier's manifest."},
+    "idempotency_key_mismatch": {"vi": "Mã chống gửi trùng không khớp với hồ sơ.",
+                                 "en": "The Idempotency-Key is not the dossier's."},
+    "invalid_range": {"vi": "Phần tệp gửi lên không đúng vị trí (Content-Range).",
+                      "en": "The Content-Range header is malformed or does not match the body."},
     "payment_expired": {
         "vi": "Mã thanh toán đã hết hạn. Vui lòng nộp lệ phí tại quầy.",
         "en": "The payment code has expired. Please pay the fee at the counter."},
@@ -99,13 +114,14 @@ class Problem(Exception):
     """An error answer (problem+json)."""
 
     def __init__(self, status: int, code: str, detail: str = "", *, errors: list | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> None:
         super().__init__(f"{status} {code}: {detail}")
         self.status = status
         self.code = code
         self.detail = detail
         self.errors = errors
         self.headers = headers or {}
+        self.extra = extra or {}  # members of the problem beyond RFC 9457's (e.g. a 409's ``received``)
 
     def body(self, instance: str) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -120,6 +136,7 @@ class Problem(Exception):
             out["detail"] = self.detail
         if self.errors:
             out["errors"] = self.errors
+        out.update(self.extra)
         return out
 
 
@@ -161,6 +178,22 @@ CREATE TABLE IF NOT EXISTS payments (
     expires_at TEXT NOT NULL,
     paid_at TEXT
 );
+CREATE TABLE IF NOT EXISTS attachments (
+    dossier_code TEXT NOT NULL REFERENCES dossiers(dossier_code),
+    sha256 TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    document INTEGER NOT NULL,
+    page INTEGER NOT NULL,
+    received INTEGER NOT NULL DEFAULT 0,
+    complete INTEGER NOT NULL DEFAULT 0,
+    completions INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (dossier_code, sha256)
+);
+CREATE TABLE IF NOT EXISTS attachment_parts (
+    dossier_code TEXT NOT NULL, sha256 TEXT NOT NULL, start INTEGER NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (dossier_code, sha256, start)
+);
 """
 
 
@@ -188,12 +221,12 @@ class Store:
         ).hexdigest()
         with self._lock:
             row = self._conn.execute(
-                "SELECT body_sha256, response FROM dossiers WHERE idempotency_key = ?", (key,)
+                "SELECT body_sha256, response, dossier_code FROM dossiers WHERE idempotency_key = ?", (key,)
             ).fetchone()
             if row:
                 if row[0] != digest:
                     raise Problem(422, "idempotency_key_reused", "the key was first used with another body")
-                return 201, json.loads(row[1]), True
+                return 201, self._with_attachments(json.loads(row[1]), row[2]), True
             self._check_province(body["ward_code"])
             now = _now()
             local_day = now.date()
@@ -220,11 +253,126 @@ class Store:
                     (code, key, digest, body["local_ref"], body["kiosk_id"], unit, body["procedure_code"],
                      "received", answer["received_at"], answer["appointment_date"], json.dumps(history),
                      json.dumps(answer), json.dumps(body, ensure_ascii=False)))
+                for position, item in enumerate(body.get("attachments") or []):
+                    # the same bytes listed twice are one upload (the first entry names it)
+                    self._conn.execute(
+                        "INSERT INTO attachments (dossier_code, sha256, position, size, document, page) "
+                        "VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                        (code, item["sha256"], position, item["size"], item["document"], item["page"]))
                 self._conn.execute("COMMIT")
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
-            return 201, answer, False
+            return 201, self._with_attachments(answer, code), False
+
+    # --- attachments ---
+
+    def _attachment_rows(self, code: str) -> list[tuple]:
+        return self._conn.execute(
+            "SELECT sha256, size, received, complete, document, page FROM attachments WHERE dossier_code = ? "
+            "ORDER BY position", (code,)).fetchall()
+
+    @staticmethod
+    def _attachment_state(row: tuple) -> dict[str, Any]:
+        sha, size, received, complete = row[:4]
+        return {"sha256": sha, "size": size, "received": received, "complete": bool(complete)}
+
+    def _with_attachments(self, answer: dict[str, Any], code: str) -> dict[str, Any]:
+        """A receipt with what is held of its attachments now (a replay tells a restarted kiosk where to resume)."""
+        rows = self._attachment_rows(code)
+        if rows:
+            answer = {**answer, "attachments": [self._attachment_state(r) for r in rows]}
+        return answer
+
+    def attachments(self, code: str) -> list[dict[str, Any]] | None:
+        """Contract AttachmentStatus for each of the dossier's attachments; None for an unknown dossier."""
+        with self._lock:
+            if self._conn.execute("SELECT 1 FROM dossiers WHERE dossier_code = ?", (code,)).fetchone() is None:
+                return None
+            return [{**self._attachment_state(r), "document": r[4], "page": r[5]}
+                    for r in self._attachment_rows(code)]
+
+    def put_attachment_part(self, code: str, sha256: str, key: str, start: int, end: int, total: int,
+                            data: bytes) -> dict[str, Any]:
+        """Append bytes ``start..end`` (inclusive) of an attachment; contract AttachmentState.
+
+        Raises Problem 404 (unknown dossier or SHA-256), 422 (another key, another size, a checksum mismatch:
+        then what was held is discarded), 409 with ``received`` for a part beyond what is held."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                answer = self._put_part(code, sha256, key, start, end, total, data)
+                self._conn.execute("COMMIT")
+            except Problem as problem:
+                # a checksum mismatch commits the discard; every other refusal changes nothing
+                self._conn.execute("COMMIT" if problem.code == "attachment_checksum" else "ROLLBACK")
+                raise
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return answer
+
+    def _put_part(self, code: str, sha256: str, key: str, start: int, end: int, total: int,
+                  data: bytes) -> dict[str, Any]:
+        dossier = self._conn.execute("SELECT idempotency_key FROM dossiers WHERE dossier_code = ?",
+                                     (code,)).fetchone()
+        if dossier is None:
+            raise Problem(404, "not_found", "no dossier with that code")
+        row = self._conn.execute(
+            "SELECT sha256, size, received, complete FROM attachments WHERE dossier_code = ? AND sha256 = ?",
+            (code, sha256)).fetchone()
+        if row is None:
+            raise Problem(404, "not_found", "no attachment with that SHA-256 in the dossier's manifest")
+        if dossier[0] != key:
+            raise Problem(422, "idempotency_key_mismatch", "send the dossier's own Idempotency-Key")
+        _, size, received, complete = row
+        if total != size:
+            raise Problem(422, "attachment_size_mismatch", f"the manifest says {size} bytes, not {total}")
+        if complete:
+            return self._attachment_state(row)  # completed once: a resent part changes nothing
+        if start > received:
+            raise Problem(409, "attachment_gap", f"the part starts at {start} but {received} bytes are held",
+                          extra={"received": received})
+        if end + 1 > received:
+            self._conn.execute("INSERT INTO attachment_parts VALUES (?,?,?,?)",
+                               (code, sha256, received, data[received - start:]))
+            received = end + 1
+        if received < size:
+            self._conn.execute("UPDATE attachments SET received = ? WHERE dossier_code = ? AND sha256 = ?",
+                               (received, code, sha256))
+            return {"sha256": sha256, "size": size, "received": received, "complete": False}
+        digest = hashlib.sha256()
+        for (part,) in self._conn.execute("SELECT data FROM attachment_parts WHERE dossier_code = ? AND sha256 = ? "
+                                          "ORDER BY start", (code, sha256)):
+            digest.update(part)
+        if digest.hexdigest() != sha256:
+            self._conn.execute("DELETE FROM attachment_parts WHERE dossier_code = ? AND sha256 = ?", (code, sha256))
+            self._conn.execute("UPDATE attachments SET received = 0 WHERE dossier_code = ? AND sha256 = ?",
+                               (code, sha256))
+            raise Problem(422, "attachment_checksum", "the SHA-256 of the bytes received does not match: discarded")
+        self._conn.execute("UPDATE attachments SET received = ?, complete = 1, completions = completions + 1 "
+                           "WHERE dossier_code = ? AND sha256 = ?", (size, code, sha256))
+        return {"sha256": sha256, "size": size, "received": size, "complete": True}
+
+    def attachment_completions(self, code: str | None = None) -> list[dict[str, Any]]:
+        """Every attachment held (of dossier ``code``, if given) with ``completions``: contract SimAttachment."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT dossier_code, sha256, size, received, complete, completions FROM attachments "
+                + ("WHERE dossier_code = ? " if code else "") + "ORDER BY rowid", (code,) if code else ()
+            ).fetchall()
+        return [{"dossier_code": c, "sha256": sha, "size": size, "received": received, "complete": bool(done),
+                 "completions": n} for c, sha, size, received, done, n in rows]
+
+    def attachment_data(self, code: str, sha256: str) -> bytes | None:
+        """The bytes held of an attachment (for tests checking what arrived); None if it is unknown."""
+        with self._lock:
+            if self._conn.execute("SELECT 1 FROM attachments WHERE dossier_code = ? AND sha256 = ?",
+                                  (code, sha256)).fetchone() is None:
+                return None
+            return b"".join(part for (part,) in self._conn.execute(
+                "SELECT data FROM attachment_parts WHERE dossier_code = ? AND sha256 = ? ORDER BY start",
+                (code, sha256)))
 
     def _check_province(self, ward_code: str) -> None:
         if self.province_code is None:
@@ -243,11 +391,18 @@ class Store:
         rec["history"] = json.loads(rec["history"])
         return rec
 
+    def _record_with_attachments(self, row: tuple) -> dict[str, Any]:
+        rec = self._record(row)
+        rows = self._attachment_rows(rec["dossier_code"])
+        if rows:
+            rec["attachments"] = [{**self._attachment_state(r), "document": r[4], "page": r[5]} for r in rows]
+        return rec
+
     def get_dossier(self, code: str) -> dict[str, Any] | None:
         with self._lock:
             row = self._conn.execute(
                 f"SELECT {self._RECORD_COLS} FROM dossiers WHERE dossier_code = ?", (code,)).fetchone()
-        return self._record(row) if row else None
+            return self._record_with_attachments(row) if row else None
 
     def list_dossiers(self, local_ref: str | None) -> list[dict[str, Any]]:
         with self._lock:
@@ -257,7 +412,7 @@ class Store:
                 rows = self._conn.execute(
                     f"SELECT {self._RECORD_COLS} FROM dossiers WHERE local_ref = ? ORDER BY rowid",
                     (local_ref,)).fetchall()
-        return [self._record(r) for r in rows]
+            return [self._record_with_attachments(r) for r in rows]
 
     def payload(self, code: str) -> dict[str, Any] | None:
         """The dossier as submitted (for tests checking what arrived)."""

@@ -60,6 +60,12 @@ class Camera(ABC):
     def close(self) -> None:
         """Release the device; safe to call twice or on a camera that never opened."""
 
+    def still(self) -> np.ndarray:
+        """A picture for keeping (a document page), at the camera's best resolution; called from the
+        camera's thread like :meth:`read`. By default the next preview frame: a camera that can switch to
+        a full-resolution still mode overrides this."""
+        return self.read()
+
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 

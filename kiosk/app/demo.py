@@ -47,3 +47,15 @@ def citizen_paid(services: Services, reference: str | None = None) -> dict[str, 
         raise RuntimeError("no backend: a real ward's bank tells its own backend")
     with BackendClient(url, services.settings.backend_token or "", max_retries=1) as client:
         return client.sim_bank_transfer(reference)
+
+
+def backend_attachments(services: Services, dossier_code: str) -> list[dict[str, Any]]:
+    """What the backend holds of a dossier's photographed documents (``GET /api/v1/dossiers/{code}/attachments``):
+    each with its SHA-256, size, bytes received and whether it is complete. Blocking: worker threads only."""
+    from kiosk.backend.client import BackendClient
+
+    url = services.simulator.url if services.simulator is not None else services.backend_url
+    if not url:
+        raise RuntimeError("no backend")
+    with BackendClient(url, services.settings.backend_token or "", max_retries=1) as client:
+        return client.attachments(dossier_code)

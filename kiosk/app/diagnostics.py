@@ -394,8 +394,18 @@ def _doctor_outbox(data_dir: Path) -> Part:
                     _msg(f"{status['undelivered']} hồ sơ chưa gửi được, lâu nhất {age / 3600:.1f} giờ.",
                          f"{status['undelivered']} dossiers undelivered, the oldest for {age / 3600:.1f} h."),
                     _msg("Kiểm tra kết nối tới máy chủ tỉnh.", "Check the link to the provincial backend."), status)
-    return Part("outbox", True, "ok", _msg(f"{status['undelivered']} hồ sơ đang chờ gửi.",
-                                           f"{status['undelivered']} dossiers waiting to be sent."), data=status)
+    if status.get("attachments_rejected"):
+        return Part("outbox", False, "attachment_rejected",
+                    _msg(f"{status['attachments_rejected']} ảnh giấy tờ bị máy chủ từ chối (sai mã kiểm tra).",
+                         f"{status['attachments_rejected']} document photos were refused by the backend (checksum)."),
+                    _msg("Mở chế độ bảo trì > Hồ sơ chờ gửi và xuất cho bộ phận hỗ trợ; người dân mang bản giấy.",
+                         "Open maintenance > Outbox and export for support; the citizen brings the paper."), status)
+    photos = status.get("attachments_pending") or 0
+    photos_mb = (status.get("attachments_bytes") or 0) / 1e6
+    return Part("outbox", True, "ok", _msg(
+        f"{status['undelivered']} hồ sơ đang chờ gửi; {photos} ảnh giấy tờ chờ gửi ({photos_mb:.1f} MB).",
+        f"{status['undelivered']} dossiers waiting to be sent; {photos} document photos waiting "
+        f"({photos_mb:.1f} MB)."), data=status)
 
 
 def _doctor_disk(data_dir: Path) -> Part:

@@ -88,8 +88,9 @@ def acknowledged(outbox: Outbox, local_ref: str) -> OutboxItem | None:
 def render_receipt(prints: PrintFiles, proc: Procedure, *, applicant_name: str, phone: str, address: str,
                    ward: WardInfo | None, ward_code: str, local_ref: str, dossier_code: str | None,
                    appointment_date: str | None, kiosk_id: str, has_backend: bool,
-                   fee: ReceiptFee | None = None) -> RenderedDocument:
-    """The rendered receipt (path and media); ``ward`` the dossier's, ``ward_code`` when it is not known."""
+                   fee: ReceiptFee | None = None, electronic: dict[int, int] | None = None) -> RenderedDocument:
+    """The rendered receipt (path and media); ``ward`` the dossier's, ``ward_code`` when it is not known;
+    ``electronic`` {document index: pages} of the documents photographed at the kiosk."""
     from kiosk.core.documents import ReceiptDoc, render_receipt
 
     appointment = date.fromisoformat(appointment_date) if appointment_date else None
@@ -97,7 +98,9 @@ def render_receipt(prints: PrintFiles, proc: Procedure, *, applicant_name: str, 
                      procedure_code=proc.code, applicant_name=applicant_name,
                      received_at=clock.now(), dossier_code=dossier_code, local_ref=local_ref,
                      offline=not dossier_code, parent_unit=ward.province_name if ward else "", phone=phone,
-                     address=address, documents=list(proc.documents), appointment_date=appointment,
+                     address=address, documents=[dict(d, electronic_pages=(electronic or {}).get(i, 0))
+                                                 for i, d in enumerate(proc.documents)],
+                     appointment_date=appointment,
                      processing_time=dict(proc.processing_time.get("text") or {}),
                      kiosk_id=kiosk_id, has_backend=has_backend, fee=fee)
     return render_atomically(render_receipt, doc, prints.path("receipt", dossier_code or local_ref))

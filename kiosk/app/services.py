@@ -348,15 +348,17 @@ class Services:
 
     def render_receipt(self, proc: forms.Procedure, applicant_name: str, phone: str, address: str,
                        ward_code: str, local_ref: str, dossier_code: str | None,
-                       appointment_date: str | None, fee: ReceiptFee | None = None) -> RenderedDocument:
-        """The rendered receipt (path and media); ``fee`` None when the procedure costs nothing."""
+                       appointment_date: str | None, fee: ReceiptFee | None = None,
+                       electronic: dict[int, int] | None = None) -> RenderedDocument:
+        """The rendered receipt (path and media); ``fee`` None when the procedure costs nothing; ``electronic``
+        {document index: pages} photographed at the kiosk."""
         from kiosk.core import wards as ward_list
 
         return dossiers.render_receipt(
             self._prints, proc, applicant_name=applicant_name, phone=phone, address=address,
             ward=ward_list.ward_by_code(ward_code) or self.ward, ward_code=ward_code, local_ref=local_ref,
             dossier_code=dossier_code, appointment_date=appointment_date, kiosk_id=self.settings.kiosk_id,
-            has_backend=self.has_backend, fee=fee)
+            has_backend=self.has_backend, fee=fee, electronic=electronic)
 
     # --- the fee, paid by VietQR (kiosk.app.payment) --------------------------------------------------
     def request_payment(self, dossier_code: str, amount_vnd: int) -> PaymentOrder:

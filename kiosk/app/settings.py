@@ -63,6 +63,14 @@ class SpeechSettings(TypedDict, total=False):
     rate: int
 
 
+class DocumentSettings(TypedDict, total=False):
+    """``[documents]``, completed from SPEC like :class:`CameraSettings`."""
+
+    enabled: bool
+    max_page_bytes: int
+    max_dossier_bytes: int
+
+
 class MaintenanceSettings(TypedDict, total=False):
     """``[maintenance]``, completed from SPEC like :class:`CameraSettings`."""
 
@@ -123,6 +131,7 @@ class KioskSettings:
     printer: PrinterSettings = _section("printer")
     maintenance: MaintenanceSettings = _section("maintenance")
     speech: SpeechSettings = _section("speech")
+    documents: DocumentSettings = _section("documents")
     #: ``kiosk.timezone``; made in code it is empty, which leaves the kiosk's clock as the command set it
     #: (every command configures it from the configuration first: the walkthrough, tests)
     timezone: str = field(default="", metadata={CONFIG_KEY: "kiosk.timezone"})

@@ -236,6 +236,14 @@ SPEC: dict[str, dict[str, Key]] = {
         "rate": Key(150, "Speaking rate in words a minute (eSpeak NG); slower suits the elderly.",
                     _between(80, 300)),
     },
+    "documents": {
+        "enabled": Key(True, "Whether the kiosk offers to photograph the supporting documents a procedure allows to "
+                             "send electronically (paperless dossier); off, every document goes to the counter."),
+        "max_page_bytes": Key(600_000, "Budget of one photographed page (JPEG at about 200 dpi for A4): a larger one "
+                                       "is encoded at a lower quality until it fits.", _between(100_000, 5_000_000)),
+        "max_dossier_bytes": Key(8_000_000, "The most bytes of photographed pages one dossier carries; past it the "
+                                            "kiosk asks for the rest on paper.", _between(500_000, 50_000_000)),
+    },
     "maintenance": {
         "gesture_taps": Key(5, "Taps in the top-right corner that open the PIN pad.", _between(3, 10)),
         "gesture_window_s": Key(3.0, "Seconds within which those taps must fall.", _between(1, 10)),

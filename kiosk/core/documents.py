@@ -96,14 +96,17 @@ class ReceivedDocument:
     name: dict[str, str]  # {"vi": ..., "en": ...}
     kind: str = "copy"  # "original" | "copy"
     count: int = 1
+    #: pages received as photographs at the kiosk (paperless dossier); 0: handed in on paper
+    electronic_pages: int = 0
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReceivedDocument:
-        """From a procedure's ``documents`` entry (forms JSON: name{vi,en}, kind, count)."""
+        """From a procedure's ``documents`` entry (forms JSON: name{vi,en}, kind, count; electronic_pages)."""
         name = data["name"]
         if isinstance(name, str):
             name = {"vi": name, "en": name}
-        return cls(name=dict(name), kind=data.get("kind", "copy"), count=int(data.get("count", 1)))
+        return cls(name=dict(name), kind=data.get("kind", "copy"), count=int(data.get("count", 1)),
+                   electronic_pages=int(data.get("electronic_pages", 0)))
 
 
 @dataclass
@@ -506,6 +509,9 @@ def render_receipt(doc: ReceiptDoc, path: Path | str) -> RenderedDocument:
         for i, received_doc in enumerate(doc.documents, 1):
             kind_vi, kind_en = ("Bản chính", "original") if received_doc.kind == "original" else \
                 ("Bản sao", "copy")
+            if received_doc.electronic_pages:  # photographed at the kiosk: no paper for the counter
+                n = received_doc.electronic_pages
+                kind_vi, kind_en = f"Bản điện tử ({n} trang)", f"electronic ({n} page{'' if n == 1 else 's'})"
             rows.append([
                 _p(str(i), s.small),
                 [_p(received_doc.name.get("vi", ""), s.small), _p(received_doc.name.get("en", ""), s.en)],
@@ -522,6 +528,15 @@ def render_receipt(doc: ReceiptDoc, path: Path | str) -> RenderedDocument:
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e6e6")),
         ]))
         parts += [Spacer(0, 1 * mm), table]
+        photographed = [d for d in doc.documents if d.electronic_pages]
+        if photographed:
+            to_bring = [d for d in doc.documents if d.kind == "original" and not d.electronic_pages]
+            parts += [Spacer(0, 1 * mm),
+                      _p(f"Đã nhận bản điện tử (chụp tại kiosk): {len(photographed)} giấy tờ. Bản gốc cần mang "
+                         f"đến quầy: {'; '.join(d.name.get('vi', '') for d in to_bring) or 'không có'}.", s.small),
+                      _p(f"Received electronically (photographed at the kiosk): {len(photographed)} "
+                         f"document{'' if len(photographed) == 1 else 's'}. Originals to bring to the counter: "
+                         f"{'; '.join(d.name.get('en', '') for d in to_bring) or 'none'}.", s.en)]
     else:
         parts.append(_p("(không có giấy tờ kèm theo / no documents)", s.small))
     total = sum(d.count for d in doc.documents)

@@ -121,7 +121,17 @@ class Procedure:
     @property
     def needs_originals(self) -> bool:
         """True when the citizen must hand in or show an original at the counter."""
-        return any(doc["kind"] == "original" for doc in self.documents)
+        return bool(self.originals_to_bring())
+
+    def originals_to_bring(self, received: set[int] | frozenset[int] = frozenset()) -> list[dict[str, Any]]:
+        """The originals still to hand in or show at the counter when the documents at the indexes ``received``
+        came as photographs from the kiosk (a paperless dossier)."""
+        return [doc for i, doc in enumerate(self.documents) if doc["kind"] == "original" and i not in received]
+
+    @property
+    def electronic_documents(self) -> list[tuple[int, dict[str, Any]]]:
+        """(index, document) of each document the kiosk may photograph and send with the dossier."""
+        return [(i, doc) for i, doc in enumerate(self.documents) if doc.get("electronic")]
 
     def field(self, key: str) -> FieldDef:
         for f in self.fields:

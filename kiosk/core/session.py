@@ -22,6 +22,7 @@ class State(StrEnum):
     CONSENT = "consent"
     IDENTIFY = "identify"
     FORM = "form"
+    DOCUMENTS = "documents"
     WARD = "ward"
     REVIEW = "review"
     SUBMITTING = "submitting"
@@ -39,9 +40,10 @@ TRANSITIONS: dict[State, set[State]] = {
     State.DETAILS: {State.CONSENT},
     State.CONSENT: {State.IDENTIFY},
     State.IDENTIFY: {State.FORM},
-    State.FORM: {State.WARD},
+    State.FORM: {State.WARD, State.DOCUMENTS},
+    State.DOCUMENTS: {State.WARD},
     State.WARD: {State.REVIEW},
-    State.REVIEW: {State.SUBMITTING, State.FORM, State.WARD},
+    State.REVIEW: {State.SUBMITTING, State.FORM, State.DOCUMENTS, State.WARD},
     State.SUBMITTING: {State.DONE, State.PAYMENT},
     State.PAYMENT: {State.DONE},
     State.DONE: {State.RATING},
@@ -65,6 +67,10 @@ class SessionData:
     card_read: bool = False
     form: dict[str, str] = field(default_factory=dict)
     ward_code: str | None = None
+    #: the photographed supporting documents, {document index: [kiosk.app.documents.CapturedPage]}
+    pages: dict[int, list[Any]] = field(default_factory=dict)
+    #: documents the citizen chose to bring on paper rather than photograph (indexes)
+    on_paper: set[int] = field(default_factory=set)
     consent_given: bool = False
     consent_at: str | None = None
     local_ref: str | None = None
@@ -174,6 +180,10 @@ class Session:
         for key in list(self.data.form):
             self.data.form[key] = ""
         self.data.form.clear()
+        for document in self.data.pages.values():  # photographs of documents: zeroed, not only dropped
+            for page in document:
+                page.wipe()
+        self.data.pages.clear()
         self.data = SessionData()
         self.history.clear()
         self.state = State.HOME

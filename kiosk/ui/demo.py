@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QPushButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from kiosk.app.devices import simulated_faults
 from kiosk.core.samples import TEST_CITIZENS, sample_payload
@@ -50,10 +50,28 @@ class DemoPanel(QWidget):
         b = _panel_button("Đặt mã QR thanh toán / present a payment QR (refused)")
         b.clicked.connect(lambda: self._sim_camera().present_card("00020101021238570010A000000727"))
         self.parts.append(b)
-        b = _panel_button("Bỏ thẻ ra / remove card")
+        b = _panel_button("Bỏ thẻ, giấy ra / take the card or paper away")
         b.setObjectName("demo-remove")
         b.clicked.connect(lambda: self._sim_camera().remove_card())
         self.parts.append(b)
+        # documents on the tray for the paperless dossier: good, with glare, blurred; a two-page diploma
+        for caption, kind, pages, faults in (
+                ("Giấy chứng sinh / birth certificate", "giay-chung-sinh", (1,), ("", "glare", "blur")),
+                ("Bằng tốt nghiệp / diploma", "bang-tot-nghiep", (1, 2), ("",))):
+            row = QWidget()
+            line = QHBoxLayout(row)
+            line.setContentsMargins(0, 0, 0, 0)
+            line.addWidget(QLabel(caption))
+            for page in pages:
+                for fault in faults:
+                    text = {"": f"trang {page}" if len(pages) > 1 else "đặt / place", "glare": "lóa / glare",
+                            "blur": "mờ / blurred"}[fault]
+                    b = _panel_button(text)
+                    b.setObjectName(f"demo-document-{kind}-{page}{'-' + fault if fault else ''}")
+                    b.clicked.connect(lambda _=False, k=kind, n=page, f=fault: self._sim_camera().present_document(
+                        k, n, glare=f == "glare", blur=f == "blur"))
+                    line.addWidget(b)
+            self.parts.append(row)
         b = _panel_button("Đưa giấy tiếp nhận gần nhất / show the last receipt")
         b.clicked.connect(self._on_receipt_clicked)
         self.parts.append(b)

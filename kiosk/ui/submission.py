@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from kiosk.app.documents import received_electronically
 from kiosk.core import forms
 from kiosk.core.dossier import Applicant, Consent, Dossier
 from kiosk.core.identity import mask_id
@@ -104,8 +105,18 @@ class Submission(QObject):
                                consent=Consent(True, data.consent_at or "", CONSENT_TEXT_VERSION))
         self.stage = "committing"
         self.screen.set_step("save", "running")
-        self.ctx.runners.disk.run(lambda d=self.dossier: self.ctx.app.commit(d), self._on_committed,
-                                    self._on_commit_failed)
+        pages = {index: list(document) for index, document in data.pages.items()}
+        self.ctx.runners.disk.run(lambda d=self.dossier: self._commit(d, proc, pages), self._on_committed,
+                                  self._on_commit_failed)
+
+    def _commit(self, dossier: Dossier, proc: Any, pages: dict[int, list[Any]]) -> Any:
+        """On the disk worker: the photographed pages become the dossier's attachments (copied and checked
+        there, not on the GUI thread), then the dossier and its attachments are committed together."""
+        import dataclasses
+
+        from kiosk.app.documents import attachments
+
+        return self.ctx.app.commit(dataclasses.replace(dossier, attachments=attachments(proc, pages)))
 
     def _on_committed(self, item: Any) -> None:
         if self.stage != "committing":
@@ -262,7 +273,8 @@ class Submission(QObject):
         assert dossier is not None and self.local_ref is not None
         args = (proc, dossier.applicant.full_name, dossier.applicant.phone or "", dossier.applicant.address,
                 dossier.ward_code, self.local_ref, data.dossier_code,
-                getattr(self, "_appointment_iso", None) if data.dossier_code else None, self._receipt_fee())
+                getattr(self, "_appointment_iso", None) if data.dossier_code else None, self._receipt_fee(),
+                received_electronically(data.pages))
         self.ctx.runners.disk.run(lambda: self.ctx.app.render_receipt(*args), self._on_receipt_rendered,
                                     self._on_print_failed)
 
@@ -274,8 +286,9 @@ class Submission(QObject):
         self.receipt_printed = ok
         self.print_message = None if ok else (message or {"vi": "lỗi máy in", "en": "printer error"})
         self.screen.set_step("print", "done" if ok else "failed")
-        proc = self.ctx.app.procedure(self.ctx.session.data.procedure_id)
-        if proc.needs_originals:
+        data = self.ctx.session.data
+        proc = self.ctx.app.procedure(data.procedure_id)
+        if proc.originals_to_bring(set(received_electronically(data.pages))):
             area = next((a for a in self.ctx.app.service_areas()
                          if a["id"] == self.ctx.app.area_key(proc.area)), proc.area)
             self.ctx.runners.backend.run(lambda: self.ctx.app.issue_ticket(area, "none"),

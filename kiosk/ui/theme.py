@@ -130,6 +130,7 @@ QPushButton:checked {{ background: {p.primary}; color: {p.primary_text}; border:
 QPushButton[role="rating"] {{ font-size: {f(34)}px; min-height: {max(touch * 2, 140)}px; border-radius: 20px; }}
 QPushButton[role="rating"]:checked {{ background: {p.primary}; color: {p.primary_text};
     border: 6px solid {p.focus}; }}
+QPushButton[role="thumb-warn"] {{ border: 5px solid {p.error}; }}
 QPushButton:disabled {{ background: {p.panel}; color: {p.muted}; border: 3px dashed {p.muted}; }}
 QPushButton:pressed {{ border: 4px solid {p.focus}; }}
 QLineEdit, QPlainTextEdit {{ background: {p.background}; color: {p.text}; border: 3px solid {p.muted};

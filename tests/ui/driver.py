@@ -41,7 +41,17 @@ class Driver:
 
     def on(self, state: State, timeout: int = 15000) -> None:
         """Wait for ``state``'s screen. Waiting for the done screen passes the payment screen the way most
-        citizens in these tests would: "pay at the counter" (tests of the payment itself stop on it)."""
+        citizens in these tests would: "pay at the counter" (tests of the payment itself stop on it); waiting
+        for the ward screen passes the documents screen bringing every document on paper (tests of
+        photographing documents stop on it)."""
+        if state == State.WARD:
+            self.qtbot.waitUntil(lambda: self.window.session.state in (State.DOCUMENTS, State.WARD),
+                                 timeout=timeout)
+            while self.window.session.state == State.DOCUMENTS:
+                screen = self.window.screens[State.DOCUMENTS]
+                before = (screen.cursor, self.window.session.state)
+                self.click("documents-paper")
+                self.qtbot.waitUntil(lambda b=before, s=screen: (s.cursor, self.window.session.state) != b)
         if state == State.DONE:
             self.qtbot.waitUntil(lambda: self.window.session.state in (State.PAYMENT, State.DONE), timeout=timeout)
             if self.window.session.state == State.PAYMENT:

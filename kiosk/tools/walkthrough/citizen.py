@@ -54,6 +54,7 @@ class Walkthrough(ScreenDriver):
         super().__init__(window, out_dir, fast=fast, probe=probe)
         self.journeys: list[dict[str, Any]] = []
         self.dossiers = 0  # dossiers filed so far: each takes the next test citizen's card
+        self.photographed = False  # a birth certificate was photographed (once a walkthrough)
         self.last_ticket: dict | None = None
         self.last_lookup: dict | None = None
         self.feedback: bool | None = None
@@ -185,13 +186,19 @@ class Walkthrough(ScreenDriver):
         page.ensureWidgetVisible(self.find("field-declaration_true"))
         self.click("field-declaration_true")
         self.screenshot("form-filled")
-        self.form_to_review("", take_suggestion=True)
+        # the first citizen photographs the hospital's birth certificate (paperless dossier); the others, and
+        # the fault rounds, bring their papers to the counter
+        photograph = on_done is None and which == 0 and not self.photographed
+        self.form_to_review("", take_suggestion=True,
+                            documents=(lambda: self.photograph_documents(entry)) if photograph else None)
         self.click("review-submit")
         self.on_screen(State.SUBMITTING)
         self.screenshot("submitting")
         self.to_done(entry, pay)
         self.screenshot("done")
         data = self.window.session.data
+        if photograph:
+            self.check_attachments(entry, data.dossier_code)
         if "payment" in entry:
             entry["payment"]["receipt"] = "paid" if data.paid_at else "to pay at the counter"
             entry["payment"]["receipt_file"] = Path(self.window.submission.receipt_path or "").name
@@ -250,15 +257,21 @@ class Walkthrough(ScreenDriver):
         self.click("done-finish")
         self.on_screen(State.HOME)
 
-    def form_to_review(self, prefix: str, take_suggestion: bool = False, screens: bool = True) -> None:
-        """"Continue" on a filled form, the ward screen (once its suggestion is in), to the review. A refused
-        form is screenshot as ``<prefix>form-errors`` and ends the walkthrough with the errors; ``screens``:
-        the ward and review screens are saved as ``<prefix>ward`` and ``<prefix>review`` too."""
+    def form_to_review(self, prefix: str, take_suggestion: bool = False, screens: bool = True,
+                       documents: Any = None) -> None:
+        """"Continue" on a filled form, the documents screen, the ward screen (once its suggestion is in), to the
+        review. A refused form is screenshot as ``<prefix>form-errors`` and ends the walkthrough with the errors;
+        ``screens``: the ward and review screens are saved as ``<prefix>ward`` and ``<prefix>review`` too;
+        ``documents``: what to do on the documents screen (default: every document on paper)."""
         page = self.window.screens[State.FORM].page
         self.click("form-next")
         if self.window.session.state == State.FORM:
             self.screenshot(f"{prefix}form-errors")
             raise WalkthroughError(f"the form was refused: { {k: v['en'] for k, v in page._errors.items()} }")
+        if self.window.session.state == State.DOCUMENTS:
+            if documents is not None:
+                documents()
+            self.all_on_paper()
         self.on_screen(State.WARD)
         ward = self.window.screens[State.WARD]
         self.wait_until(lambda: not ward._suggest_pending, "the ward suggestion", 90)
@@ -271,6 +284,84 @@ class Walkthrough(ScreenDriver):
         self.on_screen(State.REVIEW)
         if screens:
             self.screenshot(f"{prefix}review")
+
+    def all_on_paper(self) -> None:
+        """The documents screen: each document left goes to the counter on paper."""
+        screen = self.window.screens[State.DOCUMENTS]
+        while self.window.session.state == State.DOCUMENTS:
+            before = screen.cursor
+            self.click("documents-paper")
+            self.wait_until(lambda b=before: screen.cursor != b or self.window.session.state != State.DOCUMENTS,
+                            "the next document")
+
+    def photograph_documents(self, entry: dict) -> None:
+        """The paperless dossier: the hospital's birth certificate laid on the tray under the simulated camera,
+        first with glare (the screen says what to do), then as it should be; the kiosk takes it by itself once
+        it lies still, straightened. journey.json's ``documents`` records the page and the checks seen."""
+        screen = self.window.screens[State.DOCUMENTS]
+        sim = self.window.services.sim_camera
+        if sim is None:
+            raise WalkthroughError("the walkthrough needs the simulated camera")
+        self.on_screen(State.DOCUMENTS)
+        self.wait_until(lambda: screen.preview._image is not None, "the camera preview", 15)
+        index, _doc = screen.document
+        self.screenshot("documents-waiting")
+        record: dict[str, Any] = {"document": index, "checks_seen": []}
+        sim.present_document("giay-chung-sinh", 1, glare=True)
+        self.wait_until(lambda: "glare" in screen.look_problems, "the glare to be seen", 20)
+        record["checks_seen"].append("glare")
+        self.screenshot("documents-glare")
+        sim.present_document("giay-chung-sinh", 1)
+        self.wait_until(lambda: len(screen.current_pages()) == 1, "the birth certificate to be taken", 30)
+        page = screen.current_pages()[0]
+        sim.remove_card()
+        self.settle(100)
+        self.screenshot("documents-taken")
+        record.update(sha256=page.sha256, bytes=page.size, width=page.width, height=page.height, dpi=page.dpi,
+                      problems=list(page.problems), screenshot="documents-taken.png")
+        entry["documents"] = record
+        self.photographed = True
+        self.click("documents-next")
+
+    def check_attachments(self, entry: dict, dossier_code: str | None) -> None:
+        """The photographed page reached the backend whole: it lists the attachment with the same SHA-256,
+        complete; the receipt says the document was received electronically."""
+        import subprocess
+
+        from kiosk.app.demo import backend_attachments
+
+        record = entry["documents"]
+        receipt = self.window.submission.receipt_path
+        if receipt:
+            text = subprocess.run(["pdftotext", "-layout", receipt, "-"], capture_output=True, text=True).stdout
+            record["receipt_says_electronic"] = "Bản điện tử" in text and "Received electronically" in text
+            if not record["receipt_says_electronic"]:
+                raise WalkthroughError("the receipt does not list the photographed document as received")
+        if not dossier_code:
+            record["backend"] = "offline: the attachment waits in the outbox"
+            return
+        services = self.window.services
+        held: list[dict] = []
+        failed: list[BaseException] = []
+
+        def ask() -> None:
+            self.window.runners.chores.run(lambda: backend_attachments(services, dossier_code),
+                                           lambda got: held.__setitem__(slice(None), got or [{}]), failed.append)
+
+        def complete() -> bool:
+            return any(a.get("sha256") == record["sha256"] and a.get("complete") for a in held)
+
+        deadline = time.monotonic() + 60
+        while not complete() and not failed and time.monotonic() < deadline:
+            held.clear()
+            ask()
+            self.wait_until(lambda: bool(held) or bool(failed), "the backend's list of attachments", 20)
+            if not complete():
+                self.settle(300)
+        if failed or not complete():
+            raise WalkthroughError(f"the backend does not hold the photographed page: {held or failed}")
+        record["backend"] = {"sha256_matches": True, "attachments": [
+            {k: a.get(k) for k in ("sha256", "size", "complete", "document", "page")} for a in held]}
 
     def to_done(self, entry: dict, pay: str) -> None:
         """From the submitting screen to the done screen, through the payment screen when the dossier has a

@@ -40,6 +40,16 @@ def frame_to_qimage(frame: Any, max_width: int = PREVIEW_WIDTH) -> QImage:
     return QImage(bgra.data, width, height, bgra.strides[0], QImage.Format.Format_RGB32).copy()
 
 
+class _NoDecoding:
+    """The decoder while documents are photographed: nothing is read (a QR on a birth certificate is not a card)."""
+
+    def feed(self, _frame: Any, _accept: Any = None, cancelled: Any = None) -> None:
+        return None
+
+
+NO_DECODING = _NoDecoding()
+
+
 class CameraBridge(QObject):
     """Runs ``device.camera.CameraWorker`` and turns its callbacks into signals."""
 
@@ -49,6 +59,12 @@ class CameraBridge(QObject):
     """A preview frame, already converted off the GUI thread and thinned to ``preview_fps``."""
     sig_status = Signal(str, dict)
     """The camera's status changed: (code, message {vi, en})."""
+    sig_page = Signal(dict)
+    """Photographing documents: the page on the tray (corners as fractions of the frame, problems, steady)."""
+    sig_captured = Signal(object, QImage)
+    """Photographing documents: a page was taken (kiosk.app.documents.CapturedPage, its thumbnail)."""
+    sig_capture_failed = Signal(dict)
+    """Photographing documents: a capture failed ({vi, en}, what to do)."""
 
     def __init__(self, camera_factory: Callable[[], Any], every_nth: int = 2, preview_fps: float = 12.0,
                  parent: QObject | None = None) -> None:
@@ -61,6 +77,7 @@ class CameraBridge(QObject):
         self._worker: Any = None
         self._camera: Any = None
         self._decoder: Any = None
+        self._capture: Any = None  # kiosk.app.documents.PageCapture while documents are photographed
         self._commands: queue.Queue = queue.Queue()
         self._control: threading.Thread | None = None
         self.running = False
@@ -104,11 +121,14 @@ class CameraBridge(QObject):
 
         return unsubscribe
 
-    def start(self, accept: Callable[[str], bool] | None = None) -> None:
-        """Start reading (a previous worker is stopped first, on the control thread, never here)."""
+    def start(self, accept: Callable[[str], bool] | None = None, capture: Any = None) -> None:
+        """Start reading (a previous worker is stopped first, on the control thread, never here).
+
+        ``capture`` (kiosk.app.documents.PageCapture): photograph documents instead of reading QR codes; the
+        frames go to it on the camera thread, its findings come back as ``sig_page``/``sig_captured``."""
         self._last_preview = 0.0
         self.running = True
-        self._commands.put(("start", accept))
+        self._commands.put(("start", (accept, capture)))
         self._ensure_control()
 
     def stop(self) -> None:
@@ -131,10 +151,11 @@ class CameraBridge(QObject):
         from kiosk.app.devices import camera_worker
 
         while True:
-            command, accept = self._commands.get()
+            command, wish = self._commands.get()
             # only the latest wish counts when several are queued
             while not self._commands.empty():
-                command, accept = self._commands.get_nowait()
+                command, wish = self._commands.get_nowait()
+            accept, capture = wish or (None, None)
             worker, self._worker = self._worker, None
             if worker is not None:
                 worker.stop()
@@ -142,7 +163,9 @@ class CameraBridge(QObject):
                 return
             if command == "start":
                 try:
-                    self._worker = camera_worker(self.camera, self.decoder, on_decoded=self._on_worker_decoded,
+                    self._capture = capture
+                    decoder = self.decoder if capture is None else NO_DECODING
+                    self._worker = camera_worker(self.camera, decoder, on_decoded=self._on_worker_decoded,
                                                  on_frame=self._on_worker_frame, on_status=self._on_worker_status,
                                                  accept=accept)
                     self._worker.start()
@@ -157,6 +180,9 @@ class CameraBridge(QObject):
 
     def _on_worker_frame(self, frame: Any) -> None:
         self.frames_seen += 1
+        capture = self._capture
+        if capture is not None:
+            self._feed_capture(capture, frame)
         if not self._frame_watchers:  # the procedure list reads QR codes but shows no preview
             return
         now = time.monotonic()
@@ -164,6 +190,21 @@ class CameraBridge(QObject):
             return
         self._last_preview = now
         self.sig_frame.emit(frame_to_qimage(frame))
+
+    def _feed_capture(self, capture: Any, frame: Any) -> None:
+        """On the camera thread: the page followed, and a capture taken (a still, straightened, encoded) when due.
+        A capture pauses the preview for a moment; the GUI thread only receives the result."""
+        try:
+            look, page, error = capture.feed(frame, self.camera)
+        except Exception:  # a bug in the image work must not stop the camera (the citizen can still go on)
+            log.exception("document capture failed")
+            return
+        if look is not None:
+            self.sig_page.emit(look)
+        if page is not None:
+            self.sig_captured.emit(page, frame_to_qimage(page.thumbnail, 320))
+        if error is not None:
+            self.sig_capture_failed.emit(error)
 
     def _on_worker_status(self, code: str, message: dict | None = None) -> None:
         self.status = code

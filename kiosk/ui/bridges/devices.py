@@ -47,6 +47,7 @@ class Devices(QObject):
         self.camera = CameraBridge(services.camera_factory, every_nth=int(settings.camera["decode_every_nth"]),
                                    parent=self)
         self._camera_wanted = False
+        self._capture: Any = None  # kiosk.app.documents.PageCapture while a screen photographs documents
         self.sender = SenderBridge(self)
         self.sender.sig_acknowledged.connect(self._on_acknowledged)
         self.sender.sig_online.connect(self._on_online)
@@ -83,7 +84,7 @@ class Devices(QObject):
 
     def _start_camera_now(self) -> None:
         if self._camera_wanted and not self.camera.running:
-            self.camera.start()
+            self.camera.start(capture=self._capture)
 
     def stop_camera(self) -> None:
         self._camera_wanted = False
@@ -98,6 +99,36 @@ class Devices(QObject):
 
         def unwatch() -> None:
             unsubscribe()
+            self.stop_camera()
+
+        return unwatch
+
+    def watch_pages(self, capture: Any, on_look: Callable[[dict], Any], on_captured: Callable[[Any, Any], Any],
+                    on_failed: Callable[[dict], Any], on_frame: Callable | None = None,
+                    on_status: Callable | None = None) -> Callable[[], None]:
+        """The camera on to photograph documents with ``capture`` (kiosk.app.documents.PageCapture) while a
+        screen is shown; returns what the screen calls when it leaves. Another ``capture`` (the next document)
+        restarts the camera's worker with it."""
+        camera = self.camera
+        links = [(camera.sig_page, on_look), (camera.sig_captured, on_captured),
+                 (camera.sig_capture_failed, on_failed)]
+        for sig, slot in links:
+            sig.connect(slot)
+        unsubscribe = camera.subscribe(None, on_frame, on_status)
+        self._capture = capture
+        if camera.running:
+            camera.stop()
+        self.start_camera()
+
+        def unwatch() -> None:
+            for sig, slot in links:
+                try:
+                    sig.disconnect(slot)
+                except (RuntimeError, TypeError):
+                    pass
+            links.clear()
+            unsubscribe()
+            self._capture = None
             self.stop_camera()
 
         return unwatch

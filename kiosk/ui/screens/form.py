@@ -422,7 +422,10 @@ class FormScreen(Screen):
             self.announce()  # how many fields to fix
             return
         self.session.data.form = page.values()
-        self.navigator.go(State.WARD)
+        # a paperless dossier: the documents that may be photographed come next, when the kiosk can
+        proc = self.services.procedure(self.session.data.procedure_id)
+        wanted = self.services.settings.documents["enabled"] and proc.electronic_documents
+        self.navigator.go(State.DOCUMENTS if wanted else State.WARD)
 
     def show_error_count(self, count: int) -> None:
         """The summary above "Continue": how many fields still need correcting, kept current as they are fixed."""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QTextBrowser
 
+from kiosk.app.documents import received_electronically
 from kiosk.core import wards
 from kiosk.core.identity import mask_id
 from kiosk.core.session import State
@@ -50,8 +51,11 @@ class ReviewScreen(Screen):
         self.retranslate_ui()
 
     def _on_edit_clicked(self) -> None:
-        self.navigator.back()
-        self.navigator.back()
+        # back through the ward (and the documents photographed, if any) to the form, keeping the history
+        for _ in range(12):
+            if self.session.state == State.FORM:
+                break
+            self.navigator.back()
 
     def _on_submit_clicked(self) -> None:
         self.navigator.go(State.SUBMITTING)
@@ -86,6 +90,13 @@ class ReviewScreen(Screen):
             if len(label_text) > 60:
                 label_text = label_text[:57] + "…"
             rows.append((label_text, value))
+        photographed = received_electronically(data.pages)
+        for index, doc in enumerate(proc.documents):
+            if index in photographed:
+                n = photographed[index]
+                rows.append((self.t(doc["name"]), self.t({"vi": f"đã chụp {n} trang, gửi kèm hồ sơ",
+                                                          "en": f"{n} page{'' if n == 1 else 's'} photographed, "
+                                                                "sent with the dossier"})))
         quote = proc.fee.quote(data.form)
         fee_label = self.t({"vi": "Lệ phí", "en": "Fee"})
         rows += [(fee_label, line.text(self.language)) for line in quote.lines]

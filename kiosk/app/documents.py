@@ -54,7 +54,7 @@ class CapturedPage:
     sent_anyway: bool = False
     #: it took the place of a page that failed a check ("Chụp lại"): if it fails too, it may be sent anyway
     retaken: bool = False
-    thumbnail: Any = field(default=None, repr=False)  # BGR numpy image, ~240 px wide
+    thumbnail: Any = field(default=None, repr=False)  # BGR numpy image of the page as sent, VIEW_WIDTH wide
 
     @property
     def size(self) -> int:
@@ -164,7 +164,21 @@ class PageCapture:
                  scanned.width, scanned.height, scanned.dpi, ",".join(scanned.problems) or "none")
         return CapturedPage(document=self.document, jpeg=jpeg, sha256=scanned.sha256, width=scanned.width,
                             height=scanned.height, dpi=scanned.dpi, problems=tuple(scanned.problems),
-                            thumbnail=scanned.thumbnail)
+                            thumbnail=_view_of(scanned.jpeg))
+
+
+#: The straightened page as the screen shows it (the preview, the thumbnails): what will be sent, decoded.
+VIEW_WIDTH = 600
+
+
+def _view_of(jpeg: bytes) -> Any:
+    """The JPEG as sent, decoded and scaled to VIEW_WIDTH: the citizen checks the very bytes the backend gets."""
+    import cv2
+    import numpy as np
+
+    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    height, width = image.shape[:2]
+    return cv2.resize(image, (VIEW_WIDTH, round(height * VIEW_WIDTH / width)), interpolation=cv2.INTER_AREA)
 
 
 def dossier_bytes(pages: dict[int, list[CapturedPage]]) -> int:

@@ -202,7 +202,7 @@ class CameraBridge(QObject):
         if look is not None:
             self.sig_page.emit(look)
         if page is not None:
-            self.sig_captured.emit(page, frame_to_qimage(page.thumbnail, 320))
+            self.sig_captured.emit(page, frame_to_qimage(page.thumbnail, page.thumbnail.shape[1]))
         if error is not None:
             self.sig_capture_failed.emit(error)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QPointF, QRect, QSize, Qt
+from PySide6.QtCore import QPointF, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout
 
@@ -37,6 +37,13 @@ class PagePreview(PreviewLabel):
         self.corners: list[tuple[float, float]] | None = None
         self.good = False
         self.busy = ""  # "Đang chụp…" while a still is taken
+        #: a photographed page shown instead of the camera (just taken, or chosen among the thumbnails)
+        self.review: QImage | None = None
+        self.review_caption = ""
+
+    def show_review(self, image: QImage | None, caption: str = "") -> None:
+        self.review, self.review_caption = image, caption
+        self.update()
 
     def show_page(self, corners: list[tuple[float, float]] | None, good: bool) -> None:
         self.corners, self.good = corners, good
@@ -50,6 +57,10 @@ class PagePreview(PreviewLabel):
             margin = self.width() // 10
             painter.drawText(self.rect().adjusted(margin, margin, -margin, -margin),
                              Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.unavailable)
+            painter.end()
+            return
+        if self.review is not None:
+            self._paint_review(painter)
             painter.end()
             return
         image = self._image
@@ -70,13 +81,27 @@ class PagePreview(PreviewLabel):
         painter.end()
 
 
+    def _paint_review(self, painter: QPainter) -> None:
+        """The straightened page as it will be sent, whole, with its caption below."""
+        line = painter.fontMetrics().height() + 16
+        room = self.rect().adjusted(16, 16, -16, -16 - line)
+        fitted = self.review.size().scaled(room.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        target = QRect(room.x() + (room.width() - fitted.width()) // 2, room.y(), fitted.width(), fitted.height())
+        painter.fillRect(self.rect(), QColor("#404040"))
+        painter.drawImage(target, self.review)
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(QRect(0, target.bottom() + 8, self.width(), line), Qt.AlignmentFlag.AlignHCenter,
+                         self.review_caption)
+
+
 class PageThumb(QPushButton):
     """A photographed page: tap to choose it (then "Chụp lại" or "Xoá" act on it)."""
 
     def __init__(self, image: QImage, caption: str, warn: bool, size: QSize) -> None:
         super().__init__()
         self.setCheckable(True)
-        self.setIcon(QIcon(QPixmap.fromImage(image)))
+        self.setIcon(QIcon(QPixmap.fromImage(image.scaled(size, Qt.AspectRatioMode.KeepAspectRatio,
+                                                          Qt.TransformationMode.SmoothTransformation))))
         self.setIconSize(size)
         self.setText(caption)
         self.setProperty("role", "thumb-warn" if warn else "thumb")
@@ -88,6 +113,9 @@ class DocumentsScreen(Screen):
     state = State.DOCUMENTS
     title = {"vi": "Chụp giấy tờ kèm theo", "en": "Photograph your documents"}
     spoken = ("heading", "instructions", "status")
+    #: How long a page just taken is shown, straightened, in place of the camera (then the camera again,
+    #: for the next page); a thumbnail tapped shows its page for as long as it is chosen.
+    REVIEW_MS = 3000
 
     def __init__(self, ctx: ScreenContext) -> None:
         super().__init__(ctx)
@@ -135,6 +163,11 @@ class DocumentsScreen(Screen):
         self._capture: Any = None
         self._unwatch: Any = None
         self._thumbs: dict[int, QImage] = {}  # id(page) -> thumbnail (personal: dropped at reset)
+        self._just_taken: Any = None  # the page shown in the preview for a moment after it was taken
+        self._review_timer = QTimer(self)
+        self._review_timer.setSingleShot(True)
+        self._review_timer.setInterval(self.REVIEW_MS)
+        self._review_timer.timeout.connect(self._on_review_timer_timeout)
 
     # --- life cycle ------------------------------------------------------------------------------------
     @property
@@ -178,14 +211,19 @@ class DocumentsScreen(Screen):
         self.preview.show_image(None)
         self.preview.show_page(None, False)
         self.preview.busy = ""
+        self._review_timer.stop()
+        self._just_taken = None
+        self.preview.show_review(None)
 
     def reset(self) -> None:
         self.slots, self.cursor = [], 0
         self.selected = self.replace_at = None
         self.message = None
         self._thumbs.clear()
+        self._just_taken = None
         clear_layout(self.thumb_row)
         self.preview.show_image(None)
+        self.preview.show_review(None)
 
     def handle_back(self) -> bool:
         """Back goes to the previous document before it leaves for the form."""
@@ -241,6 +279,8 @@ class DocumentsScreen(Screen):
             number = len(pages)
         self.replace_at = None
         self.selected = number - 1 if page.problems else None
+        self._just_taken = page
+        self._review_timer.start()
         self.ctx.log.info("document %d page %d taken (%s)", index, number, ",".join(page.problems) or "good")
         if page.problems:
             from kiosk.app.documents import problem_messages
@@ -379,8 +419,27 @@ class DocumentsScreen(Screen):
             return {"vi": "Giấy tờ tiếp theo", "en": "Next document"}
         return {"vi": "Xong, tiếp tục", "en": "Done, continue"}
 
+    def _on_review_timer_timeout(self) -> None:
+        self._just_taken = None
+        self._update_review()
+
+    def _update_review(self) -> None:
+        """The preview shows the chosen page, or the page just taken, straightened; else the camera."""
+        pages = self.current_pages() if self.slots else []
+        if self.selected is not None and self.selected < len(pages):
+            at = self.selected
+        elif self._just_taken is not None and any(p is self._just_taken for p in pages):
+            at = next(i for i, p in enumerate(pages) if p is self._just_taken)
+        else:
+            self.preview.show_review(None)
+            return
+        image = self._thumbs.get(id(pages[at]))
+        self.preview.show_review(image, self.t({"vi": f"Trang {at + 1}, đã làm thẳng: sẽ gửi như thế này",
+                                                "en": f"Page {at + 1}, straightened: sent as it is shown"}))
+
     def _rebuild_thumbs(self) -> None:
         clear_layout(self.thumb_row)
+        self._update_review()
         if not self.slots:
             return
         side = round(110 * self.ctx.theme.scale)

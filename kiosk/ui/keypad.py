@@ -17,7 +17,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect
-from PySide6.QtWidgets import QAbstractButton, QFrame, QLineEdit, QListWidget, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QFrame,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QScrollArea,
+    QWidget,
+)
 
 if TYPE_CHECKING:
     from kiosk.ui.voice import Voice
@@ -51,9 +59,20 @@ class KeypadNavigator(QObject):
         found = [w for w in window.findChildren(QWidget) if isinstance(w, _CONTROLS) and w.isVisible()
                  and w.isEnabled() and w is not self.ring and _on_screen(w, window)]
 
-        def reading_order(w: QWidget) -> tuple[int, int]:
-            top_left = w.mapTo(window, QPoint(0, 0))
-            return top_left.y() // 24, top_left.x()  # one line: within 24 px of each other
+        def reading_order(w: QWidget) -> tuple[int, int, int, int]:
+            # One line: within 24 px of each other. What a scroll area holds is read in its own order, where the
+            # area stands: a control scrolled out of sight sits, in window terms, under the buttons below the
+            # area (or among the docked keyboard's keys), and the ring passed it by (a form's last checkbox at
+            # 1366x768 with the keyboard open was never reached).
+            # Lines are told apart by the controls' middles: a row's choices of two and three lines are centred.
+            middle = QPoint(0, w.height() // 2)
+            area = _scroll_area_of(w)
+            if area is None:
+                at = w.mapTo(window, middle)
+                return at.y() // 24, at.x(), 0, 0
+            corner = area.mapTo(window, QPoint(0, 0))
+            inside = w.mapTo(area.widget(), middle)
+            return corner.y() // 24, corner.x(), 1 + inside.y() // 24, inside.x()
 
         return sorted(found, key=reading_order)
 
@@ -122,6 +141,16 @@ class KeypadNavigator(QObject):
 
     def _on_window_screen_changed(self, _state: str) -> None:
         self.hide_ring()  # a new screen: the next key starts from its first control
+
+
+def _scroll_area_of(widget: QWidget) -> QScrollArea | None:
+    """The scroll area whose content holds ``widget``, if any (the nearest)."""
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QScrollArea) and parent.widget() is not None and parent.widget().isAncestorOf(widget):
+            return parent
+        parent = parent.parentWidget()
+    return None
 
 
 def _on_screen(widget: QWidget, window: QWidget) -> bool:

@@ -82,6 +82,10 @@ def button(role: str | None = None, slot: Callable[[], None] | None = None, name
 TEXT_SHOW_MNEMONIC = 0x0800
 
 
+#: Pixels a wrapping button keeps free beside its longest line (see WrapButton.minimumSizeHint).
+FRAME_SLACK = 6
+
+
 class WrapButton(QPushButton):
     """A push button whose text takes as many lines as its width needs (QPushButton never wraps): a form's
     choice like "Người đang nuôi dưỡng trẻ" is cut on a portrait screen otherwise. ``full_text()`` is the
@@ -118,7 +122,7 @@ class WrapButton(QPushButton):
 
     def _lines(self) -> list[str]:
         metrics = self.fontMetrics()
-        room = self._room() - 2
+        room = self._room() - FRAME_SLACK
         lines: list[str] = []
         for word in self._full.split(" "):
             if lines and metrics.horizontalAdvance(f"{lines[-1]} {word}") <= room:
@@ -150,7 +154,9 @@ class WrapButton(QPushButton):
         words = self._full.split(" ") or [""]
         longest = max(self.fontMetrics().horizontalAdvance(w) for w in words)
         extra = self.sizeHint().width() - self.fontMetrics().size(TEXT_SHOW_MNEMONIC, super().text()).width()
-        hint.setWidth(max(self.minimumWidth(), longest + max(0, extra)))
+        # + FRAME_SLACK: the style's contents rectangle is a few pixels inside what the size hint's padding says
+        # (an English choice's longest word, "Vietnamese", was cut by 4 px at 1366x768 with the keyboard open)
+        hint.setWidth(max(self.minimumWidth(), longest + max(0, extra) + FRAME_SLACK))
         return hint
 
     def resizeEvent(self, event) -> None:  # noqa: N802, ANN001 (Qt override)

@@ -26,7 +26,7 @@ from kiosk.core import forms
 from kiosk.core.session import State
 from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import SwipeArea, button, enable_swipe, label, line_edit
+from kiosk.ui.widgets import ReflowGrid, SwipeArea, button, enable_swipe, label, line_edit
 
 if TYPE_CHECKING:
     from kiosk.ui.context import ScreenContext
@@ -65,16 +65,17 @@ class FieldRow:
         self.option_buttons: list[tuple[QWidget, dict]] = []
         if field.type == "select":
             box = QWidget()
-            lay = QGridLayout(box)
-            lay.setContentsMargins(0, 0, 0, 0)
+            # as many columns as the choices' words allow: fewer on a narrow form (a laptop with the keyboard
+            # open, large text), where three fixed columns cut "Vietnamese" and "(legalised)"
             columns = 2 if len(field.options) > 3 else max(1, len(field.options))
+            lay = ReflowGrid(columns, spacing=8, parent=box)
             self.group = QButtonGroup(box)
             self.group.setExclusive(True)
             for i, option in enumerate(field.options):
                 b = button(None, self.page.on_changed, name=f"field-{field.key}-{option['value']}")
                 b.setCheckable(True)
                 self.group.addButton(b, i)
-                lay.addWidget(b, i // columns, i % columns)
+                lay.addWidget(b)
                 self.option_buttons.append((b, option))
             self.input = box
         elif field.type == "checkbox":

@@ -333,6 +333,10 @@ class KioskWindow(QWidget):
                 break
         for widget in self._header_labels(level):
             widget.setMinimumWidth(widget.sizeHint().width())  # never squeezed below its text
+        # Lay the row out now: a minimum width resizes its button at once, in place, and until the posted
+        # layout request ran, a grown "Nghe" lay over its neighbour "A+" (seen on a portrait payment screen).
+        row.invalidate()
+        row.activate()
 
     def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 (Qt override)
         if watched is getattr(self, "_header", None) and event.type() == event.Type.Resize \

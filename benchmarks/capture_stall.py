@@ -14,6 +14,10 @@ warmed up as ``kiosk walkthrough`` warms it up (the address converter loaded too
    GUI thread), the page taken away (until the screen sees the tray empty), the page deleted with a tap on
    "Xoá trang" so the next one is taken afresh; counted as captures.
 
+Beside the stalls: the camera's frames a second, and the CPU cores busy on average during the phase, this
+process's and the rest of the machine's (its own address-converter helper, idle by then, and any other
+program: on a shared 2-core machine a neighbour's burst shows up as the GUI thread "waiting for a CPU").
+
 Everything goes through the kiosk's own code: the widgets touched as a finger would
 (``kiosk.tools.walkthrough.common.tap``), the real camera bridge and page capture; waits turn the event loop
 (``wait_in_loop``), never sleep on the GUI thread. The idle countdown is pushed past the run (the identify
@@ -54,6 +58,18 @@ PHASES = ("home", "identify", "documents")
 DOCUMENT = ("giay-chung-sinh", 1)  # the hospital's birth certificate, the birth registration's document
 
 
+def cpu_marks() -> tuple[float, float]:
+    """(seconds of CPU this process used, seconds the whole machine was busy), to tell what else ran (Linux)."""
+    times = os.times()
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            ticks = [int(v) for v in fh.readline().split()[1:9]]
+        machine = (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # not idle, not iowait
+    except (OSError, ValueError):
+        machine = float("nan")
+    return times.user + times.system, machine
+
+
 def split_text(worst: dict) -> str:
     """The probe's split of one stall (as benchmarks/ui_stall.py prints it)."""
     split = worst or {}
@@ -75,11 +91,13 @@ class Phase:
         self.started = 0.0
         self.seconds = 0.0
         self.frames = 0
+        self.cpu = (0.0, 0.0)  # cores busy on average: this process, everything else on the machine
 
     def __enter__(self) -> Phase:
         self.walk.probe = self.probe  # a screenshot (only on a timeout) pauses this phase's probe
         self.frames = self.walk.window.devices.camera.frames_seen
         self.probe.begin_journey(self.name)
+        self._cpu = cpu_marks()
         self.started = time.perf_counter()
         self.probe.start()
         return self
@@ -87,6 +105,8 @@ class Phase:
     def __exit__(self, *_exc: Any) -> None:
         self.probe.stop()
         self.seconds = time.perf_counter() - self.started
+        own, machine = (b - a for a, b in zip(self._cpu, cpu_marks(), strict=True))
+        self.cpu = (own / self.seconds, (machine - own) / self.seconds)
         self.probe.end_journey()
         self.frames = self.walk.window.devices.camera.frames_seen - self.frames
 
@@ -96,6 +116,7 @@ class Phase:
         return {"phase": self.name, "seconds": round(self.seconds, 1),
                 "p50": round(statistics.median(samples), 2) if samples else 0.0, **summary,
                 "camera_fps": round(self.frames / self.seconds, 1) if self.seconds else 0.0,
+                "cpu_cores_kiosk": round(self.cpu[0], 2), "cpu_cores_others": round(self.cpu[1], 2),
                 "worst": [{"ms": ms, "when": when, "gui_thread_ms": split}
                           for ms, _journey, when, split in self.probe.worst]}
 
@@ -231,12 +252,13 @@ def main(argv: list[str] | None = None) -> int:
           f"(decode every {camera_settings['decode_every_nth']}), warmed up: {warmed}; Python "
           f"{platform.python_version()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f} at the end")
     print()
-    print("| phase | seconds | samples | p50 ms | p99 ms | max ms | camera frames/s | captures/min |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| phase | seconds | samples | p50 ms | p99 ms | max ms | camera frames/s | captures/min "
+          "| CPU cores: kiosk / rest of the machine |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         per_minute = r.get("captures_per_minute", "—")
         print(f"| {r['phase']} | {r['seconds']} | {r['samples']:,} | {r['p50']} | {r['p99']} | {r['max']} "
-              f"| {r['camera_fps']} | {per_minute} |")
+              f"| {r['camera_fps']} | {per_minute} | {r['cpu_cores_kiosk']} / {r['cpu_cores_others']} |")
     docs = rows[2]
     print(f"\ndocuments: {docs['captures']} captures, page laid -> taken median {docs['taken_ms_median']} ms, "
           f"max {docs['taken_ms_max']} ms; problems {docs['problems']}")

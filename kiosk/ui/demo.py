@@ -9,7 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.app.devices import simulated_faults
 from kiosk.core.samples import TEST_CITIZENS, sample_payload
@@ -39,7 +48,7 @@ class DemoPanel(QWidget):
         self.window = window
         self.setWindowTitle("Demo")
         self.setObjectName("demo-panel")
-        #: in order; set_columns() places them in one column beside the kiosk or two below it
+        #: in order; set_columns() places them in one column beside the kiosk or three below it
         self.parts: list[QWidget] = []
         self.parts.append(QLabel("<b>Bảng điều khiển demo / demo panel</b>"))
         for i, citizen in enumerate(TEST_CITIZENS):
@@ -50,7 +59,7 @@ class DemoPanel(QWidget):
         b = _panel_button("Đặt mã QR thanh toán / present a payment QR (refused)")
         b.clicked.connect(lambda: self._sim_camera().present_card("00020101021238570010A000000727"))
         self.parts.append(b)
-        b = _panel_button("Bỏ thẻ, giấy ra / take the card or paper away")
+        b = _panel_button("Bỏ thẻ, giấy ra / take away")
         b.setObjectName("demo-remove")
         b.clicked.connect(lambda: self._sim_camera().remove_card())
         self.parts.append(b)
@@ -58,14 +67,16 @@ class DemoPanel(QWidget):
         for caption, kind, pages, faults in (
                 ("Giấy chứng sinh / birth certificate", "giay-chung-sinh", (1,), ("", "glare", "blur")),
                 ("Bằng tốt nghiệp / diploma", "bang-tot-nghiep", (1, 2), ("",))):
-            row = QWidget()
-            line = QHBoxLayout(row)
-            line.setContentsMargins(0, 0, 0, 0)
-            line.addWidget(QLabel(caption))
+            row = QWidget()  # the caption above its buttons: the panel beside a kiosk is narrow
+            column = QVBoxLayout(row)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.addWidget(QLabel(caption))
+            line = QHBoxLayout()
+            column.addLayout(line)
             for page in pages:
                 for fault in faults:
-                    text = {"": f"trang {page}" if len(pages) > 1 else "đặt / place", "glare": "lóa / glare",
-                            "blur": "mờ / blurred"}[fault]
+                    text = {"": f"trang {page} / page {page}" if len(pages) > 1 else "đặt / place",
+                            "glare": "lóa / glare", "blur": "mờ / blur"}[fault]
                     b = _panel_button(text)
                     b.setObjectName(f"demo-document-{kind}-{page}{'-' + fault if fault else ''}")
                     b.clicked.connect(lambda _=False, k=kind, n=page, f=fault: self._sim_camera().present_document(
@@ -106,7 +117,7 @@ class DemoPanel(QWidget):
         self.set_columns(1)
 
     def set_columns(self, columns: int) -> None:
-        """One column beside a landscape kiosk window, two below a portrait one."""
+        """One column beside a landscape kiosk window, three below a portrait one."""
         grid = self._grid
         for part in self.parts:
             grid.removeWidget(part)
@@ -251,7 +262,7 @@ def run_demo(settings: Any, data_dir: Path) -> int:
     window.setGeometry(*kiosk_rect)
     window.show()
     panel = DemoPanel(window)
-    panel.set_columns(2 if below else 1)
+    panel.set_columns(3 if below else 1)  # three columns: the strip below a portrait kiosk is low
     panel.setGeometry(*panel_rect)
     panel.show()
     print(f"Dữ liệu demo / demo data: {data_dir}")

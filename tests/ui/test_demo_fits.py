@@ -33,7 +33,7 @@ def test_the_kiosk_and_its_panel_share_the_screen(screen) -> None:
         assert below and kiosk[2] == screen[2]  # the portrait kiosk at its real width, not shrunk to a stamp
 
 
-@pytest.mark.parametrize("columns, size", [(1, (PANEL_WIDTH_PX, 1040)), (2, (1080, PANEL_HEIGHT_PX))],
+@pytest.mark.parametrize("columns, size", [(1, (PANEL_WIDTH_PX, 1040)), (3, (1080, PANEL_HEIGHT_PX))],
                          ids=["beside", "below"])
 def test_every_control_of_the_panel_is_shown_whole(kiosk, qtbot, columns, size) -> None:
     panel = DemoPanel(kiosk)

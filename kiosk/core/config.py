@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import tomli_w
-
 from kiosk.core import patterns
 from kiosk.core.paths import data_dir as resolve_data_dir
 
@@ -449,6 +447,8 @@ def save_config(values: Mapping[str, Mapping[str, Any]], path: Path) -> Config:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".toml.tmp")
     with open(tmp, "wb") as fh:
+        import tomli_w  # writing a configuration is maintenance's, not every start-up's
+
         tomli_w.dump(checked, fh)
         fh.flush()
         os.fsync(fh.fileno())
@@ -477,7 +477,7 @@ def reference_markdown() -> str:
     for section, keys in SPEC.items():
         lines += [f"## [{section}]", "", "| key | default | environment | meaning |", "| --- | --- | --- | --- |"]
         for key, spec in keys.items():
-            default = tomli_w.dumps({"v": spec.default}).split("=", 1)[1].strip()
+            default = _toml_dumps({"v": spec.default}).split("=", 1)[1].strip()
             lines.append(f"| `{key}` | `{default}` | `KIOSK_{section.upper()}_{key.upper()}` | {spec.meaning} |")
         lines.append("")
     lines += ["## Retired keys", "",
@@ -487,3 +487,9 @@ def reference_markdown() -> str:
     lines += [f"| `{dotted}` | {why['en']} |" for dotted, why in RETIRED.items()]
     lines.append("")
     return "\n".join(lines)
+
+
+def _toml_dumps(value: dict[str, Any]) -> str:
+    import tomli_w
+
+    return tomli_w.dumps(value)

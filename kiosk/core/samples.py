@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from kiosk.core.identity import build_id_qr
-
 #: The ward the demo, the walkthrough and the tests stand in (Phường Cửa Nam, Thành phố Hà Nội). Never a
 #: default of the configuration: a real kiosk names its own ward or shows the setup screen.
 SAMPLE_WARD_CODE = "00073"
@@ -49,4 +47,6 @@ TEST_PHONE = "0912345678"
 
 def sample_payload(index: int = 0) -> str:
     """The card QR payload of test citizen ``index``."""
+    from kiosk.core.identity import build_id_qr  # the demo's, not every start-up's
+
     return build_id_qr(**TEST_CITIZENS[index])

@@ -9,14 +9,16 @@ widgets may be touched and the GUI thread never waits on a camera, a network, a 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
+
+if TYPE_CHECKING:
+    import queue
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +80,7 @@ class CameraBridge(QObject):
         self._camera: Any = None
         self._decoder: Any = None
         self._capture: Any = None  # kiosk.app.documents.PageCapture while documents are photographed
-        self._commands: queue.Queue = queue.Queue()
+        self._command_queue: queue.Queue | None = None  # made at the first start: `queue` is not start-up's
         self._control: threading.Thread | None = None
         self.running = False
         self.frames_seen = 0  # every captured frame, before thinning (maintenance shows the capture rate)
@@ -128,18 +130,25 @@ class CameraBridge(QObject):
         frames go to it on the camera thread, its findings come back as ``sig_page``/``sig_captured``."""
         self._last_preview = 0.0
         self.running = True
-        self._commands.put(("start", (accept, capture)))
+        self._commands().put(("start", (accept, capture)))
         self._ensure_control()
 
     def stop(self) -> None:
         self.running = False
-        self._commands.put(("stop", None))
+        self._commands().put(("stop", None))
         self._ensure_control()
 
     def shutdown(self) -> None:
         self.running = False
-        self._commands.put(("quit", None))
+        self._commands().put(("quit", None))
         self._ensure_control()
+
+    def _commands(self) -> queue.Queue:
+        if self._command_queue is None:
+            import queue
+
+            self._command_queue = queue.Queue()
+        return self._command_queue
 
     def _ensure_control(self) -> None:
         if self._control is None or not self._control.is_alive():
@@ -151,10 +160,11 @@ class CameraBridge(QObject):
         from kiosk.app.devices import camera_worker
 
         while True:
-            command, wish = self._commands.get()
+            commands = self._commands()
+            command, wish = commands.get()
             # only the latest wish counts when several are queued
-            while not self._commands.empty():
-                command, wish = self._commands.get_nowait()
+            while not commands.empty():
+                command, wish = commands.get_nowait()
             accept, capture = wish or (None, None)
             worker, self._worker = self._worker, None
             if worker is not None:

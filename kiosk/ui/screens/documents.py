@@ -111,7 +111,7 @@ class PageThumb(QPushButton):
 
 class DocumentsScreen(Screen):
     state = State.DOCUMENTS
-    title = {"vi": "Chụp giấy tờ kèm theo", "en": "Scan your papers"}
+    title = {"vi": "Chụp giấy tờ", "en": "Scan your papers"}
     spoken = ("heading", "instructions", "status")
     #: How long a page just taken is shown, straightened, in place of the camera (then the camera again,
     #: for the next page); a thumbnail tapped shows its page for as long as it is chosen.

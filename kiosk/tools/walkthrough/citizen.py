@@ -310,6 +310,7 @@ class Walkthrough(ScreenDriver):
         sim.present_document("giay-chung-sinh", 1, glare=True)
         self.wait_until(lambda: screen.look_problems[:1] == ("glare",), "the glare to be seen", 20)
         record["checks_seen"].append("glare")
+        self.settle(600)  # the page has settled on the tray: the picture as a citizen would look at it
         self.screenshot("documents-glare")
         sim.present_document("giay-chung-sinh", 1)
         self.wait_until(lambda: len(screen.current_pages()) == 1, "the birth certificate to be taken", 30)

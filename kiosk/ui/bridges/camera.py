@@ -193,6 +193,7 @@ class CameraBridge(QObject):
         capture = self._capture
         if capture is not None:
             self._feed_capture(capture, frame)
+            return  # its previews go with the page's outline (below), so both show the same moment
         if not self._frame_watchers:  # the procedure list reads QR codes but shows no preview
             return
         now = time.monotonic()
@@ -209,7 +210,11 @@ class CameraBridge(QObject):
         except Exception:  # a bug in the image work must not stop the camera (the citizen can still go on)
             log.exception("document capture failed")
             return
-        if look is not None:
+        now = time.monotonic()
+        if look is not None and (page is not None or now - self._last_preview >= self._preview_interval):
+            self._last_preview = now
+            if self._frame_watchers:
+                self.sig_frame.emit(frame_to_qimage(frame))  # the very frame the outline was found in
             self.sig_page.emit(look)
         if page is not None:
             self.sig_captured.emit(page, frame_to_qimage(page.thumbnail, page.thumbnail.shape[1]))

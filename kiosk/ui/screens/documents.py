@@ -195,8 +195,9 @@ class DocumentsScreen(Screen):
         self.full = False
         last = self.devices.camera.status
         self.camera_status = (last, {}) if camera_gone(last) else ("starting", {})
+        # every frame followed (~5 ms each on the camera thread), the preview thinned to its rate with its outline
         self._capture = PageCapture(self.document[0] if self.slots else 0, int(settings["max_page_bytes"]),
-                                    data_dir=self.services.data_dir)
+                                    data_dir=self.services.data_dir, every_nth=1)
         self._unwatch = self.devices.watch_pages(self._capture, self._on_camera_look, self._on_camera_captured,
                                                  self._on_camera_failed, on_frame=self.preview.show_image,
                                                  on_status=self._on_camera_status)

@@ -46,7 +46,7 @@ def test_a_still_page_is_taken_straightened_and_reaches_the_backend(kiosk, drive
     # straightened to A4 proportions, and the thumbnail is on the screen
     assert abs(page.height / page.width - 297 / 210) < 0.03
     assert hashlib.sha256(page.jpeg).hexdigest() == page.sha256 and not page.problems
-    assert driver.find("documents-page-1").isVisible()
+    qtbot.waitUntil(lambda: driver.find("documents-page-1").isVisible())  # its thumbnail, on the next turn
     review = screen.preview.review  # the page as sent, straightened, in place of the camera for a moment
     assert review is not None and abs(review.height() / review.width() - 297 / 210) < 0.03
     assert "Đã chụp trang 1" in screen.status.text()

@@ -26,11 +26,15 @@ from kiosk.core import forms
 from kiosk.core.session import State
 from kiosk.ui.i18n import both
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets import ReflowGrid, SwipeArea, button, enable_swipe, label, line_edit
+from kiosk.ui.widgets import SwipeArea, button, enable_swipe, label, line_edit
 
 if TYPE_CHECKING:
     from kiosk.ui.context import ScreenContext
 
+
+
+#: A choice longer than this (in either language) puts a field's choices one under another.
+LONG_CHOICE_CHARS = 22
 
 class BigCheckBox(QCheckBox):
     """A checkbox that toggles wherever it is touched, not only on its small square."""
@@ -65,17 +69,19 @@ class FieldRow:
         self.option_buttons: list[tuple[QWidget, dict]] = []
         if field.type == "select":
             box = QWidget()
-            # as many columns as the choices' words allow: fewer on a narrow form (a laptop with the keyboard
-            # open, large text), where three fixed columns cut "Vietnamese" and "(legalised)"
+            lay = QGridLayout(box)
+            lay.setContentsMargins(0, 0, 0, 0)
             columns = 2 if len(field.options) > 3 else max(1, len(field.options))
-            lay = ReflowGrid(columns, spacing=8, parent=box)
+            if columns > 2 or (columns == 2 and len(field.options) == 2):
+                if max(len(t) for option in field.options for t in option["label"].values()) > LONG_CHOICE_CHARS:
+                    columns = 1  # long choices one under another: side by side, a laptop's form cut their words
             self.group = QButtonGroup(box)
             self.group.setExclusive(True)
             for i, option in enumerate(field.options):
                 b = button(None, self.page.on_changed, name=f"field-{field.key}-{option['value']}")
                 b.setCheckable(True)
                 self.group.addButton(b, i)
-                lay.addWidget(b)
+                lay.addWidget(b, i // columns, i % columns)
                 self.option_buttons.append((b, option))
             self.input = box
         elif field.type == "checkbox":

@@ -122,6 +122,27 @@ def _check_speech() -> tuple[str, dict[str, Any]]:
     return f"Vietnamese phrase synthesised: {samples.size / rate:.2f} s, RMS {loudness:.0f}", {}
 
 
+def _check_pages() -> tuple[str, dict[str, Any]]:
+    """Photographing documents whole: a sample page on the simulated tray is found, straightened, checked and
+    encoded (OpenCV's geometry and JPEG, Pillow's font for the sample) within the page budget."""
+    from device.page_scan import scan_page
+    from device.sim.camera import SimCamera
+
+    camera = SimCamera(fps=15)
+    camera.open()
+    try:
+        camera.present_document("giay-chung-sinh", 1, tilt_deg=4)
+        for _ in range(12):  # the page settles on the tray
+            camera.read()
+        page = scan_page(camera.still(), max_bytes=600_000)
+    finally:
+        camera.close()
+    if page.problems:
+        raise RuntimeError(f"the sample page fails its checks: {', '.join(page.problems)}")
+    return (f"document page straightened and encoded: {page.width}x{page.height} px, {page.dpi} dpi, "
+            f"{len(page.jpeg):,} bytes"), {}
+
+
 def _check_video() -> tuple[str, dict[str, Any]]:
     import cv2
 
@@ -156,6 +177,7 @@ def self_test() -> list[Check]:
             _run("ticket", lambda: _check_ticket(tmp)),
             _run("escpos", lambda: _check_escpos(tmp)),
             _run("speech", _check_speech),
+            _run("pages", _check_pages),
             _run("video", _check_video),
             _run("outbox", lambda: _check_outbox(tmp)),
         ]

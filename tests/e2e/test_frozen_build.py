@@ -30,7 +30,8 @@ def test_frozen_build_passes_its_self_test(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # "escpos": the frozen ESC/POS driver (PDFium) prints a ticket to the simulated ESC/POS printer
     # "speech": the frozen eSpeak NG (the espeakng-loader wheel's library and data) says a Vietnamese phrase
-    assert {c["check"] for c in checks} >= {"forms", "qr", "ticket", "escpos", "speech", "video", "outbox"}
+    # "pages": the frozen OpenCV straightens and encodes a sample document page (the paperless dossier)
+    assert {c["check"] for c in checks} >= {"forms", "qr", "ticket", "escpos", "speech", "pages", "video", "outbox"}
     assert all(c["ok"] for c in checks)
     # The frozen UI starts too: Qt widgets, multimedia and the simulated devices, offscreen.
     startup = subprocess.run([str(app), "self-test", "--startup", "--json"], capture_output=True, text=True,

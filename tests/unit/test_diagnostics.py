@@ -13,7 +13,7 @@ def test_self_test_passes_on_this_checkout() -> None:
     proc = subprocess.run([sys.executable, "-m", "kiosk.cli", "self-test", "--json"], capture_output=True, text=True,
                           check=False)
     checks = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert [c["check"] for c in checks] == ["forms", "qr", "ticket", "escpos", "speech", "video", "outbox"]
+    assert [c["check"] for c in checks] == ["forms", "qr", "ticket", "escpos", "speech", "pages", "video", "outbox"]
     assert all(c["ok"] for c in checks), checks
     assert proc.returncode == 0
 

@@ -262,6 +262,29 @@ def _ignore(*_args) -> None:
     pass
 
 
+#: How much lower than the GUI thread the camera thread runs (Linux nice steps): on a kiosk's two cores the
+#: camera's image work (a page straightened from an 8 MP still, OpenCV's own worker threads beside it) left
+#: the GUI thread waiting for a CPU for 70-160 ms while a document was photographed.
+CAMERA_NICENESS = 8
+
+
+def yield_to_the_screen() -> None:
+    """On the calling (camera) thread: run below the GUI thread, and keep OpenCV's work on this thread rather
+    than in a pool of its own that would take both cores. Best effort: elsewhere than Linux, nothing changes."""
+    try:
+        import cv2
+
+        cv2.setNumThreads(1)
+    except Exception:  # noqa: BLE001 (an OpenCV without threading: nothing to limit)
+        pass
+    if sys.platform.startswith("linux"):
+        try:
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + CAMERA_NICENESS))
+        except OSError as err:
+            log.debug("camera thread priority unchanged: %s", err)
+
+
 class CameraWorker(threading.Thread):
     """Reads frames, decodes every Nth, reports frames, decoded texts and camera status by callbacks.
 
@@ -318,6 +341,7 @@ class CameraWorker(threading.Thread):
     # --- the loop -----------------------------------------------------------------------------------
 
     def run(self) -> None:
+        yield_to_the_screen()
         try:
             while not self._stop_event.is_set():
                 if not self._open():

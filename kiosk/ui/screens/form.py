@@ -72,9 +72,14 @@ class FieldRow:
             lay = QGridLayout(box)
             lay.setContentsMargins(0, 0, 0, 0)
             columns = 2 if len(field.options) > 3 else max(1, len(field.options))
-            if columns > 2 or (columns == 2 and len(field.options) == 2):
-                if max(len(t) for option in field.options for t in option["label"].values()) > LONG_CHOICE_CHARS:
-                    columns = 1  # long choices one under another: side by side, a laptop's form cut their words
+            # Long choices side by side in the narrow input column of a laptop's form cut their words: there
+            # they go one under another (see place); a stacked form gives the input the page's width.
+            self.choice_columns = columns
+            self.choice_grid = lay
+            self.long_choices = len(field.options) <= 3 and max(
+                len(t) for option in field.options for t in option["label"].values()) > LONG_CHOICE_CHARS
+            if self.long_choices:
+                columns = 1
             self.group = QButtonGroup(box)
             self.group.setExclusive(True)
             for i, option in enumerate(field.options):
@@ -119,6 +124,11 @@ class FieldRow:
         parts = (self.left, self.input, self.error)
         for part in parts:
             grid.removeWidget(part)
+        if self.group is not None and self.long_choices:
+            columns = self.choice_columns if stacked else 1
+            for i, (b, _option) in enumerate(self.option_buttons):
+                self.choice_grid.removeWidget(b)
+                self.choice_grid.addWidget(b, i // columns, i % columns)
         if stacked:
             for i, part in enumerate(parts):
                 grid.addWidget(part, row + i, 0, 1, 3)

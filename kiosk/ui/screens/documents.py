@@ -36,7 +36,6 @@ class PagePreview(PreviewLabel):
         self.setObjectName("documents-preview")
         self.corners: list[tuple[float, float]] | None = None
         self.good = False
-        self.busy = ""  # "Đang chụp…" while a still is taken
         #: a photographed page shown instead of the camera (just taken, or chosen among the thumbnails)
         self.review: QImage | None = None
         self.review_caption = ""
@@ -51,35 +50,20 @@ class PagePreview(PreviewLabel):
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor("#202020"))
-        if self.unavailable:
-            painter.setPen(QColor("#ffffff"))
-            margin = self.width() // 10
-            painter.drawText(self.rect().adjusted(margin, margin, -margin, -margin),
-                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.unavailable)
-            painter.end()
-            return
         if self.review is not None:
             self._paint_review(painter)
             painter.end()
             return
-        image = self._image
-        if image is not None and not image.isNull():
-            fitted = image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            target = QRect((self.width() - fitted.width()) // 2, (self.height() - fitted.height()) // 2,
-                           fitted.width(), fitted.height())
-            painter.drawImage(target, image)
-            if self.corners:
-                outline = QPolygonF([QPointF(target.x() + x * target.width(), target.y() + y * target.height())
-                                     for x, y in self.corners])
-                painter.setPen(QPen(GOOD if self.good else WARN, 6))
-                painter.drawPolygon(outline)
-        if self.busy:
-            painter.fillRect(self.rect(), QColor(0, 0, 0, 140))
-            painter.setPen(QColor("#ffffff"))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.busy)
+        target = self.paint_camera(painter)
+        if target is None:
+            painter.end()
+            return
+        if self.corners and not target.isEmpty():
+            outline = QPolygonF([QPointF(target.x() + x * target.width(), target.y() + y * target.height())
+                                 for x, y in self.corners])
+            painter.setPen(QPen(GOOD if self.good else WARN, 6))
+            painter.drawPolygon(outline)
         painter.end()
-
 
     def _paint_review(self, painter: QPainter) -> None:
         """The straightened page as it will be sent, whole, with its caption below."""
@@ -211,7 +195,6 @@ class DocumentsScreen(Screen):
         self._capture = None
         self.preview.show_image(None)
         self.preview.show_page(None, False)
-        self.preview.busy = ""
         self._review_timer.stop()
         self._just_taken = None
         self.preview.show_review(None)
@@ -303,7 +286,6 @@ class DocumentsScreen(Screen):
     def _on_camera_failed(self, message: dict) -> None:
         from kiosk.app.documents import DISK_FULL
 
-        self.preview.busy = ""
         if message == DISK_FULL:
             self._stop_taking(DISK_FULL)
             return

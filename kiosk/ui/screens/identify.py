@@ -41,21 +41,29 @@ class PreviewLabel(QLabel):
         self.unavailable = text
         self.update()
 
-    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        painter = QPainter(self)
+    def paint_camera(self, painter: QPainter) -> QRect | None:
+        """The dark background and the camera's picture, fitted and centred; returns where the picture went
+        (an empty rectangle before the first frame), or None when the camera is gone and that was said instead."""
         painter.fillRect(self.rect(), QColor("#202020"))
         if self.unavailable:
             painter.setPen(QColor("#ffffff"))
             margin = self.width() // 10
             painter.drawText(self.rect().adjusted(margin, margin, -margin, -margin),
                              Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.unavailable)
+            return None
+        if self._image is None or self._image.isNull():
+            return QRect()
+        fitted = self._image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        target = QRect((self.width() - fitted.width()) // 2, (self.height() - fitted.height()) // 2,
+                       fitted.width(), fitted.height())
+        painter.drawImage(target, self._image)  # RGB32 from the camera thread: no conversion here
+        return target
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        if self.paint_camera(painter) is None:
             painter.end()
             return
-        if self._image is not None and not self._image.isNull():
-            fitted = self._image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            target = QRect((self.width() - fitted.width()) // 2, (self.height() - fitted.height()) // 2,
-                           fitted.width(), fitted.height())
-            painter.drawImage(target, self._image)  # RGB32 from the camera thread: no conversion here
         side = min(self.width(), self.height()) * 0.62
         guide = QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
         painter.setPen(QPen(QColor("#ffd500"), 8, Qt.PenStyle.DashLine))

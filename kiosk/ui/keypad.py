@@ -91,7 +91,10 @@ class KeypadNavigator(QObject):
         self.ring.show()
         self.ring.raise_()
         if self.voice is not None:
-            self.voice.say(_spoken(widget))
+            if isinstance(widget, (QLineEdit, QPlainTextEdit)) and widget.property("spoken_label"):
+                self.voice.say_field(widget)  # its value is heard, never written to the transcript
+            else:
+                self.voice.say(_spoken(widget))
 
     def activate(self) -> None:
         widget = self.current

@@ -66,3 +66,23 @@ def test_clear_goes_back_and_the_ring_reaches_the_header(driver, kiosk, qtbot):
     assert names.index("header-language") < names.index(next(n for n in names if n.startswith("procedure-")))
     _key(kiosk, Qt.Key.Key_Clear)
     driver.on(State.HOME)
+
+
+def test_the_ring_on_a_filled_field_says_its_value_but_keeps_it_out_of_the_transcript(driver, kiosk, qtbot):
+    from kiosk.core.samples import TEST_CITIZENS, sample_payload
+
+    driver.to_form(sample_payload(0))  # the declarant's name filled from the card
+    said: list[str] = []
+
+    def heard(_screen: str, text: str) -> None:
+        said.append(text)
+
+    kiosk.ctx.voice.sig_said.connect(heard)
+    try:
+        name = driver.find("field-declarant_full_name")
+        assert name.text() == TEST_CITIZENS[0]["full_name"]
+        kiosk.keypad.show_ring(name)
+        qtbot.waitUntil(lambda: any(name.property("spoken_label") in text for text in said), timeout=10000)
+        assert not any(TEST_CITIZENS[0]["full_name"] in text for text in said)
+    finally:
+        kiosk.ctx.voice.sig_said.disconnect(heard)

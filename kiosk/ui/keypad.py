@@ -23,9 +23,10 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QPlainTextEdit,
-    QScrollArea,
     QWidget,
 )
+
+from kiosk.ui.widgets import scroll_areas_of
 
 if TYPE_CHECKING:
     from kiosk.ui.voice import Voice
@@ -66,7 +67,8 @@ class KeypadNavigator(QObject):
             # 1366x768 with the keyboard open was never reached).
             # Lines are told apart by the controls' middles: a row's choices of two and three lines are centred.
             middle = QPoint(0, w.height() // 2)
-            area = _scroll_area_of(w)
+            areas = scroll_areas_of(w)  # the innermost
+            area = areas[0] if areas else None
             if area is None:
                 at = w.mapTo(window, middle)
                 return at.y() // 24, at.x(), 0, 0
@@ -144,16 +146,6 @@ class KeypadNavigator(QObject):
 
     def _on_window_screen_changed(self, _state: str) -> None:
         self.hide_ring()  # a new screen: the next key starts from its first control
-
-
-def _scroll_area_of(widget: QWidget) -> QScrollArea | None:
-    """The scroll area whose content holds ``widget``, if any (the nearest)."""
-    parent = widget.parentWidget()
-    while parent is not None:
-        if isinstance(parent, QScrollArea) and parent.widget() is not None and parent.widget().isAncestorOf(widget):
-            return parent
-        parent = parent.parentWidget()
-    return None
 
 
 def _on_screen(widget: QWidget, window: QWidget) -> bool:

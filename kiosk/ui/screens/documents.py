@@ -252,13 +252,12 @@ class DocumentsScreen(Screen):
             return
         self._thumbs[id(page)] = thumbnail
         if replaced is not None:
-            page.retaken = bool(replaced.problems) or getattr(replaced, "retaken", False)
+            page.retaken = bool(replaced.problems) or replaced.retaken
             self._thumbs.pop(id(replaced), None)
             replaced.wipe()
             pages[self.replace_at] = page
             number = self.replace_at + 1
         else:
-            page.retaken = False
             pages.append(page)
             number = len(pages)
         self.replace_at = None
@@ -453,10 +452,9 @@ class DocumentsScreen(Screen):
         self.retake_button.setVisible(bool(pages) and not gone)
         self.delete_button.setVisible(bool(pages))
         self.anyway_button.setVisible(chosen is not None and bool(chosen.problems) and not chosen.sent_anyway
-                                      and getattr(chosen, "retaken", False))
+                                      and chosen.retaken)
         self.capture_button.setEnabled(not gone and not self.full)
         self.capture_button.setVisible(not gone)
-        set_role(self.next_button, "primary")
 
     def retranslate_ui(self) -> None:
         if not self.slots:
